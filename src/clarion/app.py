@@ -1,0 +1,47 @@
+"""The ASGI application: routers, middleware and error handlers, wired once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from clarion import __version__
+from clarion.assistants.routes import router as assistants_router
+from clarion.config import Settings
+from clarion.db import Database
+from clarion.encryption import SecretBox, load_server_key
+from clarion.errors import install_error_handlers
+from clarion.health import router as health_router
+from clarion.openapi import install_openapi
+from clarion.web import BodySizeLimit, ORJSONResponse
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application. The database must already be migrated (see clarion.migrate)."""
+    settings = settings or Settings()
+    database = Database(settings.database)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Clarion API",
+        version=__version__,
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.secret_box = SecretBox(load_server_key(settings))
+    app.include_router(health_router)
+    app.include_router(assistants_router)
+    install_error_handlers(app)
+    install_openapi(app)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    return app

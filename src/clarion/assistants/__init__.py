@@ -1,0 +1,1 @@
+"""The assistant resource: configuration of an AI assistant that phones patients."""

@@ -1,0 +1,37 @@
+"""The assistants table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clarion.db import Base, Identifier, JSONDocument, UTCDateTime
+
+
+class Assistant(Base):
+    __tablename__ = "assistants"
+    __table_args__ = (
+        # Serves the list: one organization's assistants, newest first, filtered by date.
+        Index("ix_assistants_organization_id_created_at_id", "organization_id", "created_at", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        Identifier, ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    voice: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    first_message: Mapped[str | None] = mapped_column(Text, default=None)
+    max_duration_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    voicemail_message: Mapped[str | None] = mapped_column(Text, default=None)
+    webhook_url: Mapped[str | None] = mapped_column(Text, default=None)
+    # AES-GCM ciphertext of the webhook secret (see clarion.secrets); never the secret itself.
+    webhook_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    analysis_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,260 @@
+"""What the API accepts and returns for assistants.
+
+Request bodies are checked by the Pydantic models below and then stored as the client sent
+them: nested objects (``model``, ``voice``, ``analysis_plan``) keep unknown keys and their
+original values, so a provider option we do not know yet survives a round trip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, NotRequired, TypeVar
+from urllib.parse import urlsplit
+
+import orjson
+from jsonschema import SchemaError
+from jsonschema.validators import validator_for
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, with_config
+from typing_extensions import TypedDict
+
+from clarion.assistants.models import Assistant as AssistantRow
+from clarion.errors import InvalidInput, describe_validation_error
+
+NAME_MAX = 200
+MESSAGE_MAX = 10_000
+PROMPT_MAX = 100_000
+IDENTIFIER_MAX = 200
+WEBHOOK_URL_MAX = 2048
+WEBHOOK_SECRET_MAX = 1024
+
+Rubric = Literal[
+    "NumericScale",
+    "DescriptiveScale",
+    "Checklist",
+    "Matrix",
+    "PercentageScale",
+    "LikertScale",
+    "AutomaticRubric",
+    "PassFail",
+]
+
+# Fields the server owns. Naming one in a request body is a 400 that says it is read-only.
+READ_ONLY_FIELDS = frozenset(
+    {"id", "organization_id", "created_at", "updated_at", "is_webhook_secret_set"}
+)
+
+
+def _check_webhook_url(value: str) -> str:
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http or https URL")
+    try:
+        parts.port  # noqa: B018 - evaluating it validates the port
+    except ValueError as exc:
+        raise ValueError("has an invalid port") from exc
+    return value
+
+
+def _check_json_schema(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        validator_for(value).check_schema(value)
+    except SchemaError as exc:
+        raise ValueError(f"is not a valid JSON Schema: {exc.message}") from None
+    return value
+
+
+WebhookUrl = Annotated[
+    str,
+    Field(max_length=WEBHOOK_URL_MAX, description="Absolute http or https URL"),
+    AfterValidator(_check_webhook_url),
+]
+JsonSchema = Annotated[
+    dict[str, Any],
+    Field(description="A JSON Schema (any draft jsonschema knows) for the extracted data"),
+    AfterValidator(_check_json_schema),
+]
+
+_OPEN = ConfigDict(extra="allow", strict=True)
+
+# The nested objects are TypedDicts: a well-known key may be left out but, when present, has
+# its documented type (no null); keys not listed are allowed and kept.
+
+
+@with_config(_OPEN)
+class ModelMessage(TypedDict):
+    """One message of the model's prompt."""
+
+    role: Literal["system", "user", "assistant"]
+    content: Annotated[str, Field(max_length=PROMPT_MAX)]
+
+
+@with_config(_OPEN)
+class ModelConfig(TypedDict, total=False):
+    """The language-model configuration. Keys not listed here are kept as given."""
+
+    provider: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["openai"])]
+    model: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["gpt-4o"])]
+    temperature: Annotated[float, Field(ge=0, le=2)]
+    max_tokens: Annotated[int, Field(gt=0)]
+    messages: Annotated[list[ModelMessage], Field(max_length=1000)]
+
+
+@with_config(_OPEN)
+class VoiceConfig(TypedDict, total=False):
+    """The voice configuration. Keys not listed here are kept as given."""
+
+    provider: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["11labs"])]
+    voiceId: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX)]
+
+
+Prompt = Annotated[str, Field(max_length=PROMPT_MAX)]
+
+
+@with_config(_OPEN)
+class AnalysisPlan(TypedDict, total=False):
+    """How a finished call is analysed. Keys not listed here are kept as given."""
+
+    summaryPrompt: Prompt
+    structuredDataPrompt: Prompt
+    structuredDataSchema: JsonSchema
+    successEvaluationPrompt: Prompt
+    successEvaluationRubric: Rubric
+
+
+def _not_nullable(schema: dict[str, Any]) -> None:
+    variants = schema.pop("anyOf")
+    schema.update(next(v for v in variants if v.get("type") != "null"))
+    schema.pop("default", None)
+
+
+class _AssistantFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    model: ModelConfig | None = Field(None, description="The language model configuration")
+    voice: VoiceConfig | None = Field(None, description="The voice configuration")
+    first_message: str | None = Field(
+        None, max_length=MESSAGE_MAX, description="The initial message the assistant will use"
+    )
+    max_duration_seconds: int | None = Field(
+        None, ge=10, le=43_200, description="The maximum call length, in seconds"
+    )
+    voicemail_message: str | None = Field(
+        None, max_length=MESSAGE_MAX, description="The message left on voicemail"
+    )
+    webhook_url: WebhookUrl | None = Field(
+        None, description="The URL the end-of-call report is sent to"
+    )
+    webhook_secret: str | None = Field(
+        None,
+        min_length=1,
+        max_length=WEBHOOK_SECRET_MAX,
+        description="Sent with each webhook as X-Clarion-Secret. Write-only: never returned.",
+        json_schema_extra={"writeOnly": True},
+    )
+    analysis_plan: AnalysisPlan | None = Field(None, description="The post-call analysis plan")
+
+
+class CreateAssistant(_AssistantFields):
+    """A new assistant. Only ``name`` is required."""
+
+    name: str = Field(min_length=1, max_length=NAME_MAX, description="The name of the assistant")
+
+
+class UpdateAssistant(_AssistantFields):
+    """Assistant properties to update.
+
+    A field left out is unchanged; a field given replaces the stored value whole; ``null``
+    clears an optional field. ``name`` cannot be cleared.
+    """
+
+    # Optional but never null (see parse_assistant_body), and documented so.
+    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)] | None = Field(
+        None, description="The name of the assistant", json_schema_extra=_not_nullable
+    )
+
+
+class Assistant(TypedDict):
+    """An assistant. Optional fields with no value are left out."""
+
+    id: Annotated[int, Field(description="The unique identifier for the assistant")]
+    name: Annotated[str, Field(description="The name of the assistant")]
+    organization_id: Annotated[int, Field(description="The organization the assistant belongs to")]
+    created_at: Annotated[dt.datetime, Field(description="When it was created (UTC)")]
+    updated_at: Annotated[dt.datetime, Field(description="When it was last changed (UTC)")]
+    model: NotRequired[ModelConfig]
+    voice: NotRequired[VoiceConfig]
+    first_message: NotRequired[str]
+    max_duration_seconds: NotRequired[int]
+    voicemail_message: NotRequired[str]
+    webhook_url: NotRequired[str]
+    is_webhook_secret_set: Annotated[bool, Field(description="Whether a webhook secret is set")]
+    analysis_plan: NotRequired[AnalysisPlan]
+
+
+FieldsModel = TypeVar("FieldsModel", CreateAssistant, UpdateAssistant)
+
+
+def parse_assistant_body(raw: bytes, schema: type[FieldsModel]) -> dict[str, Any]:
+    """The fields of a request body, checked against ``schema``, as the client sent them."""
+    if not raw.strip():
+        raise InvalidInput("request body is empty: send a JSON object")
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidInput(f"request body must be a JSON object, not {_json_kind(document)}")
+    for field in document:
+        if field in READ_ONLY_FIELDS:
+            raise InvalidInput(f"{field!r} is read-only and cannot be set")
+    if "name" in document and document["name"] is None:
+        raise InvalidInput("name: cannot be null; every assistant has a name")
+    try:
+        schema.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc)) from None
+    return document
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
+# Columns a client sets directly, in the order responses list them.
+_OPTIONAL_FIELDS = (
+    "model",
+    "voice",
+    "first_message",
+    "max_duration_seconds",
+    "voicemail_message",
+    "webhook_url",
+)
+
+
+def assistant_json(row: AssistantRow) -> dict[str, Any]:
+    """The Assistant representation: optional fields without a value are left out."""
+    body: dict[str, Any] = {
+        "id": row.id,
+        "name": row.name,
+        "organization_id": row.organization_id,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+    for field in _OPTIONAL_FIELDS:
+        value = getattr(row, field)
+        if value is not None:
+            body[field] = value
+    body["is_webhook_secret_set"] = row.webhook_secret_encrypted is not None
+    if row.analysis_plan is not None:
+        body["analysis_plan"] = row.analysis_plan
+    return body

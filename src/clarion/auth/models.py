@@ -1,0 +1,36 @@
+"""Tables for organizations and API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clarion.db import Base, Identifier, UTCDateTime
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """An API key. Only the SHA-256 digest of the key is kept; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        Identifier, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the key, enough to tell keys apart in a listing.
+    display_prefix: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)

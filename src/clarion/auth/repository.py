@@ -1,0 +1,59 @@
+"""SQL for organizations and API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from clarion.auth.models import ApiKey, Organization
+
+
+def add_organization(session: Session, name: str, now: dt.datetime) -> Organization:
+    organization = Organization(name=name, created_at=now)
+    session.add(organization)
+    session.flush()
+    return organization
+
+
+def get_organization(session: Session, organization_id: int) -> Organization | None:
+    return session.get(Organization, organization_id)
+
+
+def add_key(
+    session: Session, organization_id: int, digest: str, prefix: str, now: dt.datetime
+) -> ApiKey:
+    key = ApiKey(
+        organization_id=organization_id, digest=digest, display_prefix=prefix, created_at=now
+    )
+    session.add(key)
+    session.flush()
+    return key
+
+
+def find_active_key(session: Session, digest: str) -> tuple[int, int] | None:
+    """(key id, organization id) of the unrevoked key with this digest."""
+    row = session.execute(
+        select(ApiKey.id, ApiKey.organization_id).where(
+            ApiKey.digest == digest, ApiKey.revoked_at.is_(None)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def list_keys(session: Session, organization_id: int) -> list[ApiKey]:
+    return list(
+        session.scalars(
+            select(ApiKey).where(ApiKey.organization_id == organization_id).order_by(ApiKey.id)
+        )
+    )
+
+
+def revoke_key(session: Session, key_id: int, now: dt.datetime) -> ApiKey | None:
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return session.get(ApiKey, key_id, populate_existing=True)

@@ -1,0 +1,135 @@
+"""The ``clarion`` command: serve, db, org, key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from clarion.auth import service as auth_service
+from clarion.config import Settings
+from clarion.db import Database
+from clarion.encryption import load_server_key
+from clarion.errors import ApiError
+from clarion.migrate import upgrade
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="A self-hostable server for the Clarion voice-assistant API.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(key_app, name="key")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        typer.echo(
+            f"clarion: invalid setting: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
+
+def _prepare(settings: Settings, *, migrate: bool) -> None:
+    """Create the data directory and server key, and migrate when asked to."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    load_server_key(settings)
+    if migrate:
+        upgrade(settings.database)
+
+
+def _print(value: Any) -> None:
+    typer.echo(orjson.dumps(value, option=orjson.OPT_UTC_Z).decode())
+
+
+def _run(work: Callable[..., T], *args: Any) -> T:
+    """Run a service function in one write transaction, turning domain errors into exit 1."""
+    settings = _settings()
+    _prepare(settings, migrate=settings.auto_migrate)
+    database = Database(settings.database)
+    try:
+        with database.writing() as session:
+            return work(session, *args)
+    except ApiError as exc:
+        typer.echo(f"clarion: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        database.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Serve the API under /v1 (migrating the database first unless CLARION_AUTO_MIGRATE=false)."""
+    settings = _settings()
+    _prepare(settings, migrate=settings.auto_migrate)
+    uvicorn.run(
+        "clarion.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply the migrations up to REVISION (default: the newest)."""
+    settings = _settings()
+    _prepare(settings, migrate=False)
+    upgrade(settings.database, revision)
+    typer.echo(f"database is at {revision}")
+
+
+@org_app.command("create")
+def org_create(name: str) -> None:
+    """Create an organization and its first API key; prints them as JSON (the key only once)."""
+
+    def work(session: Session) -> dict[str, Any]:
+        organization_id, key = auth_service.create_organization(session, name)
+        return {
+            "organization_id": organization_id,
+            "name": name.strip(),
+            "api_key": key.api_key,
+            "key_id": key.key_id,
+        }
+
+    _print(_run(work))
+
+
+@key_app.command("create")
+def key_create(org: Annotated[int, typer.Option("--org", help="Organization id")]) -> None:
+    """Create another API key for an organization; prints it as JSON (only this once)."""
+    key = _run(auth_service.issue_key, org)
+    _print({"key_id": key.key_id, "organization_id": key.organization_id, "api_key": key.api_key})
+
+
+@key_app.command("revoke")
+def key_revoke(key_id: int) -> None:
+    """Revoke an API key: requests made with it fail from then on."""
+    _print(_run(auth_service.revoke_key, key_id))
+
+
+@key_app.command("list")
+def key_list(org: Annotated[int, typer.Option("--org", help="Organization id")]) -> None:
+    """List an organization's keys (prefixes only; keys are never shown again)."""
+    _print(_run(auth_service.list_keys, org))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,170 @@
+"""The database: engine set-up, sessions, the declarative base and shared column types.
+
+Routes never see a session. A service function runs inside :meth:`Database.read` or
+:meth:`Database.write`, which open one transaction, commit it when the function returns and
+roll it back when it raises: the request is the transaction boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import orjson
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import URL, Connection, Engine, create_engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# SQLite only gives auto-increment to a column declared exactly INTEGER PRIMARY KEY.
+Identifier = BigInteger().with_variant(Integer(), "sqlite")
+
+JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        # SQLite keeps text; a fixed-width naive UTC form sorts correctly as text.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _json_serializer(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def create_database_engine(url: URL) -> Engine:
+    """An engine set up for a server: WAL, a busy timeout and foreign keys on SQLite."""
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url,
+            json_serializer=_json_serializer,
+            json_deserializer=orjson.loads,
+            connect_args={"check_same_thread": False},
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(
+        url,
+        json_serializer=_json_serializer,
+        json_deserializer=orjson.loads,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN, instead of the driver's own
+        # implicit transactions, so that writers can take the lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A write transaction takes SQLite's write lock at BEGIN: a read-then-write inside it
+        # can neither lose an update nor fail half-way with "database is locked".
+        if connection.get_execution_options().get("clarion_write"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """Owns the engine and runs units of work, each in one transaction."""
+
+    def __init__(self, url: URL) -> None:
+        self.engine = create_database_engine(url)
+        self._readers = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = sessionmaker(
+            self.engine.execution_options(clarion_write=True), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session in a write transaction, committed on success."""
+        with self._writers.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session in a read transaction."""
+        with self._readers.begin() as session:
+            yield session
+
+    async def write(
+        self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``work(session, ...)`` in a write transaction, off the event loop."""
+
+        def unit() -> T:
+            with self.writing() as session:
+                return work(session, *args, **kwargs)
+
+        return await run_in_threadpool(unit)
+
+    async def read(
+        self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``work(session, ...)`` in a read transaction, off the event loop."""
+
+        def unit() -> T:
+            with self.reading() as session:
+                return work(session, *args, **kwargs)
+
+        return await run_in_threadpool(unit)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

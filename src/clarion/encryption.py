@@ -1,0 +1,81 @@
+"""Encryption at rest for secrets the server must be able to read back (webhook secrets).
+
+AES-256-GCM with a random nonce per value. The associated data binds a ciphertext to its
+organization, so a value copied into another organization's row does not decrypt.
+The server key comes from ``CLARION_SECRET_KEY`` or is generated once into the data directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from clarion.config import Settings
+
+_FORMAT_V1 = b"\x01"
+_NONCE_BYTES = 12
+KEY_FILE_NAME = "secret.key"
+
+
+class SecretBox:
+    """Encrypts and decrypts short secrets with the server key."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 32:
+            raise ValueError("the server secret key must be 32 bytes")
+        self._aead = AESGCM(key)
+
+    def encrypt(self, plaintext: str, organization_id: int) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, plaintext.encode(), _context(organization_id))
+        return _FORMAT_V1 + nonce + sealed
+
+    def decrypt(self, ciphertext: bytes, organization_id: int) -> str:
+        if ciphertext[:1] != _FORMAT_V1:
+            raise ValueError("unknown secret format")
+        nonce, sealed = ciphertext[1 : 1 + _NONCE_BYTES], ciphertext[1 + _NONCE_BYTES :]
+        return self._aead.decrypt(nonce, sealed, _context(organization_id)).decode()
+
+
+def _context(organization_id: int) -> bytes:
+    return b"clarion/webhook-secret/organization/%d" % organization_id
+
+
+def load_server_key(settings: Settings) -> bytes:
+    """The configured key, or the one in the data directory, created on first use."""
+    if settings.secret_key is not None:
+        return decode_key(settings.secret_key.get_secret_value())
+    path = settings.data_dir / KEY_FILE_NAME
+    if not path.exists():
+        _create_key_file(path)
+    return decode_key(path.read_text())
+
+
+def decode_key(text: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(text.strip().encode())
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("CLARION_SECRET_KEY must be URL-safe base64 of 32 bytes") from exc
+    if len(key) != 32:
+        raise ValueError("CLARION_SECRET_KEY must be URL-safe base64 of 32 bytes")
+    return key
+
+
+def _create_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(base64.urlsafe_b64encode(os.urandom(32)))
+    try:
+        # A hard link appears whole or not at all: when several processes start at once,
+        # exactly one key wins and nobody reads a half-written file.
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()

@@ -1,0 +1,21 @@
+"""Alembic environment: always given a connection by clarion.migrate."""
+
+from alembic import context
+from sqlalchemy import text
+
+import clarion.assistants.models
+import clarion.auth.models  # noqa: F401 - registers the tables on Base.metadata
+from clarion.db import Base
+
+connection = context.config.attributes["connection"]
+if connection.dialect.name == "postgresql":
+    # Several servers starting at once: the first migrates, the others wait and find it done.
+    connection.execute(text("SELECT pg_advisory_xact_lock(72210401)"))
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

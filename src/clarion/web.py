@@ -1,0 +1,86 @@
+"""HTTP plumbing shared by the routes: fast JSON responses, body reading, the size limit."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from fastapi import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clarion.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, error_response
+
+_JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A JSON response encoded once with orjson (timestamps as UTC with a ``Z``)."""
+    return Response(orjson.dumps(body, option=_JSON_OPTIONS), status, media_type="application/json")
+
+
+class ORJSONResponse(JSONResponse):
+    """The default response class, for the few routes that return plain objects."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=_JSON_OPTIONS)
+
+
+_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def resource_id(raw: str, resource: str) -> int:
+    """A path id: a positive integer, or the resource is simply not there (404)."""
+    if not _ID.fullmatch(raw):
+        raise NotFound(f"{resource} {raw[:40]!r} not found")
+    return int(raw)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+async def read_json_body(request: Request) -> bytes:
+    """The raw body of a request that says it is JSON (or says nothing)."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not _is_json(content_type):
+        raise UnsupportedMediaType(
+            f"Content-Type {content_type!r} is not supported: send application/json"
+        )
+    return await request.body()
+
+
+class BodySizeLimit:
+    """Refuses request bodies over ``limit`` bytes with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.limit:
+                    await error_response(413, self._message())(scope, receive, send)
+                    return
+                break
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise PayloadTooLarge(self._message())
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _message(self) -> str:
+        return f"request body is larger than the limit of {self.limit} bytes"
