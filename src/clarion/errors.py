@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 log = logging.getLogger("clarion.errors")
 
@@ -113,6 +114,7 @@ async def render_error(request: Request, exc: Exception) -> Response:
             message = f"no route for {request.method} {request.url.path}"
         elif exc.status_code == 405:
             message = f"method {request.method} is not allowed on {request.url.path}"
+            return error_response(405, message, {"Allow": _allowed_methods(request)})
         else:
             detail = exc.detail if isinstance(exc.detail, str) else None
             message = detail or _REASONS.get(exc.status_code, "request failed")
@@ -120,6 +122,17 @@ async def render_error(request: Request, exc: Exception) -> Response:
     # The traceback goes to the server log only; the client learns nothing internal.
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal server error")
+
+
+def _allowed_methods(request: Request) -> str:
+    # The router names only the first route that matched the path: ask every route about
+    # every method instead.
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def install_error_handlers(app: FastAPI) -> None:

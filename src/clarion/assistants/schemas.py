@@ -209,6 +209,9 @@ def parse_assistant_body(raw: bytes, schema: type[FieldsModel]) -> dict[str, Any
     for field in document:
         if field in READ_ONLY_FIELDS:
             raise InvalidInput(f"{field!r} is read-only and cannot be set")
+    where = _nul_character_at(document, "")
+    if where is not None:
+        raise InvalidInput(f"{where}: must not contain the NUL character (\\u0000)")
     if "name" in document and document["name"] is None:
         raise InvalidInput("name: cannot be null; every assistant has a name")
     try:
@@ -216,6 +219,26 @@ def parse_assistant_body(raw: bytes, schema: type[FieldsModel]) -> dict[str, Any
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc)) from None
     return document
+
+
+def _nul_character_at(value: object, path: str) -> str | None:
+    """The path of the first string (or key) holding U+0000, which no database column takes."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else key
+            if "\x00" in key:
+                return here
+            found = _nul_character_at(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_character_at(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _json_kind(value: object) -> str:

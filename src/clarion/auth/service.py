@@ -31,8 +31,8 @@ class IssuedKey:
 def create_organization(session: Session, name: str) -> tuple[int, IssuedKey]:
     """A new organization with its first API key."""
     name = name.strip()
-    if not 1 <= len(name) <= 200:
-        raise InvalidInput("name: must be 1 to 200 characters")
+    if not 1 <= len(name) <= 200 or "\x00" in name:
+        raise InvalidInput("name: must be 1 to 200 characters, without NUL")
     organization = repository.add_organization(session, name, utcnow())
     return organization.id, issue_key(session, organization.id)
 

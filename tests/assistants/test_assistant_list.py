@@ -1,0 +1,89 @@
+"""GET /v1/assistant: limit, creation-date bounds, order."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import update
+
+from clarion.assistants.models import Assistant
+from clarion.db import Database
+from conftest import Api, assert_error
+
+
+def _set_created(database: Database, assistant_id: int, moment: dt.datetime) -> None:
+    with database.writing() as session:
+        session.execute(
+            update(Assistant).where(Assistant.id == assistant_id).values(created_at=moment)
+        )
+
+
+@pytest.fixture
+def dated(api: Api, database: Database) -> dict[str, int]:
+    """Four assistants created on known dates; two share one instant."""
+    moments = {
+        "jan": dt.datetime(2026, 1, 10, 9, 0, tzinfo=dt.UTC),
+        "feb": dt.datetime(2026, 2, 10, 9, 0, tzinfo=dt.UTC),
+        "mar-a": dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC),
+        "mar-b": dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC),
+    }
+    ids = {}
+    for label, moment in moments.items():
+        ids[label] = api.create_assistant(name=label)["id"]
+        _set_created(database, ids[label], moment)
+    return ids
+
+
+def _names(response: object) -> list[str]:
+    assert response.status_code == 200, response.text  # type: ignore[attr-defined]
+    return [item["name"] for item in response.json()]  # type: ignore[attr-defined]
+
+
+def test_newest_first_with_ties_broken_by_id(api: Api, dated: dict[str, int]) -> None:
+    assert _names(api.get("/v1/assistant")) == ["mar-b", "mar-a", "feb", "jan"]
+
+
+def test_limit(api: Api, dated: dict[str, int]) -> None:
+    assert _names(api.get("/v1/assistant", params={"limit": 2})) == ["mar-b", "mar-a"]
+
+
+def test_default_limit_is_100(api: Api) -> None:
+    for number in range(101):
+        api.create_assistant(name=f"a{number}")
+    assert len(api.get("/v1/assistant").json()) == 100
+    assert len(api.get("/v1/assistant", params={"limit": 1000}).json()) == 101
+
+
+def test_created_at_bounds_are_inclusive(api: Api, dated: dict[str, int]) -> None:
+    response = api.get(
+        "/v1/assistant",
+        params={"created_at_ge": "2026-02-10T09:00:00Z", "created_at_le": "2026-03-10T09:00:00Z"},
+    )
+    assert _names(response) == ["mar-b", "mar-a", "feb"]
+
+
+def test_a_bound_without_zone_is_utc(api: Api, dated: dict[str, int]) -> None:
+    assert _names(api.get("/v1/assistant", params={"created_at_le": "2026-02-10T09:00:00"})) == [
+        "feb",
+        "jan",
+    ]
+    # 10:00 in UTC+01:00 is 09:00 UTC, so February's is included.
+    offset = {"created_at_ge": "2026-02-10T10:00:00+01:00"}
+    assert _names(api.get("/v1/assistant", params=offset)) == ["mar-b", "mar-a", "feb"]
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"created_at_ge": "yesterday"}, "created_at_ge"),
+        ({"created_at_le": "2026-13-45T00:00:00"}, "created_at_le"),
+    ],
+)
+def test_bad_parameters_are_400_naming_the_parameter(
+    api: Api, params: dict[str, object], named: str
+) -> None:
+    assert_error(api.get("/v1/assistant", params=params), 400, named)

@@ -1,0 +1,68 @@
+"""The webhook secret is write-only and encrypted at rest."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import text
+
+from clarion.db import Database
+from clarion.encryption import SecretBox
+from conftest import Api
+
+SECRET = "whsec-do-not-leak-4242"
+
+
+def test_secret_is_encrypted_at_rest_and_decrypts_with_the_server_key(
+    api: Api, database: Database, app: object
+) -> None:
+    created = api.create_assistant(webhook_secret=SECRET)
+
+    with database.reading() as session:
+        stored = session.execute(
+            text("SELECT webhook_secret_encrypted FROM assistants WHERE id = :id"),
+            {"id": created["id"]},
+        ).scalar_one()
+    assert SECRET.encode() not in bytes(stored)
+    box: SecretBox = app.state.secret_box  # type: ignore[attr-defined]
+    assert box.decrypt(bytes(stored), api.tenant.organization_id) == SECRET
+
+
+def test_ciphertext_is_bound_to_its_organization(api: Api, database: Database, app: object) -> None:
+    created = api.create_assistant(webhook_secret=SECRET)
+    with database.reading() as session:
+        stored = session.execute(
+            text("SELECT webhook_secret_encrypted FROM assistants WHERE id = :id"),
+            {"id": created["id"]},
+        ).scalar_one()
+    box: SecretBox = app.state.secret_box  # type: ignore[attr-defined]
+    with pytest.raises(Exception):  # noqa: B017 - any failure to decrypt will do
+        box.decrypt(bytes(stored), api.tenant.organization_id + 1)
+
+
+def test_secret_is_never_returned_or_logged(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    created = api.create_assistant(webhook_secret=SECRET)
+    responses = [
+        api.get(f"/v1/assistant/{created['id']}"),
+        api.get("/v1/assistant"),
+        api.patch(f"/v1/assistant/{created['id']}", json={"webhook_secret": SECRET + "-2"}),
+        api.patch(f"/v1/assistant/{created['id']}", json={"webhook_secret": 5}),
+        api.delete(f"/v1/assistant/{created['id']}"),
+    ]
+
+    for response in responses:
+        assert SECRET not in response.text
+    assert created["is_webhook_secret_set"] is True
+    assert SECRET not in caplog.text
+
+
+def test_secret_can_be_set_later_and_cleared(api: Api) -> None:
+    created = api.create_assistant()
+    assert created["is_webhook_secret_set"] is False
+
+    set_ = api.patch(f"/v1/assistant/{created['id']}", json={"webhook_secret": SECRET}).json()
+    assert set_["is_webhook_secret_set"] is True
+    cleared = api.patch(f"/v1/assistant/{created['id']}", json={"webhook_secret": None}).json()
+    assert cleared["is_webhook_secret_set"] is False

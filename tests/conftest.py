@@ -1,0 +1,183 @@
+"""Fixtures: every test gets a migrated database of its own and a client for the real app.
+
+The default run uses SQLite. Set CLARION_TEST_DATABASE_URL=postgresql://... to run the same
+suite against PostgreSQL: the migrations run once into a fresh database, and every test
+starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+
+import clarion.assistants.models
+import clarion.auth.models  # noqa: F401 - table registration
+from clarion.app import create_app
+from clarion.auth import service as auth_service
+from clarion.config import Settings, sqlalchemy_url
+from clarion.db import Base, Database
+from clarion.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("CLARION_TEST_DATABASE_URL")
+
+
+@dataclass
+class MigratedDatabase:
+    """A migrated database for the session; ``fresh()`` hands a test a clean one."""
+
+    fresh: Callable[[Path], str]
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedDatabase]:
+    if POSTGRES_URL:
+        yield from _postgres_database(POSTGRES_URL)
+        return
+    template = tmp_path_factory.mktemp("template") / "clarion.db"
+    upgrade(sqlalchemy_url(f"sqlite:///{template}"))
+
+    def fresh(directory: Path) -> str:
+        target = directory / "clarion.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+
+    yield MigratedDatabase(fresh)
+
+
+def _postgres_database(server_url: str) -> Iterator[MigratedDatabase]:
+    server = sqlalchemy_url(server_url)
+    name = f"clarion_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url: URL = server.set(database=name)
+    upgrade(url)
+    engine = create_engine(url)
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+
+    def fresh(_directory: Path) -> str:
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        return url.render_as_string(hide_password=False).replace("+psycopg", "")
+
+    try:
+        yield MigratedDatabase(fresh)
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_database: MigratedDatabase) -> Settings:
+    return Settings(
+        data_dir=tmp_path, database_url=migrated_database.fresh(tmp_path), auto_migrate=False
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Any:
+    return create_app(settings)
+
+
+@pytest.fixture
+def database(app: Any) -> Database:
+    db: Database = app.state.database
+    return db
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@dataclass
+class Tenant:
+    """An organization and a key to act as it."""
+
+    organization_id: int
+    api_key: str
+    key_id: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@pytest.fixture
+def new_tenant(database: Database) -> Callable[[str], Tenant]:
+    def make(name: str = "Northside Clinic") -> Tenant:
+        with database.writing() as session:
+            organization_id, key = auth_service.create_organization(session, name)
+        return Tenant(organization_id, key.api_key, key.key_id)
+
+    return make
+
+
+@pytest.fixture
+def tenant(new_tenant: Callable[[str], Tenant]) -> Tenant:
+    return new_tenant("Northside Clinic")
+
+
+@pytest.fixture
+def other_tenant(new_tenant: Callable[[str], Tenant]) -> Tenant:
+    return new_tenant("Riverside Practice")
+
+
+@pytest.fixture
+def api(client: TestClient, tenant: Tenant) -> Api:
+    return Api(client, tenant)
+
+
+class Api:
+    """A client that authenticates as one tenant and speaks JSON."""
+
+    def __init__(self, client: TestClient, tenant: Tenant) -> None:
+        self.client = client
+        self.tenant = tenant
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {**self.tenant.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+    def create_assistant(self, **fields: Any) -> dict[str, Any]:
+        response = self.post("/v1/assistant", json={"name": "Reminders", **fields})
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def assert_error(response: Any, status: int, *mentions: str) -> None:
+    """The response is the Error body with this status, and its message names ``mentions``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"error", "message"}
+    assert body["error"] == status
+    assert isinstance(body["message"], str) and body["message"]
+    for mention in mentions:
+        assert mention in body["message"], (mention, body["message"])

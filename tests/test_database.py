@@ -1,0 +1,70 @@
+"""Database set-up: URLs, SQLite settings for a server, and migrations that match the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from clarion.cli import app as cli
+from clarion.config import Settings, sqlalchemy_url
+from clarion.db import Base, Database
+
+
+@pytest.mark.parametrize(
+    ("plain", "driver"),
+    [
+        ("sqlite:///tmp/x.db", "sqlite+pysqlite"),
+        ("postgresql://user@db:5432/clarion", "postgresql+psycopg"),
+        ("postgres://user@db/clarion", "postgresql+psycopg"),
+    ],
+)
+def test_plain_urls_get_our_driver(plain: str, driver: str) -> None:
+    assert sqlalchemy_url(plain).drivername == driver
+
+
+def test_unsupported_database_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        Settings(database_url="mysql://root@localhost/clarion")
+
+
+def test_default_database_is_sqlite_in_the_data_directory(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    assert settings.database.database == str(tmp_path / "clarion.db")
+
+
+def test_sqlite_is_set_up_for_a_server(tmp_path: Path) -> None:
+    database = Database(sqlalchemy_url(f"sqlite:///{tmp_path / 'x.db'}"))
+    with database.reading() as session:
+        pragmas = {
+            name: session.execute(text(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "busy_timeout", "foreign_keys")
+        }
+    database.dispose()
+    assert pragmas == {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1}
+
+
+def test_migrations_match_the_models(database: Database) -> None:
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_db_upgrade_command(tmp_path: Path) -> None:
+    env = {
+        "CLARION_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+        "CLARION_DATA_DIR": str(tmp_path),
+    }
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    database = Database(sqlalchemy_url(env["CLARION_DATABASE_URL"]))
+    with database.reading() as session:
+        tables = set(
+            session.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars()
+        )
+    database.dispose()
+    assert {"organizations", "api_keys", "assistants", "alembic_version"} <= tables

@@ -1,0 +1,77 @@
+"""Every failure, from our code or the framework's, is the Error body."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from clarion.assistants import service
+from conftest import Api, assert_error
+
+
+def test_unknown_route_is_404(client: TestClient) -> None:
+    assert_error(client.get("/v1/nowhere"), 404, "/v1/nowhere")
+    assert_error(client.get("/"), 404)
+
+
+def test_wrong_method_is_405(api: Api) -> None:
+    response = api.request("PUT", "/v1/assistant/1", json={})
+    assert_error(response, 405, "PUT")
+    assert "PATCH" in response.headers["allow"]
+    assert_error(api.request("DELETE", "/v1/assistant"), 405, "DELETE")
+
+
+def test_declared_oversized_body_is_413(api: Api) -> None:
+    assistant = api.create_assistant()
+    body = b'{"first_message": "' + b"x" * (1024 * 1024) + b'"}'
+
+    assert_error(
+        api.patch(
+            f"/v1/assistant/{assistant['id']}",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        ),
+        413,
+        "1048576",
+    )
+    assert_error(
+        api.post("/v1/assistant", content=body, headers={"Content-Type": "application/json"}), 413
+    )
+    assert api.get(f"/v1/assistant/{assistant['id']}").json() == assistant
+
+
+def test_streamed_oversized_body_is_413(api: Api) -> None:
+    assistant = api.create_assistant()
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"first_message": "'
+        for _ in range(40):
+            yield b"x" * 32 * 1024
+        yield b'"}'
+
+    response = api.patch(
+        f"/v1/assistant/{assistant['id']}",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert_error(response, 413)
+    assert api.get(f"/v1/assistant/{assistant['id']}").json() == assistant
+
+
+def test_unexpected_failure_is_500_without_internals(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: object) -> object:
+        raise RuntimeError("SELECT secret_column FROM internals")
+
+    monkeypatch.setattr(service, "list_assistants", broken)
+    with caplog.at_level(logging.ERROR):
+        response = api.get("/v1/assistant")
+
+    assert_error(response, 500)
+    assert response.json()["message"] == "internal server error"
+    assert "SELECT" not in response.text and "Traceback" not in response.text
+    assert "RuntimeError" in caplog.text  # the server's own log keeps the details

@@ -1,0 +1,93 @@
+"""End to end: the `clarion` command creates an organization and serves real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clarion.config import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _clarion(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "clarion", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def server_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    assert settings.database_url is not None
+    return {
+        **os.environ,
+        "CLARION_DATA_DIR": str(tmp_path),
+        "CLARION_DATABASE_URL": settings.database_url,
+    }
+
+
+@pytest.fixture
+def server(server_env: dict[str, str]) -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clarion", "serve", "--port", str(port)],
+        env=server_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("server did not start")
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+        # The server's log never carries a key or a webhook secret.
+        assert "clarion_sk_" not in output
+        assert "whsec-e2e" not in output
+
+
+def test_cli_and_server_work_together(server: str, server_env: dict[str, str]) -> None:
+    created = json.loads(_clarion("org", "create", "End To End Clinic", env=server_env).stdout)
+    headers = {"Authorization": f"Bearer {created['api_key']}"}
+
+    with httpx.Client(base_url=f"{server}/v1", headers=headers) as client:
+        assistant = client.post(
+            "/assistant", json={"name": "Reminders", "webhook_secret": "whsec-e2e"}
+        ).json()
+        patched = client.patch(f"/assistant/{assistant['id']}", json={"first_message": "Hi"})
+        listed = client.get("/assistant", params={"limit": 10})
+        unauthenticated = httpx.get(f"{server}/v1/assistant")
+
+    assert patched.status_code == 200 and patched.json()["first_message"] == "Hi"
+    assert [item["id"] for item in listed.json()] == [assistant["id"]]
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json()["error"] == 401
