@@ -20,8 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
-import clarion.assistants.models
-import clarion.auth.models  # noqa: F401 - table registration
+import clarion.tables  # noqa: F401 - registers every table on Base.metadata
 from clarion.app import create_app
 from clarion.auth import service as auth_service
 from clarion.config import Settings, sqlalchemy_url

@@ -15,6 +15,7 @@ from clarion.encryption import SecretBox, load_server_key
 from clarion.errors import install_error_handlers
 from clarion.health import router as health_router
 from clarion.openapi import install_openapi
+from clarion.request_log import RequestLog, configure_logging
 from clarion.web import BodySizeLimit, ORJSONResponse
 
 
@@ -44,4 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestLog)
     return app
+
+
+def create_server_app() -> FastAPI:
+    """The application as `clarion serve` runs it: settings from the environment, logs set up."""
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -17,6 +18,7 @@ from clarion.db import Database
 from clarion.encryption import load_server_key
 from clarion.errors import ApiError
 from clarion.migrate import upgrade
+from clarion.request_log import LogFormat, configure_logging
 
 T = TypeVar("T")
 
@@ -73,17 +75,25 @@ def _run(work: Callable[..., T], *args: Any) -> T:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    log_format: Annotated[
+        LogFormat | None, typer.Option(help="json or text (default: CLARION_LOG_FORMAT, json)")
+    ] = None,
 ) -> None:
     """Serve the API under /v1 (migrating the database first unless CLARION_AUTO_MIGRATE=false)."""
+    if log_format is not None:
+        os.environ["CLARION_LOG_FORMAT"] = log_format  # read again by the server process
     settings = _settings()
     _prepare(settings, migrate=settings.auto_migrate)
+    configure_logging(settings.log_format)
     uvicorn.run(
-        "clarion.app:create_app",
+        "clarion.app:create_server_app",
         factory=True,
         host=host,
         port=port,
         proxy_headers=False,
         server_header=False,
+        access_log=False,  # clarion.request_log writes one line per request instead
+        log_config=None,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     """Apply pending migrations when the server or a command starts."""
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    log_format: Literal["json", "text"] = "json"
+    """One JSON object per log line, or human-readable text."""
 
     @field_validator("database_url")
     @classmethod

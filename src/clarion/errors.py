@@ -50,6 +50,14 @@ class NotFound(ApiError):
     status = 404
 
 
+class Conflict(ApiError):
+    status = 409
+
+
+class PreconditionFailed(ApiError):
+    status = 412
+
+
 class PayloadTooLarge(ApiError):
     status = 413
 

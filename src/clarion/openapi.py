@@ -48,7 +48,28 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         ref_template=_REF_TEMPLATE,
     )
     schemas.update(request_schemas.get("$defs", {}))
+    schemas["AssistantMergePatch"] = _merge_patch_schema(schemas["UpdateAssistant"])
     return document
+
+
+def _merge_patch_schema(update: dict[str, Any]) -> dict[str, Any]:
+    """UpdateAssistant, with the nested objects opened up: in a merge patch, a null value
+    inside ``model``, ``voice`` or ``analysis_plan`` removes that key."""
+    properties = dict(update["properties"])
+    for name in ("model", "voice", "analysis_plan"):
+        properties[name] = {
+            "type": ["object", "null"],
+            "additionalProperties": True,
+            "description": "Merged key by key into the stored object; a null value removes a key",
+        }
+    return {
+        "type": "object",
+        "title": "AssistantMergePatch",
+        "description": "An RFC 7396 JSON Merge Patch of an assistant. The merged result is "
+        "validated as UpdateAssistant is.",
+        "properties": properties,
+        "additionalProperties": False,
+    }
 
 
 def _without_framework_errors(path_item: dict[str, Any]) -> dict[str, Any]:

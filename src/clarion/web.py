@@ -15,9 +15,14 @@ from clarion.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, erro
 _JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    """A JSON response encoded once with orjson (timestamps as UTC with a ``Z``)."""
-    return Response(orjson.dumps(body, option=_JSON_OPTIONS), status, media_type="application/json")
+def encode_json(body: Any) -> bytes:
+    """JSON bytes via orjson, timestamps as UTC with a ``Z``."""
+    return orjson.dumps(body, option=_JSON_OPTIONS)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response encoded once with orjson."""
+    return Response(encode_json(body), status, headers, media_type="application/json")
 
 
 class ORJSONResponse(JSONResponse):
@@ -37,17 +42,32 @@ def resource_id(raw: str, resource: str) -> int:
     return int(raw)
 
 
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
+def media_type(request: Request) -> str | None:
+    """The request's media type, lower-cased and without parameters."""
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return None
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json")
+
+
+def if_match(request: Request) -> frozenset[str] | None:
+    """The entity tags of an If-Match header, ``{"*"}`` for any, or None when absent."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    return frozenset(tag.strip() for tag in header.split(",") if tag.strip())
 
 
 async def read_json_body(request: Request) -> bytes:
     """The raw body of a request that says it is JSON (or says nothing)."""
-    content_type = request.headers.get("content-type")
-    if content_type is not None and not _is_json(content_type):
+    media = media_type(request)
+    if media is not None and not _is_json(media):
         raise UnsupportedMediaType(
-            f"Content-Type {content_type!r} is not supported: send application/json"
+            f"Content-Type {media!r} is not supported: send application/json"
         )
     return await request.body()
 

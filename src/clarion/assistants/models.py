@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clarion.db import Base, Identifier, JSONDocument, UTCDateTime
@@ -35,3 +35,37 @@ class Assistant(Base):
     analysis_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The number of the newest version record; the ETag is derived from it.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class AssistantVersion(Base):
+    """An immutable record of one change to an assistant, written in the change's transaction.
+
+    There is no foreign key to ``assistants``: the history outlives the assistant's deletion.
+    """
+
+    __tablename__ = "assistant_versions"
+    __table_args__ = (
+        UniqueConstraint("assistant_id", "version"),
+        Index(
+            "ix_assistant_versions_organization_id_assistant_id", "organization_id", "assistant_id"
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        Identifier, ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    assistant_id: Mapped[int] = mapped_column(Identifier)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    # The configuration after the change; the webhook secret appears only as a flag.
+    configuration: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    changed_fields: Mapped[list[str]] = mapped_column(JSONDocument)
+    # "set", "changed" or "cleared" when the change touched the webhook secret.
+    webhook_secret_change: Mapped[str | None] = mapped_column(String(8), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    api_key_id: Mapped[int | None] = mapped_column(Identifier, default=None)
+    request_id: Mapped[str | None] = mapped_column(String(128), default=None)

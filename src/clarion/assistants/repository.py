@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clarion.assistants.models import Assistant
+from clarion.assistants.models import Assistant, AssistantVersion
 
 
 def add(session: Session, assistant: Assistant) -> Assistant:
@@ -53,3 +53,53 @@ def list_recent(
 def delete(session: Session, assistant: Assistant) -> None:
     session.delete(assistant)
     session.flush()
+
+
+def add_version(session: Session, record: AssistantVersion) -> AssistantVersion:
+    session.add(record)
+    session.flush()
+    return record
+
+
+def get_version(
+    session: Session, organization_id: int, assistant_id: int, version: int
+) -> AssistantVersion | None:
+    return session.scalars(
+        select(AssistantVersion).where(
+            AssistantVersion.organization_id == organization_id,
+            AssistantVersion.assistant_id == assistant_id,
+            AssistantVersion.version == version,
+        )
+    ).first()
+
+
+def list_versions(
+    session: Session, organization_id: int, assistant_id: int, limit: int
+) -> Sequence[AssistantVersion]:
+    return session.scalars(
+        select(AssistantVersion)
+        .where(
+            AssistantVersion.organization_id == organization_id,
+            AssistantVersion.assistant_id == assistant_id,
+        )
+        .order_by(AssistantVersion.version.desc())
+        .limit(limit)
+    ).all()
+
+
+def latest_version(
+    session: Session, organization_id: int, assistant_id: int, *, for_update: bool = False
+) -> AssistantVersion | None:
+    """The newest record; ``for_update`` serialises restores of a deleted assistant."""
+    query = (
+        select(AssistantVersion)
+        .where(
+            AssistantVersion.organization_id == organization_id,
+            AssistantVersion.assistant_id == assistant_id,
+        )
+        .order_by(AssistantVersion.version.desc())
+        .limit(1)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()

@@ -5,20 +5,35 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from clarion.assistants import service
+from clarion.assistants.models import Assistant as AssistantRow
 from clarion.assistants.schemas import (
     Assistant,
+    AssistantVersion,
     CreateAssistant,
     UpdateAssistant,
+    assistant_json,
+    etag,
     parse_assistant_body,
+    parse_merge_patch,
+    version_json,
 )
 from clarion.auth.dependencies import CallerDep, DatabaseDep
 from clarion.encryption import SecretBox
 from clarion.errors import Error
-from clarion.web import json_response, read_json_body, resource_id
+from clarion.idempotency import service as idempotency
+from clarion.web import (
+    encode_json,
+    if_match,
+    json_response,
+    media_type,
+    read_json_body,
+    resource_id,
+)
 
 router = APIRouter(prefix="/v1/assistant", tags=["Assistants"])
 
@@ -27,24 +42,62 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Error, "description": "Missing, invalid or revoked API key"},
     404: {"model": Error, "description": "Assistant not found"},
 }
+PRECONDITION: dict[int | str, dict[str, Any]] = {
+    412: {"model": Error, "description": "If-Match does not match the current ETag"},
+}
+ETAG_HEADER = {"ETag": {"description": "Changes with every version", "schema": {"type": "string"}}}
 
 AssistantId = Annotated[
     str, Path(alias="assistantId", description="ID of the assistant (a positive integer)")
 ]
+VersionNumber = Annotated[str, Path(description="Version number (1, 2, 3, ...)")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="Apply only if the assistant's ETag is one of these (or `*`); else 412",
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retrying with the same key and body within 24 hours replays the first "
+        "response instead of creating a second assistant; another body is a 409",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=1000, description="How many to return")]
 
-
-def _json_body(schema_name: str, description: str) -> dict[str, Any]:
-    # Bodies are parsed by parse_assistant_body (it keeps unknown nested keys as sent and
-    # names the offending field), so the framework is only told what to document.
-    return {
-        "requestBody": {
-            "description": description,
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
+MERGE_PATCH = "application/merge-patch+json"
+_UPDATE_BODY = {
+    "requestBody": {
+        "description": "Assistant properties to update",
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/UpdateAssistant"},
+                "example": {
+                    "first_message": "Hello, this is Northside Clinic.",
+                    "model": {"provider": "openai", "model": "gpt-4o", "temperature": 0.3},
+                    "voicemail_message": None,
+                },
             },
-        }
+            MERGE_PATCH: {
+                "schema": {"$ref": "#/components/schemas/AssistantMergePatch"},
+                "example": {"model": {"temperature": 0.5, "max_tokens": None}},
+            },
+        },
     }
+}
+_CREATE_BODY = {
+    "requestBody": {
+        "description": "The new assistant",
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/CreateAssistant"}}
+        },
+    }
+}
 
 
 def _secrets(request: Request) -> SecretBox:
@@ -52,26 +105,59 @@ def _secrets(request: Request) -> SecretBox:
     return box
 
 
+def _assistant_response(row: AssistantRow, status: int = 200) -> Response:
+    return json_response(assistant_json(row), status, {"ETag": etag(row)})
+
+
 @router.post(
     "",
     status_code=201,
     response_model=Assistant,
-    responses=ERRORS,
-    openapi_extra=_json_body("CreateAssistant", "The new assistant"),
+    responses={
+        **ERRORS,
+        201: {"headers": ETAG_HEADER},
+        409: {"model": Error, "description": "Idempotency-Key reused with another body"},
+    },
+    openapi_extra=_CREATE_BODY,
     summary="Create Assistant",
 )
-async def create_assistant(request: Request, caller: CallerDep, database: DatabaseDep) -> Response:
+async def create_assistant(
+    request: Request,
+    caller: CallerDep,
+    database: DatabaseDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Creates an assistant in the caller's organization."""
-    fields = parse_assistant_body(await read_json_body(request), CreateAssistant)
-    body = await database.write(service.create_assistant, caller, fields, _secrets(request))
-    return json_response(body, 201)
+    raw = await read_json_body(request)
+    fields = parse_assistant_body(raw, CreateAssistant)
+    secrets = _secrets(request)
+    if idempotency_key is None:
+        row = await database.write(service.create_assistant, caller, fields, secrets)
+        return _assistant_response(row, 201)
+
+    def create(session: Session) -> idempotency.StoredResponse:
+        row = service.create_assistant(session, caller, fields, secrets)
+        return idempotency.StoredResponse(201, encode_json(assistant_json(row)), etag(row))
+
+    stored = await idempotency.run_once(
+        database,
+        caller,
+        "create_assistant",
+        idempotency.check_key(idempotency_key),
+        idempotency.request_digest(raw),
+        create,
+    )
+    headers = {"Idempotent-Replayed": "true" if stored.replayed else "false"}
+    if stored.etag:
+        headers["ETag"] = stored.etag
+    return Response(stored.body, stored.status, headers, media_type="application/json")
 
 
 @router.get("", response_model=list[Assistant], responses=ERRORS, summary="List Assistants")
 async def list_assistants(
     caller: CallerDep,
     database: DatabaseDep,
-    limit: Annotated[int, Query(ge=1, le=1000, description="How many to return")] = 100,
+    limit: Limit = 100,
     created_at_ge: Annotated[
         dt.datetime | None,
         Query(
@@ -86,57 +172,154 @@ async def list_assistants(
     ] = None,
 ) -> Response:
     """Lists the caller's assistants, newest first (ties: highest id first)."""
-    body = await database.read(
+    rows = await database.read(
         service.list_assistants, caller, limit, _as_utc(created_at_ge), _as_utc(created_at_le)
     )
-    return json_response(body)
+    return json_response([assistant_json(row) for row in rows])
 
 
-@router.get("/{assistantId}", response_model=Assistant, responses=ERRORS, summary="Get Assistant")
+@router.get(
+    "/{assistantId}",
+    response_model=Assistant,
+    responses={**ERRORS, 200: {"headers": ETAG_HEADER}},
+    summary="Get Assistant",
+)
 async def get_assistant(
     assistant_id: AssistantId, caller: CallerDep, database: DatabaseDep
 ) -> Response:
-    """Returns one assistant."""
-    body = await database.read(
-        service.get_assistant, caller, resource_id(assistant_id, "assistant")
-    )
-    return json_response(body)
+    """Returns one assistant, with its ETag."""
+    row = await database.read(service.get_assistant, caller, resource_id(assistant_id, "assistant"))
+    return _assistant_response(row)
 
 
 @router.patch(
     "/{assistantId}",
     response_model=Assistant,
-    responses={**ERRORS, 200: {"description": "Assistant updated successfully"}},
-    openapi_extra=_json_body("UpdateAssistant", "Assistant properties to update"),
+    responses={
+        **ERRORS,
+        **PRECONDITION,
+        200: {"description": "Assistant updated successfully", "headers": ETAG_HEADER},
+    },
+    openapi_extra=_UPDATE_BODY,
     summary="Update Assistant",
 )
 async def update_assistant(
-    request: Request, assistant_id: AssistantId, caller: CallerDep, database: DatabaseDep
+    request: Request,
+    assistant_id: AssistantId,
+    caller: CallerDep,
+    database: DatabaseDep,
+    _if_match: IfMatch = None,
 ) -> Response:
     """Updates an existing assistant.
 
-    A field left out is unchanged, a field given replaces the stored value whole, and `null`
-    clears an optional field. `{}` changes nothing. `webhook_secret` is write-only.
+    With `application/json`, a field left out is unchanged, a field given replaces the stored
+    value whole, and `null` clears an optional field; `{}` changes nothing. With
+    `application/merge-patch+json` the body is an RFC 7396 merge patch: `model`, `voice` and
+    `analysis_plan` are merged key by key, `null` removes a key, arrays are replaced; the merged
+    result is validated as a whole. `webhook_secret` is write-only. With `If-Match`, the update
+    applies only if the assistant's ETag still matches (else 412, and nothing changes).
     """
     target = resource_id(assistant_id, "assistant")
-    changes = parse_assistant_body(await read_json_body(request), UpdateAssistant)
-    body = await database.write(
-        service.update_assistant, caller, target, changes, _secrets(request)
+    raw = await read_json_body(request)
+    merge = media_type(request) == MERGE_PATCH
+    changes = parse_merge_patch(raw) if merge else parse_assistant_body(raw, UpdateAssistant)
+    row = await database.write(
+        service.update_assistant,
+        caller,
+        target,
+        changes,
+        _secrets(request),
+        merge=merge,
+        if_match=if_match(request),
     )
-    return json_response(body)
+    return _assistant_response(row)
 
 
 @router.delete(
-    "/{assistantId}", response_model=Assistant, responses=ERRORS, summary="Delete Assistant"
+    "/{assistantId}",
+    response_model=Assistant,
+    responses={**ERRORS, **PRECONDITION},
+    summary="Delete Assistant",
 )
 async def delete_assistant(
-    assistant_id: AssistantId, caller: CallerDep, database: DatabaseDep
+    request: Request,
+    assistant_id: AssistantId,
+    caller: CallerDep,
+    database: DatabaseDep,
+    _if_match: IfMatch = None,
 ) -> Response:
-    """Deletes an assistant and returns it as it was."""
-    body = await database.write(
-        service.delete_assistant, caller, resource_id(assistant_id, "assistant")
+    """Deletes an assistant and returns it as it was. Its version history stays readable."""
+    row = await database.write(
+        service.delete_assistant,
+        caller,
+        resource_id(assistant_id, "assistant"),
+        if_match=if_match(request),
     )
-    return json_response(body)
+    return json_response(assistant_json(row))
+
+
+@router.get(
+    "/{assistantId}/versions",
+    response_model=list[AssistantVersion],
+    responses=ERRORS,
+    summary="List Assistant Versions",
+)
+async def list_versions(
+    assistant_id: AssistantId, caller: CallerDep, database: DatabaseDep, limit: Limit = 100
+) -> Response:
+    """The assistant's change history, newest first: who changed what, when, and to what."""
+    records = await database.read(
+        service.list_versions, caller, resource_id(assistant_id, "assistant"), limit
+    )
+    return json_response([version_json(record) for record in records])
+
+
+@router.get(
+    "/{assistantId}/versions/{version}",
+    response_model=AssistantVersion,
+    responses=ERRORS,
+    summary="Get Assistant Version",
+)
+async def get_version(
+    assistant_id: AssistantId, version: VersionNumber, caller: CallerDep, database: DatabaseDep
+) -> Response:
+    """One version record."""
+    record = await database.read(
+        service.get_version,
+        caller,
+        resource_id(assistant_id, "assistant"),
+        resource_id(version, "version"),
+    )
+    return json_response(version_json(record))
+
+
+@router.post(
+    "/{assistantId}/versions/{version}/restore",
+    response_model=Assistant,
+    responses={**ERRORS, **PRECONDITION, 200: {"headers": ETAG_HEADER}},
+    summary="Restore Assistant Version",
+)
+async def restore_version(
+    request: Request,
+    assistant_id: AssistantId,
+    version: VersionNumber,
+    caller: CallerDep,
+    database: DatabaseDep,
+    _if_match: IfMatch = None,
+) -> Response:
+    """Makes a recorded configuration current again, as a new version.
+
+    The webhook secret is never recorded and stays as it is. Restoring a version of a deleted
+    assistant brings it back under its old id (without a webhook secret).
+    """
+    row = await database.write(
+        service.restore_version,
+        caller,
+        resource_id(assistant_id, "assistant"),
+        resource_id(version, "version"),
+        if_match=if_match(request),
+    )
+    return _assistant_response(row)
 
 
 def _as_utc(moment: dt.datetime | None) -> dt.datetime | None:

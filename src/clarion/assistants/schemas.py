@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from typing_extensions import TypedDict
 
 from clarion.assistants.models import Assistant as AssistantRow
+from clarion.assistants.models import AssistantVersion as AssistantVersionRow
 from clarion.errors import InvalidInput, describe_validation_error
 
 NAME_MAX = 200
@@ -198,6 +199,29 @@ FieldsModel = TypeVar("FieldsModel", CreateAssistant, UpdateAssistant)
 
 def parse_assistant_body(raw: bytes, schema: type[FieldsModel]) -> dict[str, Any]:
     """The fields of a request body, checked against ``schema``, as the client sent them."""
+    document = _read_document(raw)
+    validate_fields(document, schema)
+    return document
+
+
+def parse_merge_patch(raw: bytes) -> dict[str, Any]:
+    """A JSON Merge Patch of an assistant. Values are checked after merging (validate_fields)."""
+    document = _read_document(raw)
+    for field in document:
+        if field not in UpdateAssistant.model_fields:
+            raise InvalidInput(f"unknown field {field!r}")
+    return document
+
+
+def validate_fields(fields: dict[str, Any], schema: type[FieldsModel] | None = None) -> None:
+    """Raise InvalidInput naming the first field whose value breaks ``schema``."""
+    try:
+        (schema or UpdateAssistant).model_validate(fields)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc)) from None
+
+
+def _read_document(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise InvalidInput("request body is empty: send a JSON object")
     try:
@@ -214,10 +238,6 @@ def parse_assistant_body(raw: bytes, schema: type[FieldsModel]) -> dict[str, Any
         raise InvalidInput(f"{where}: must not contain the NUL character (\\u0000)")
     if "name" in document and document["name"] is None:
         raise InvalidInput("name: cannot be null; every assistant has a name")
-    try:
-        schema.model_validate(document)
-    except ValidationError as exc:
-        raise InvalidInput(describe_validation_error(exc)) from None
     return document
 
 
@@ -253,8 +273,9 @@ def _json_kind(value: object) -> str:
     return "a number"
 
 
-# Columns a client sets directly, in the order responses list them.
-_OPTIONAL_FIELDS = (
+# What a client configures, in the order responses list it.
+_CONFIGURATION_FIELDS = (
+    "name",
     "model",
     "voice",
     "first_message",
@@ -264,20 +285,70 @@ _OPTIONAL_FIELDS = (
 )
 
 
+def configuration_of(row: AssistantRow) -> dict[str, Any]:
+    """What a client configured, without server-owned fields; the secret only as a flag."""
+    configuration: dict[str, Any] = {}
+    for field in _CONFIGURATION_FIELDS:
+        value = getattr(row, field)
+        if value is not None:
+            configuration[field] = value
+    configuration["is_webhook_secret_set"] = row.webhook_secret_encrypted is not None
+    if row.analysis_plan is not None:
+        configuration["analysis_plan"] = row.analysis_plan
+    return configuration
+
+
 def assistant_json(row: AssistantRow) -> dict[str, Any]:
     """The Assistant representation: optional fields without a value are left out."""
-    body: dict[str, Any] = {
+    return {
         "id": row.id,
-        "name": row.name,
         "organization_id": row.organization_id,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
+        **configuration_of(row),
     }
-    for field in _OPTIONAL_FIELDS:
-        value = getattr(row, field)
-        if value is not None:
-            body[field] = value
-    body["is_webhook_secret_set"] = row.webhook_secret_encrypted is not None
-    if row.analysis_plan is not None:
-        body["analysis_plan"] = row.analysis_plan
+
+
+def etag(row: AssistantRow) -> str:
+    """A strong ETag that changes with every version of the assistant."""
+    return f'"v{row.version}"'
+
+
+class AssistantVersion(TypedDict):
+    """One immutable record of a change to an assistant."""
+
+    assistant_id: int
+    organization_id: int
+    version: Annotated[int, Field(description="1 for the creation, then 2, 3, ...")]
+    action: Literal["created", "updated", "deleted", "restored"]
+    changed_fields: Annotated[list[str], Field(description="The fields this change altered")]
+    webhook_secret: NotRequired[
+        Annotated[
+            Literal["set", "changed", "cleared"],
+            Field(description="How the change touched the webhook secret (never its value)"),
+        ]
+    ]
+    configuration: Annotated[
+        dict[str, Any],
+        Field(description="The assistant's configuration after the change (as in Assistant)"),
+    ]
+    created_at: dt.datetime
+    api_key_id: Annotated[int | None, Field(description="The API key that made the change")]
+    request_id: Annotated[str | None, Field(description="The X-Request-Id of that request")]
+
+
+def version_json(record: AssistantVersionRow) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "assistant_id": record.assistant_id,
+        "organization_id": record.organization_id,
+        "version": record.version,
+        "action": record.action,
+        "changed_fields": record.changed_fields,
+    }
+    if record.webhook_secret_change is not None:
+        body["webhook_secret"] = record.webhook_secret_change
+    body["configuration"] = record.configuration
+    body["created_at"] = record.created_at
+    body["api_key_id"] = record.api_key_id
+    body["request_id"] = record.request_id
     return body

@@ -1,57 +1,62 @@
-"""The rules of the assistant resource: what a create, update or delete does.
+"""The rules of the assistant resource: what a create, update, delete or restore does.
 
 Functions here run inside one transaction opened by the caller (see clarion.db) and raise
-domain errors; they never commit and never speak HTTP.
+domain errors; they never commit and never speak HTTP. Every change writes its version
+record in that same transaction, so the history can never disagree with the assistant.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from clarion.assistants import repository
-from clarion.assistants.models import Assistant
-from clarion.assistants.schemas import assistant_json
+from clarion.assistants.models import Assistant, AssistantVersion
+from clarion.assistants.schemas import configuration_of, etag, validate_fields
 from clarion.auth.service import Caller
 from clarion.db import utcnow
 from clarion.encryption import SecretBox
-from clarion.errors import NotFound
+from clarion.errors import NotFound, PreconditionFailed
+from clarion.merge_patch import apply_merge_patch
 
 # Request fields that map one-to-one onto columns.
-_PLAIN_FIELDS = frozenset(
-    {
-        "name",
-        "model",
-        "voice",
-        "first_message",
-        "max_duration_seconds",
-        "voicemail_message",
-        "webhook_url",
-        "analysis_plan",
-    }
+_PLAIN_FIELDS = (
+    "name",
+    "model",
+    "voice",
+    "first_message",
+    "max_duration_seconds",
+    "voicemail_message",
+    "webhook_url",
+    "analysis_plan",
 )
 
 
 def create_assistant(
     session: Session, caller: Caller, fields: dict[str, Any], secrets: SecretBox
-) -> dict[str, Any]:
+) -> Assistant:
     now = utcnow()
     assistant = Assistant(
         organization_id=caller.organization_id,
         created_at=now,
         updated_at=now,
+        version=1,
         **{name: value for name, value in fields.items() if name in _PLAIN_FIELDS},
     )
     secret = fields.get("webhook_secret")
     if secret is not None:
         assistant.webhook_secret_encrypted = secrets.encrypt(secret, caller.organization_id)
-    return assistant_json(repository.add(session, assistant))
+    repository.add(session, assistant)
+    changed = [name for name in _PLAIN_FIELDS if getattr(assistant, name) is not None]
+    _record(session, caller, assistant, "created", changed, "set" if secret else None, now)
+    return assistant
 
 
-def get_assistant(session: Session, caller: Caller, assistant_id: int) -> dict[str, Any]:
-    return assistant_json(_find(session, caller, assistant_id))
+def get_assistant(session: Session, caller: Caller, assistant_id: int) -> Assistant:
+    return _find(session, caller, assistant_id)
 
 
 def list_assistants(
@@ -60,9 +65,10 @@ def list_assistants(
     limit: int,
     created_from: dt.datetime | None,
     created_to: dt.datetime | None,
-) -> list[dict[str, Any]]:
-    rows = repository.list_recent(session, caller.organization_id, limit, created_from, created_to)
-    return [assistant_json(row) for row in rows]
+) -> list[Assistant]:
+    return list(
+        repository.list_recent(session, caller.organization_id, limit, created_from, created_to)
+    )
 
 
 def update_assistant(
@@ -71,37 +77,194 @@ def update_assistant(
     assistant_id: int,
     changes: dict[str, Any],
     secrets: SecretBox,
-) -> dict[str, Any]:
-    """Apply the fields present in ``changes``; each replaces the stored value whole.
+    *,
+    merge: bool = False,
+    if_match: Collection[str] | None = None,
+) -> Assistant:
+    """Apply ``changes``: each field replaces the stored value whole, or, with ``merge``, is
+    applied as an RFC 7396 merge patch to it.
 
     The row is read under the write lock, so two clients changing different fields at the
     same moment both keep their change; only columns whose value differs are written.
     """
     assistant = _find(session, caller, assistant_id, for_update=True)
-    changed = False
-    for name, value in changes.items():
-        if name in _PLAIN_FIELDS and getattr(assistant, name) != value:
-            setattr(assistant, name, value)
-            changed = True
+    _check_precondition(assistant, if_match)
+    values = {name: value for name, value in changes.items() if name in _PLAIN_FIELDS}
+    if merge:
+        values = {
+            name: apply_merge_patch(getattr(assistant, name), value)
+            for name, value in values.items()
+        }
+        validate_fields(values)
+    changed = _assign(assistant, values)
+    secret_change = None
     if "webhook_secret" in changes:
-        secret = changes["webhook_secret"]
-        if secret is None:
-            changed |= assistant.webhook_secret_encrypted is not None
-            assistant.webhook_secret_encrypted = None
-        else:
-            assistant.webhook_secret_encrypted = secrets.encrypt(secret, caller.organization_id)
-            changed = True
-    if changed:
-        assistant.updated_at = max(utcnow(), assistant.updated_at)
-        session.flush()
-    return assistant_json(assistant)
+        secret_change = _assign_secret(assistant, changes["webhook_secret"], secrets)
+    return _commit_change(session, caller, assistant, "updated", changed, secret_change)
 
 
-def delete_assistant(session: Session, caller: Caller, assistant_id: int) -> dict[str, Any]:
+def delete_assistant(
+    session: Session,
+    caller: Caller,
+    assistant_id: int,
+    *,
+    if_match: Collection[str] | None = None,
+) -> Assistant:
     assistant = _find(session, caller, assistant_id, for_update=True)
-    body = assistant_json(assistant)
+    _check_precondition(assistant, if_match)
+    _record(session, caller, assistant, "deleted", [], None, utcnow(), assistant.version + 1)
     repository.delete(session, assistant)
-    return body
+    return assistant
+
+
+def list_versions(
+    session: Session, caller: Caller, assistant_id: int, limit: int
+) -> list[AssistantVersion]:
+    """Newest first. The history of a deleted assistant stays readable."""
+    records = repository.list_versions(session, caller.organization_id, assistant_id, limit)
+    if not records:
+        raise NotFound(f"assistant {assistant_id} not found")
+    return list(records)
+
+
+def get_version(
+    session: Session, caller: Caller, assistant_id: int, version: int
+) -> AssistantVersion:
+    record = repository.get_version(session, caller.organization_id, assistant_id, version)
+    if record is None:
+        raise NotFound(f"version {version} of assistant {assistant_id} not found")
+    return record
+
+
+def restore_version(
+    session: Session,
+    caller: Caller,
+    assistant_id: int,
+    version: int,
+    *,
+    if_match: Collection[str] | None = None,
+) -> Assistant:
+    """Make a recorded configuration current again, as a new version.
+
+    The webhook secret is never recorded, so it stays as it is. Restoring a version of a
+    deleted assistant brings the assistant back, under its old id and without a secret.
+    """
+    record = get_version(session, caller, assistant_id, version)
+    assistant = repository.get(session, caller.organization_id, assistant_id, for_update=True)
+    if assistant is None:
+        return _undelete(session, caller, assistant_id, record, if_match)
+    _check_precondition(assistant, if_match)
+    changed = _assign(assistant, _recorded_values(record))
+    return _commit_change(session, caller, assistant, "restored", changed, None)
+
+
+def _undelete(
+    session: Session,
+    caller: Caller,
+    assistant_id: int,
+    record: AssistantVersion,
+    if_match: Collection[str] | None,
+) -> Assistant:
+    if if_match is not None:
+        raise PreconditionFailed("If-Match was given, but the assistant no longer exists")
+    latest = repository.latest_version(
+        session, caller.organization_id, assistant_id, for_update=True
+    )
+    first = repository.get_version(session, caller.organization_id, assistant_id, 1)
+    assert latest is not None and first is not None  # noqa: S101 - record exists, so these do
+    now = utcnow()
+    assistant = Assistant(
+        id=assistant_id,
+        organization_id=caller.organization_id,
+        created_at=first.created_at,
+        updated_at=now,
+        version=latest.version + 1,
+        **_recorded_values(record),
+    )
+    repository.add(session, assistant)
+    changed = [name for name in _PLAIN_FIELDS if getattr(assistant, name) is not None]
+    _record(session, caller, assistant, "restored", changed, None, now)
+    return assistant
+
+
+def _recorded_values(record: AssistantVersion) -> dict[str, Any]:
+    return {name: record.configuration.get(name) for name in _PLAIN_FIELDS}
+
+
+def _assign(assistant: Assistant, values: dict[str, Any]) -> list[str]:
+    """Set the values that differ; the names of the fields that changed, in field order."""
+    changed = []
+    for name in _PLAIN_FIELDS:
+        if name in values and getattr(assistant, name) != values[name]:
+            setattr(assistant, name, values[name])
+            changed.append(name)
+    return changed
+
+
+def _assign_secret(assistant: Assistant, secret: str | None, secrets: SecretBox) -> str | None:
+    was_set = assistant.webhook_secret_encrypted is not None
+    if secret is None:
+        assistant.webhook_secret_encrypted = None
+        return "cleared" if was_set else None
+    assistant.webhook_secret_encrypted = secrets.encrypt(secret, assistant.organization_id)
+    return "changed" if was_set else "set"
+
+
+def _commit_change(
+    session: Session,
+    caller: Caller,
+    assistant: Assistant,
+    action: str,
+    changed: list[str],
+    secret_change: str | None,
+) -> Assistant:
+    """Bump the version and write its record, when anything changed at all."""
+    if not changed and secret_change is None:
+        return assistant
+    now = max(utcnow(), assistant.updated_at)
+    assistant.updated_at = now
+    assistant.version += 1
+    session.flush()
+    _record(session, caller, assistant, action, changed, secret_change, now)
+    return assistant
+
+
+def _record(
+    session: Session,
+    caller: Caller,
+    assistant: Assistant,
+    action: str,
+    changed: list[str],
+    secret_change: str | None,
+    now: dt.datetime,
+    version: int | None = None,
+) -> None:
+    if secret_change is not None:
+        changed = [*changed, "webhook_secret"]
+    repository.add_version(
+        session,
+        AssistantVersion(
+            organization_id=assistant.organization_id,
+            assistant_id=assistant.id,
+            version=version or assistant.version,
+            action=action,
+            configuration=configuration_of(assistant),
+            changed_fields=changed,
+            webhook_secret_change=secret_change,
+            created_at=now,
+            api_key_id=caller.api_key_id,
+            request_id=caller.request_id,
+        ),
+    )
+
+
+def _check_precondition(assistant: Assistant, if_match: Collection[str] | None) -> None:
+    if if_match is None or "*" in if_match or etag(assistant) in if_match:
+        return
+    raise PreconditionFailed(
+        f"If-Match does not match the assistant's current ETag {etag(assistant)}: "
+        "it was changed since you read it; fetch it again"
+    )
 
 
 def _find(

@@ -25,14 +25,17 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 async def current_caller(
+    request: Request,
     database: DatabaseDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     if credentials is None:
         raise Unauthenticated("missing bearer token: send 'Authorization: Bearer <API key>'")
-    caller = await database.read(authenticate, credentials.credentials)
+    request_id = getattr(request.state, "request_id", None)
+    caller = await database.read(authenticate, credentials.credentials, request_id)
     if caller is None:
         raise Unauthenticated("invalid or revoked API key")
+    request.state.organization_id = caller.organization_id  # for the access log line
     return caller
 
 

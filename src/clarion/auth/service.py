@@ -13,10 +13,12 @@ from clarion.errors import InvalidInput, NotFound
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is making a request: the organization and the key it authenticated with."""
+    """Who is making a request: the organization, the key it authenticated with, and the
+    request's id (kept in the records of what the request changed)."""
 
     organization_id: int
     api_key_id: int
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +70,13 @@ def list_keys(session: Session, organization_id: int) -> list[dict[str, object]]
     ]
 
 
-def authenticate(session: Session, presented_key: str) -> Caller | None:
+def authenticate(
+    session: Session, presented_key: str, request_id: str | None = None
+) -> Caller | None:
     """The caller a presented key belongs to, or None for an unknown or revoked key."""
     if not keys.looks_like_key(presented_key):
         return None
     found = repository.find_active_key(session, keys.key_digest(presented_key))
-    return Caller(api_key_id=found[0], organization_id=found[1]) if found else None
+    if found is None:
+        return None
+    return Caller(api_key_id=found[0], organization_id=found[1], request_id=request_id)

@@ -3,8 +3,7 @@
 from alembic import context
 from sqlalchemy import text
 
-import clarion.assistants.models
-import clarion.auth.models  # noqa: F401 - registers the tables on Base.metadata
+import clarion.tables  # noqa: F401 - registers every table on Base.metadata
 from clarion.db import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,1 @@
+"""Retry-safe creation: the ``Idempotency-Key`` header and the responses it replays."""

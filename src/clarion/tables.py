@@ -1,0 +1,5 @@
+"""Imports every table module, so that ``Base.metadata`` knows the whole schema."""
+
+import clarion.assistants.models
+import clarion.auth.models
+import clarion.idempotency.models  # noqa: F401
