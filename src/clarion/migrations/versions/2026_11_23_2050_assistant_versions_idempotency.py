@@ -95,7 +95,5 @@ def downgrade() -> None:
         "ix_assistant_versions_organization_id_assistant_id", table_name="assistant_versions"
     )
     op.drop_table("assistant_versions")
-    with op.batch_alter_table(
-        "assistants", table_kwargs={"sqlite_autoincrement": True}
-    ) as batch:
+    with op.batch_alter_table("assistants", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_column("version")
