@@ -21,6 +21,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
+from clarion.statements import Transaction
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -119,10 +121,18 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """Owns the engine and runs units of work, each in one transaction."""
+    """Owns the engine and runs units of work, each in one transaction.
+
+    On PostgreSQL a unit runs in a worker thread, so that waiting on the network never holds
+    up the event loop. On SQLite it runs on the event loop itself: a unit is a few
+    microseconds of local, CPU-bound work that never awaits, and a thread hop (plus a pooled
+    connection per thread) would cost more than the query. One unit at a time per process
+    also means a write never queues behind another write of the same process.
+    """
 
     def __init__(self, url: URL) -> None:
         self.engine = create_database_engine(url)
+        self.inline = self.engine.dialect.name == "sqlite"
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(
             self.engine.execution_options(clarion_write=True), expire_on_commit=False
@@ -147,24 +157,62 @@ class Database:
     async def write(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``work(session, ...)`` in a write transaction, off the event loop."""
+        """Run ``work(session, ...)`` in a write transaction."""
 
         def unit() -> T:
             with self.writing() as session:
                 return work(session, *args, **kwargs)
 
-        return await run_in_threadpool(unit)
+        return unit() if self.inline else await run_in_threadpool(unit)
 
     async def read(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``work(session, ...)`` in a read transaction, off the event loop."""
+        """Run ``work(session, ...)`` in a read transaction."""
 
         def unit() -> T:
             with self.reading() as session:
                 return work(session, *args, **kwargs)
 
-        return await run_in_threadpool(unit)
+        return unit() if self.inline else await run_in_threadpool(unit)
+
+    async def transaction(
+        self,
+        work: Callable[Concatenate[Transaction, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``work(transaction, ...)`` on prepared statements, in a read transaction."""
+        return await self._statements(False, work, *args, **kwargs)
+
+    async def write_transaction(
+        self,
+        work: Callable[Concatenate[Transaction, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``work(transaction, ...)`` on prepared statements, in a write transaction."""
+        return await self._statements(True, work, *args, **kwargs)
+
+    async def _statements(
+        self, write: bool, work: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
+        def unit() -> T:
+            connection = self.engine.raw_connection()
+            try:
+                driver: Any = connection.driver_connection
+                if self.inline:  # the driver is in autocommit mode: open the transaction here
+                    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                result = work(Transaction(driver, self.engine.dialect), *args, **kwargs)
+                connection.commit()
+                return result
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                connection.close()
+
+        return unit() if self.inline else await run_in_threadpool(unit)
 
     def dispose(self) -> None:
         self.engine.dispose()

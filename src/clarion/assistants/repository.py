@@ -1,105 +1,233 @@
-"""SQL for assistants. Every query is scoped to the caller's organization."""
+"""SQL for assistants and their version records. Every query is scoped to an organization.
+
+Statements are written with SQLAlchemy Core against the mapped tables and compiled once
+(clarion.statements): these are the API's hot paths.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Insert, Select, Table, bindparam, delete, insert, select, update
 
 from clarion.assistants.models import Assistant, AssistantVersion
+from clarion.statements import Prepared, Row, Transaction
+
+ASSISTANTS = cast(Table, Assistant.__table__)
+VERSIONS = cast(Table, AssistantVersion.__table__)
 
 
-def add(session: Session, assistant: Assistant) -> Assistant:
-    session.add(assistant)
-    session.flush()
-    return assistant
+@dataclass(slots=True)
+class AssistantRecord:
+    """An assistant row. Field order is the table's column order."""
+
+    id: int
+    organization_id: int
+    name: str
+    model: dict[str, Any] | None
+    voice: dict[str, Any] | None
+    first_message: str | None
+    max_duration_seconds: int | None
+    voicemail_message: str | None
+    webhook_url: str | None
+    webhook_secret_encrypted: bytes | None
+    analysis_plan: dict[str, Any] | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+
+@dataclass(slots=True)
+class VersionRecord:
+    """A version record row. Field order is the table's column order."""
+
+    id: int
+    organization_id: int
+    assistant_id: int
+    version: int
+    action: str
+    configuration: dict[str, Any]
+    changed_fields: list[str]
+    webhook_secret_change: str | None
+    created_at: dt.datetime
+    api_key_id: int | None
+    request_id: str | None
+
+
+assert [f.name for f in fields(AssistantRecord)] == [c.name for c in ASSISTANTS.columns]  # noqa: S101
+assert [f.name for f in fields(VersionRecord)] == [c.name for c in VERSIONS.columns]  # noqa: S101
+
+_ASSISTANT_COLUMNS = [column.name for column in ASSISTANTS.columns]
+_VERSION_COLUMNS = [column.name for column in VERSIONS.columns]
+
+
+def _scoped_assistant() -> Any:
+    return select(ASSISTANTS).where(
+        ASSISTANTS.c.id == bindparam("id"),
+        ASSISTANTS.c.organization_id == bindparam("organization_id"),
+    )
+
+
+_GET = Prepared(_scoped_assistant)
+# FOR UPDATE locks the row until the transaction ends on PostgreSQL; SQLite leaves it out,
+# its write transaction already holding the database's write lock.
+_GET_FOR_UPDATE = Prepared(lambda: _scoped_assistant().with_for_update())
+
+
+def _insert(with_id: bool) -> Insert:
+    names = _ASSISTANT_COLUMNS if with_id else _ASSISTANT_COLUMNS[1:]
+    return insert(ASSISTANTS).values({n: bindparam(n) for n in names}).returning(ASSISTANTS.c.id)
+
+
+_INSERT = Prepared(lambda: _insert(with_id=False))
+_INSERT_WITH_ID = Prepared(lambda: _insert(with_id=True))
+_DELETE = Prepared(
+    lambda: delete(ASSISTANTS).where(
+        ASSISTANTS.c.id == bindparam("id"),
+        ASSISTANTS.c.organization_id == bindparam("organization_id"),
+    )
+)
+_UPDATES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _list(created_from: bool, created_to: bool) -> Select[Any]:
+    query = select(ASSISTANTS).where(ASSISTANTS.c.organization_id == bindparam("organization_id"))
+    if created_from:
+        query = query.where(ASSISTANTS.c.created_at >= bindparam("created_from"))
+    if created_to:
+        query = query.where(ASSISTANTS.c.created_at <= bindparam("created_to"))
+    return query.order_by(ASSISTANTS.c.created_at.desc(), ASSISTANTS.c.id.desc()).limit(
+        bindparam("limit")
+    )
+
+
+_LISTS = {
+    (lower, upper): Prepared(partial(_list, lower, upper))
+    for lower in (False, True)
+    for upper in (False, True)
+}
 
 
 def get(
-    session: Session, organization_id: int, assistant_id: int, *, for_update: bool = False
-) -> Assistant | None:
-    """The organization's assistant, or None: another organization's is as good as missing.
-
-    ``for_update`` locks the row until the transaction ends (PostgreSQL); on SQLite the write
-    transaction already holds the database's write lock.
-    """
-    query = select(Assistant).where(
-        Assistant.id == assistant_id, Assistant.organization_id == organization_id
+    transaction: Transaction, organization_id: int, assistant_id: int, *, for_update: bool = False
+) -> AssistantRecord | None:
+    """The organization's assistant, or None: another organization's is as good as missing."""
+    row = transaction.fetch_one(
+        _GET_FOR_UPDATE if for_update else _GET, id=assistant_id, organization_id=organization_id
     )
-    if for_update:
-        query = query.with_for_update()
-    return session.scalars(query).first()
+    return None if row is None else AssistantRecord(*row)
 
 
 def list_recent(
-    session: Session,
+    transaction: Transaction,
     organization_id: int,
     limit: int,
     created_from: dt.datetime | None,
     created_to: dt.datetime | None,
-) -> Sequence[Assistant]:
+) -> list[AssistantRecord]:
     """Newest first; assistants created in the same instant come highest id first."""
-    query = select(Assistant).where(Assistant.organization_id == organization_id)
+    bounds: dict[str, Any] = {}
     if created_from is not None:
-        query = query.where(Assistant.created_at >= created_from)
+        bounds["created_from"] = created_from
     if created_to is not None:
-        query = query.where(Assistant.created_at <= created_to)
-    query = query.order_by(Assistant.created_at.desc(), Assistant.id.desc()).limit(limit)
-    return session.scalars(query).all()
+        bounds["created_to"] = created_to
+    query = _LISTS[created_from is not None, created_to is not None]
+    rows = transaction.fetch_all(query, organization_id=organization_id, limit=limit, **bounds)
+    return [AssistantRecord(*row) for row in rows]
 
 
-def delete(session: Session, assistant: Assistant) -> None:
-    session.delete(assistant)
-    session.flush()
+def add(transaction: Transaction, assistant: AssistantRecord, *, keep_id: bool = False) -> None:
+    """Insert the assistant; a new one gets its id here."""
+    values = {name: getattr(assistant, name) for name in _ASSISTANT_COLUMNS}
+    if not keep_id:
+        del values["id"]
+    row = transaction.fetch_one(_INSERT_WITH_ID if keep_id else _INSERT, **values)
+    assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
+    assistant.id = row[0]
 
 
-def add_version(session: Session, record: AssistantVersion) -> AssistantVersion:
-    session.add(record)
-    session.flush()
-    return record
+def save(transaction: Transaction, assistant: AssistantRecord, changed: list[str]) -> None:
+    """Write the named columns of an assistant read earlier in this transaction."""
+    columns = tuple(changed)
+    prepared = _UPDATES.get(columns)
+    if prepared is None:
+        prepared = _UPDATES[columns] = Prepared(
+            lambda: (
+                update(ASSISTANTS)
+                .where(
+                    ASSISTANTS.c.id == bindparam("id"),
+                    ASSISTANTS.c.organization_id == bindparam("organization_id"),
+                )
+                .values({name: bindparam(name) for name in columns})
+            )
+        )
+    values = {name: getattr(assistant, name) for name in columns}
+    transaction.execute(
+        prepared, id=assistant.id, organization_id=assistant.organization_id, **values
+    )
+
+
+def delete_one(transaction: Transaction, assistant: AssistantRecord) -> None:
+    transaction.execute(_DELETE, id=assistant.id, organization_id=assistant.organization_id)
+
+
+_ADD_VERSION = Prepared(
+    lambda: insert(VERSIONS).values({n: bindparam(n) for n in _VERSION_COLUMNS[1:]})
+)
+
+
+def _versions_of() -> Any:
+    return select(VERSIONS).where(
+        VERSIONS.c.organization_id == bindparam("organization_id"),
+        VERSIONS.c.assistant_id == bindparam("assistant_id"),
+    )
+
+
+_GET_VERSION = Prepared(lambda: _versions_of().where(VERSIONS.c.version == bindparam("version")))
+_LIST_VERSIONS = Prepared(
+    lambda: _versions_of().order_by(VERSIONS.c.version.desc()).limit(bindparam("limit"))
+)
+# Locking the newest record serialises restores of a deleted assistant (PostgreSQL).
+_LATEST_VERSION_FOR_UPDATE = Prepared(
+    lambda: _versions_of().order_by(VERSIONS.c.version.desc()).limit(1).with_for_update()
+)
+
+
+def add_version(transaction: Transaction, record: VersionRecord) -> None:
+    values = {name: getattr(record, name) for name in _VERSION_COLUMNS}
+    del values["id"]
+    transaction.execute(_ADD_VERSION, **values)
 
 
 def get_version(
-    session: Session, organization_id: int, assistant_id: int, version: int
-) -> AssistantVersion | None:
-    return session.scalars(
-        select(AssistantVersion).where(
-            AssistantVersion.organization_id == organization_id,
-            AssistantVersion.assistant_id == assistant_id,
-            AssistantVersion.version == version,
-        )
-    ).first()
+    transaction: Transaction, organization_id: int, assistant_id: int, version: int
+) -> VersionRecord | None:
+    row = transaction.fetch_one(
+        _GET_VERSION, organization_id=organization_id, assistant_id=assistant_id, version=version
+    )
+    return _version(row)
 
 
 def list_versions(
-    session: Session, organization_id: int, assistant_id: int, limit: int
-) -> Sequence[AssistantVersion]:
-    return session.scalars(
-        select(AssistantVersion)
-        .where(
-            AssistantVersion.organization_id == organization_id,
-            AssistantVersion.assistant_id == assistant_id,
-        )
-        .order_by(AssistantVersion.version.desc())
-        .limit(limit)
-    ).all()
-
-
-def latest_version(
-    session: Session, organization_id: int, assistant_id: int, *, for_update: bool = False
-) -> AssistantVersion | None:
-    """The newest record; ``for_update`` serialises restores of a deleted assistant."""
-    query = (
-        select(AssistantVersion)
-        .where(
-            AssistantVersion.organization_id == organization_id,
-            AssistantVersion.assistant_id == assistant_id,
-        )
-        .order_by(AssistantVersion.version.desc())
-        .limit(1)
+    transaction: Transaction, organization_id: int, assistant_id: int, limit: int
+) -> list[VersionRecord]:
+    rows = transaction.fetch_all(
+        _LIST_VERSIONS, organization_id=organization_id, assistant_id=assistant_id, limit=limit
     )
-    if for_update:
-        query = query.with_for_update()
-    return session.scalars(query).first()
+    return [VersionRecord(*row) for row in rows]
+
+
+def latest_version_for_update(
+    transaction: Transaction, organization_id: int, assistant_id: int
+) -> VersionRecord | None:
+    row = transaction.fetch_one(
+        _LATEST_VERSION_FOR_UPDATE, organization_id=organization_id, assistant_id=assistant_id
+    )
+    return _version(row)
+
+
+def _version(row: Row | None) -> VersionRecord | None:
+    return None if row is None else VersionRecord(*row)

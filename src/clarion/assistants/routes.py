@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from clarion.assistants import service
-from clarion.assistants.models import Assistant as AssistantRow
+from clarion.assistants.repository import AssistantRecord
 from clarion.assistants.schemas import (
     Assistant,
     AssistantVersion,
@@ -26,6 +26,7 @@ from clarion.auth.dependencies import CallerDep, DatabaseDep
 from clarion.encryption import SecretBox
 from clarion.errors import Error
 from clarion.idempotency import service as idempotency
+from clarion.statements import Transaction
 from clarion.web import (
     encode_json,
     if_match,
@@ -105,7 +106,7 @@ def _secrets(request: Request) -> SecretBox:
     return box
 
 
-def _assistant_response(row: AssistantRow, status: int = 200) -> Response:
+def _assistant_response(row: AssistantRecord, status: int = 200) -> Response:
     return json_response(assistant_json(row), status, {"ETag": etag(row)})
 
 
@@ -132,11 +133,11 @@ async def create_assistant(
     fields = parse_assistant_body(raw, CreateAssistant)
     secrets = _secrets(request)
     if idempotency_key is None:
-        row = await database.write(service.create_assistant, caller, fields, secrets)
+        row = await database.write_transaction(service.create_assistant, caller, fields, secrets)
         return _assistant_response(row, 201)
 
     def create(session: Session) -> idempotency.StoredResponse:
-        row = service.create_assistant(session, caller, fields, secrets)
+        row = service.create_assistant(Transaction.of(session), caller, fields, secrets)
         return idempotency.StoredResponse(201, encode_json(assistant_json(row)), etag(row))
 
     stored = await idempotency.run_once(
@@ -172,7 +173,7 @@ async def list_assistants(
     ] = None,
 ) -> Response:
     """Lists the caller's assistants, newest first (ties: highest id first)."""
-    rows = await database.read(
+    rows = await database.transaction(
         service.list_assistants, caller, limit, _as_utc(created_at_ge), _as_utc(created_at_le)
     )
     return json_response([assistant_json(row) for row in rows])
@@ -188,7 +189,9 @@ async def get_assistant(
     assistant_id: AssistantId, caller: CallerDep, database: DatabaseDep
 ) -> Response:
     """Returns one assistant, with its ETag."""
-    row = await database.read(service.get_assistant, caller, resource_id(assistant_id, "assistant"))
+    row = await database.transaction(
+        service.get_assistant, caller, resource_id(assistant_id, "assistant")
+    )
     return _assistant_response(row)
 
 
@@ -223,7 +226,7 @@ async def update_assistant(
     raw = await read_json_body(request)
     merge = media_type(request) == MERGE_PATCH
     changes = parse_merge_patch(raw) if merge else parse_assistant_body(raw, UpdateAssistant)
-    row = await database.write(
+    row = await database.write_transaction(
         service.update_assistant,
         caller,
         target,
@@ -249,7 +252,7 @@ async def delete_assistant(
     _if_match: IfMatch = None,
 ) -> Response:
     """Deletes an assistant and returns it as it was. Its version history stays readable."""
-    row = await database.write(
+    row = await database.write_transaction(
         service.delete_assistant,
         caller,
         resource_id(assistant_id, "assistant"),
@@ -268,7 +271,7 @@ async def list_versions(
     assistant_id: AssistantId, caller: CallerDep, database: DatabaseDep, limit: Limit = 100
 ) -> Response:
     """The assistant's change history, newest first: who changed what, when, and to what."""
-    records = await database.read(
+    records = await database.transaction(
         service.list_versions, caller, resource_id(assistant_id, "assistant"), limit
     )
     return json_response([version_json(record) for record in records])
@@ -284,7 +287,7 @@ async def get_version(
     assistant_id: AssistantId, version: VersionNumber, caller: CallerDep, database: DatabaseDep
 ) -> Response:
     """One version record."""
-    record = await database.read(
+    record = await database.transaction(
         service.get_version,
         caller,
         resource_id(assistant_id, "assistant"),
@@ -312,7 +315,7 @@ async def restore_version(
     The webhook secret is never recorded and stays as it is. Restoring a version of a deleted
     assistant brings it back under its old id (without a webhook secret).
     """
-    row = await database.write(
+    row = await database.write_transaction(
         service.restore_version,
         caller,
         resource_id(assistant_id, "assistant"),

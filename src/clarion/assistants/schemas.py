@@ -17,8 +17,8 @@ from jsonschema.validators import validator_for
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, with_config
 from typing_extensions import TypedDict
 
-from clarion.assistants.models import Assistant as AssistantRow
-from clarion.assistants.models import AssistantVersion as AssistantVersionRow
+from clarion.assistants.repository import AssistantRecord as AssistantRow
+from clarion.assistants.repository import VersionRecord as AssistantVersionRow
 from clarion.errors import InvalidInput, describe_validation_error
 
 NAME_MAX = 200

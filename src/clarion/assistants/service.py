@@ -11,16 +11,15 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from clarion.assistants import repository
-from clarion.assistants.models import Assistant, AssistantVersion
+from clarion.assistants.repository import AssistantRecord, VersionRecord
 from clarion.assistants.schemas import configuration_of, etag, validate_fields
 from clarion.auth.service import Caller
 from clarion.db import utcnow
 from clarion.encryption import SecretBox
 from clarion.errors import NotFound, PreconditionFailed
 from clarion.merge_patch import apply_merge_patch
+from clarion.statements import Transaction
 
 # Request fields that map one-to-one onto columns.
 _PLAIN_FIELDS = (
@@ -36,43 +35,42 @@ _PLAIN_FIELDS = (
 
 
 def create_assistant(
-    session: Session, caller: Caller, fields: dict[str, Any], secrets: SecretBox
-) -> Assistant:
+    transaction: Transaction, caller: Caller, fields: dict[str, Any], secrets: SecretBox
+) -> AssistantRecord:
     now = utcnow()
-    assistant = Assistant(
-        organization_id=caller.organization_id,
-        created_at=now,
-        updated_at=now,
-        version=1,
-        **{name: value for name, value in fields.items() if name in _PLAIN_FIELDS},
-    )
     secret = fields.get("webhook_secret")
-    if secret is not None:
-        assistant.webhook_secret_encrypted = secrets.encrypt(secret, caller.organization_id)
-    repository.add(session, assistant)
+    assistant = _new_assistant(
+        0,
+        caller.organization_id,
+        fields,
+        secrets.encrypt(secret, caller.organization_id) if secret is not None else None,
+        created_at=now,
+        version=1,
+    )
+    repository.add(transaction, assistant)
     changed = [name for name in _PLAIN_FIELDS if getattr(assistant, name) is not None]
-    _record(session, caller, assistant, "created", changed, "set" if secret else None, now)
+    _record(transaction, caller, assistant, "created", changed, "set" if secret else None, now)
     return assistant
 
 
-def get_assistant(session: Session, caller: Caller, assistant_id: int) -> Assistant:
-    return _find(session, caller, assistant_id)
+def get_assistant(transaction: Transaction, caller: Caller, assistant_id: int) -> AssistantRecord:
+    return _find(transaction, caller, assistant_id)
 
 
 def list_assistants(
-    session: Session,
+    transaction: Transaction,
     caller: Caller,
     limit: int,
     created_from: dt.datetime | None,
     created_to: dt.datetime | None,
-) -> list[Assistant]:
+) -> list[AssistantRecord]:
     return list(
-        repository.list_recent(session, caller.organization_id, limit, created_from, created_to)
+        repository.list_recent(transaction, caller.organization_id, limit, created_from, created_to)
     )
 
 
 def update_assistant(
-    session: Session,
+    transaction: Transaction,
     caller: Caller,
     assistant_id: int,
     changes: dict[str, Any],
@@ -80,14 +78,14 @@ def update_assistant(
     *,
     merge: bool = False,
     if_match: Collection[str] | None = None,
-) -> Assistant:
+) -> AssistantRecord:
     """Apply ``changes``: each field replaces the stored value whole, or, with ``merge``, is
     applied as an RFC 7396 merge patch to it.
 
     The row is read under the write lock, so two clients changing different fields at the
     same moment both keep their change; only columns whose value differs are written.
     """
-    assistant = _find(session, caller, assistant_id, for_update=True)
+    assistant = _find(transaction, caller, assistant_id, for_update=True)
     _check_precondition(assistant, if_match)
     values = {name: value for name, value in changes.items() if name in _PLAIN_FIELDS}
     if merge:
@@ -100,98 +98,124 @@ def update_assistant(
     secret_change = None
     if "webhook_secret" in changes:
         secret_change = _assign_secret(assistant, changes["webhook_secret"], secrets)
-    return _commit_change(session, caller, assistant, "updated", changed, secret_change)
+    return _commit_change(transaction, caller, assistant, "updated", changed, secret_change)
 
 
 def delete_assistant(
-    session: Session,
+    transaction: Transaction,
     caller: Caller,
     assistant_id: int,
     *,
     if_match: Collection[str] | None = None,
-) -> Assistant:
-    assistant = _find(session, caller, assistant_id, for_update=True)
+) -> AssistantRecord:
+    assistant = _find(transaction, caller, assistant_id, for_update=True)
     _check_precondition(assistant, if_match)
-    _record(session, caller, assistant, "deleted", [], None, utcnow(), assistant.version + 1)
-    repository.delete(session, assistant)
+    _record(transaction, caller, assistant, "deleted", [], None, utcnow(), assistant.version + 1)
+    repository.delete_one(transaction, assistant)
     return assistant
 
 
 def list_versions(
-    session: Session, caller: Caller, assistant_id: int, limit: int
-) -> list[AssistantVersion]:
+    transaction: Transaction, caller: Caller, assistant_id: int, limit: int
+) -> list[VersionRecord]:
     """Newest first. The history of a deleted assistant stays readable."""
-    records = repository.list_versions(session, caller.organization_id, assistant_id, limit)
+    records = repository.list_versions(transaction, caller.organization_id, assistant_id, limit)
     if not records:
         raise NotFound(f"assistant {assistant_id} not found")
     return list(records)
 
 
 def get_version(
-    session: Session, caller: Caller, assistant_id: int, version: int
-) -> AssistantVersion:
-    record = repository.get_version(session, caller.organization_id, assistant_id, version)
+    transaction: Transaction, caller: Caller, assistant_id: int, version: int
+) -> VersionRecord:
+    record = repository.get_version(transaction, caller.organization_id, assistant_id, version)
     if record is None:
         raise NotFound(f"version {version} of assistant {assistant_id} not found")
     return record
 
 
 def restore_version(
-    session: Session,
+    transaction: Transaction,
     caller: Caller,
     assistant_id: int,
     version: int,
     *,
     if_match: Collection[str] | None = None,
-) -> Assistant:
+) -> AssistantRecord:
     """Make a recorded configuration current again, as a new version.
 
     The webhook secret is never recorded, so it stays as it is. Restoring a version of a
     deleted assistant brings the assistant back, under its old id and without a secret.
     """
-    record = get_version(session, caller, assistant_id, version)
-    assistant = repository.get(session, caller.organization_id, assistant_id, for_update=True)
+    record = get_version(transaction, caller, assistant_id, version)
+    assistant = repository.get(transaction, caller.organization_id, assistant_id, for_update=True)
     if assistant is None:
-        return _undelete(session, caller, assistant_id, record, if_match)
+        return _undelete(transaction, caller, assistant_id, record, if_match)
     _check_precondition(assistant, if_match)
     changed = _assign(assistant, _recorded_values(record))
-    return _commit_change(session, caller, assistant, "restored", changed, None)
+    return _commit_change(transaction, caller, assistant, "restored", changed, None)
 
 
 def _undelete(
-    session: Session,
+    transaction: Transaction,
     caller: Caller,
     assistant_id: int,
-    record: AssistantVersion,
+    record: VersionRecord,
     if_match: Collection[str] | None,
-) -> Assistant:
+) -> AssistantRecord:
     if if_match is not None:
         raise PreconditionFailed("If-Match was given, but the assistant no longer exists")
-    latest = repository.latest_version(
-        session, caller.organization_id, assistant_id, for_update=True
-    )
-    first = repository.get_version(session, caller.organization_id, assistant_id, 1)
+    latest = repository.latest_version_for_update(transaction, caller.organization_id, assistant_id)
+    first = repository.get_version(transaction, caller.organization_id, assistant_id, 1)
     assert latest is not None and first is not None  # noqa: S101 - record exists, so these do
     now = utcnow()
-    assistant = Assistant(
-        id=assistant_id,
-        organization_id=caller.organization_id,
+    assistant = _new_assistant(
+        assistant_id,
+        caller.organization_id,
+        _recorded_values(record),
+        None,
         created_at=first.created_at,
-        updated_at=now,
         version=latest.version + 1,
-        **_recorded_values(record),
     )
-    repository.add(session, assistant)
+    assistant.updated_at = now
+    repository.add(transaction, assistant, keep_id=True)
     changed = [name for name in _PLAIN_FIELDS if getattr(assistant, name) is not None]
-    _record(session, caller, assistant, "restored", changed, None, now)
+    _record(transaction, caller, assistant, "restored", changed, None, now)
     return assistant
 
 
-def _recorded_values(record: AssistantVersion) -> dict[str, Any]:
+def _new_assistant(
+    assistant_id: int,
+    organization_id: int,
+    fields: dict[str, Any],
+    secret_encrypted: bytes | None,
+    *,
+    created_at: dt.datetime,
+    version: int,
+) -> AssistantRecord:
+    return AssistantRecord(
+        id=assistant_id,
+        organization_id=organization_id,
+        name=fields["name"],
+        model=fields.get("model"),
+        voice=fields.get("voice"),
+        first_message=fields.get("first_message"),
+        max_duration_seconds=fields.get("max_duration_seconds"),
+        voicemail_message=fields.get("voicemail_message"),
+        webhook_url=fields.get("webhook_url"),
+        webhook_secret_encrypted=secret_encrypted,
+        analysis_plan=fields.get("analysis_plan"),
+        created_at=created_at,
+        updated_at=created_at,
+        version=version,
+    )
+
+
+def _recorded_values(record: VersionRecord) -> dict[str, Any]:
     return {name: record.configuration.get(name) for name in _PLAIN_FIELDS}
 
 
-def _assign(assistant: Assistant, values: dict[str, Any]) -> list[str]:
+def _assign(assistant: AssistantRecord, values: dict[str, Any]) -> list[str]:
     """Set the values that differ; the names of the fields that changed, in field order."""
     changed = []
     for name in _PLAIN_FIELDS:
@@ -201,7 +225,9 @@ def _assign(assistant: Assistant, values: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _assign_secret(assistant: Assistant, secret: str | None, secrets: SecretBox) -> str | None:
+def _assign_secret(
+    assistant: AssistantRecord, secret: str | None, secrets: SecretBox
+) -> str | None:
     was_set = assistant.webhook_secret_encrypted is not None
     if secret is None:
         assistant.webhook_secret_encrypted = None
@@ -211,28 +237,31 @@ def _assign_secret(assistant: Assistant, secret: str | None, secrets: SecretBox)
 
 
 def _commit_change(
-    session: Session,
+    transaction: Transaction,
     caller: Caller,
-    assistant: Assistant,
+    assistant: AssistantRecord,
     action: str,
     changed: list[str],
     secret_change: str | None,
-) -> Assistant:
+) -> AssistantRecord:
     """Bump the version and write its record, when anything changed at all."""
     if not changed and secret_change is None:
         return assistant
     now = max(utcnow(), assistant.updated_at)
     assistant.updated_at = now
     assistant.version += 1
-    session.flush()
-    _record(session, caller, assistant, action, changed, secret_change, now)
+    columns = [*changed, "updated_at", "version"]
+    if secret_change is not None:
+        columns.append("webhook_secret_encrypted")
+    repository.save(transaction, assistant, columns)
+    _record(transaction, caller, assistant, action, changed, secret_change, now)
     return assistant
 
 
 def _record(
-    session: Session,
+    transaction: Transaction,
     caller: Caller,
-    assistant: Assistant,
+    assistant: AssistantRecord,
     action: str,
     changed: list[str],
     secret_change: str | None,
@@ -242,8 +271,9 @@ def _record(
     if secret_change is not None:
         changed = [*changed, "webhook_secret"]
     repository.add_version(
-        session,
-        AssistantVersion(
+        transaction,
+        VersionRecord(
+            id=0,
             organization_id=assistant.organization_id,
             assistant_id=assistant.id,
             version=version or assistant.version,
@@ -258,7 +288,7 @@ def _record(
     )
 
 
-def _check_precondition(assistant: Assistant, if_match: Collection[str] | None) -> None:
+def _check_precondition(assistant: AssistantRecord, if_match: Collection[str] | None) -> None:
     if if_match is None or "*" in if_match or etag(assistant) in if_match:
         return
     raise PreconditionFailed(
@@ -268,9 +298,11 @@ def _check_precondition(assistant: Assistant, if_match: Collection[str] | None) 
 
 
 def _find(
-    session: Session, caller: Caller, assistant_id: int, *, for_update: bool = False
-) -> Assistant:
-    assistant = repository.get(session, caller.organization_id, assistant_id, for_update=for_update)
+    transaction: Transaction, caller: Caller, assistant_id: int, *, for_update: bool = False
+) -> AssistantRecord:
+    assistant = repository.get(
+        transaction, caller.organization_id, assistant_id, for_update=for_update
+    )
     if assistant is None:
         raise NotFound(f"assistant {assistant_id} not found")
     return assistant

@@ -1,0 +1,238 @@
+"""Benchmark of the assistant API against the bare-ASGI ceiling, driven by wrk.
+
+    .venv/bin/python bench/assistant_api.py                 # SQLite, the embedded default
+    .venv/bin/python bench/assistant_api.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
+
+For N = 1,000 and 100,000 assistants it starts `clarion serve` (one process) and the ceiling
+app under the same ASGI server, then alternates wrk runs (32 connections) so that drift hits
+both: ceiling, GET one, ceiling, PATCH one, ceiling, list 100. It prints requests per second,
+p50/p99 latency, non-2xx responses, the ratio to the ceiling, and the server's peak memory.
+Needs wrk (Debian: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text
+
+from clarion.assistants.models import Assistant, AssistantVersion
+from clarion.auth import service as auth_service
+from clarion.config import Settings, sqlalchemy_url
+from clarion.db import Database
+from clarion.migrate import upgrade
+
+HERE = Path(__file__).resolve().parent
+MODEL = {
+    "provider": "openai",
+    "model": "gpt-4o",
+    "temperature": 0.3,
+    "messages": [{"role": "system", "content": "You remind patients of appointments."}],
+}
+
+
+@dataclass
+class Run:
+    label: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres", help="PostgreSQL server URL (a bench database is made)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--sizes", default="1000,100000", help="numbers of assistants")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    for size in (int(n) for n in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory(prefix="clarion-bench-") as workdir:
+            bench_size(Path(workdir), size, args)
+
+
+def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
+    database_url = _prepare_database(workdir, args.postgres)
+    env = {**os.environ, "CLARION_DATA_DIR": str(workdir), "CLARION_DATABASE_URL": database_url}
+    settings = Settings(data_dir=workdir, database_url=database_url)
+    upgrade(settings.database)
+    api_key = _seed(settings, size)
+
+    scripts = _write_scripts(workdir, api_key, size)
+    server_port, ceiling_port = _free_port(), _free_port()
+    log = (workdir / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "clarion", "serve", "--port", str(server_port)],
+        env=env, stdout=log, stderr=log,
+    )
+    ceiling = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "ceiling:app", "--port", str(ceiling_port),
+         "--no-access-log", "--log-level", "warning"],
+        cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_ready(f"http://127.0.0.1:{server_port}/v1/health")
+        _wait_ready(f"http://127.0.0.1:{ceiling_port}/")
+        server_url = f"http://127.0.0.1:{server_port}"
+        ceiling_url = f"http://127.0.0.1:{ceiling_port}"
+        # Warm both up (imports, caches, connection pools) before measuring.
+        _wrk(ceiling_url, None, 2, args.connections, "warm-up")
+        _wrk(server_url, scripts["get"], 2, args.connections, "warm-up")
+
+        plan = [("GET one", scripts["get"]), ("PATCH one", scripts["patch"]),
+                ("list 100", scripts["list"])]
+        results: list[tuple[Run, Run]] = []
+        for label, script in plan:
+            ceiling_run = _wrk(ceiling_url, None, args.duration, args.connections, "ceiling")
+            results.append(
+                (_wrk(server_url, script, args.duration, args.connections, label), ceiling_run)
+            )
+        peak_mb = _peak_rss_mb(server.pid)
+    finally:
+        for process in (server, ceiling):
+            process.terminate()
+            process.wait(timeout=30)
+        log.close()
+
+    backend = "postgresql" if args.postgres else "sqlite"
+    print(f"\n{size:,} assistants, {backend}, 1 server process, {args.connections} connections, "
+          f"{args.duration}s per run")
+    print(f"{'workload':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
+          f"{'ceiling':>10}{'ratio':>8}")
+    for run, ceiling_run in results:
+        print(f"{run.label:<12}{run.requests_per_second:>10,.0f}{run.p50_ms:>9.2f}"
+              f"{run.p99_ms:>9.2f}{run.non_2xx:>9}{ceiling_run.requests_per_second:>10,.0f}"
+              f"{run.requests_per_second / ceiling_run.requests_per_second:>8.3f}")
+    print(f"server peak RSS: {peak_mb:.0f} MB")
+    sys.stdout.flush()
+
+
+def _prepare_database(workdir: Path, postgres: str | None) -> str:
+    if postgres is None:
+        return f"sqlite:///{workdir / 'clarion.db'}"
+    server = sqlalchemy_url(postgres)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text('DROP DATABASE IF EXISTS "clarion_bench" WITH (FORCE)'))
+        connection.execute(text('CREATE DATABASE "clarion_bench"'))
+    admin.dispose()
+    return server.set(database="clarion_bench").render_as_string(hide_password=False)
+
+
+def _seed(settings: Settings, size: int) -> str:
+    """An organization, its key, and ``size`` assistants with one version record each."""
+    database = Database(settings.database)
+    with database.writing() as session:
+        organization_id, key = auth_service.create_organization(session, "Bench Clinic")
+    now = dt.datetime.now(dt.UTC)
+    batch = 5000
+    for start in range(0, size, batch):
+        rows = []
+        for number in range(start, min(size, start + batch)):
+            created = now - dt.timedelta(seconds=size - number)
+            rows.append({
+                "organization_id": organization_id, "name": f"Assistant {number}",
+                "model": MODEL, "voice": {"provider": "11labs", "voiceId": "rachel"},
+                "first_message": "Hello, this is Northside Clinic calling.",
+                "max_duration_seconds": 600, "webhook_url": "https://hooks.example.org/clarion",
+                "created_at": created, "updated_at": created, "version": 1,
+            })
+        with database.writing() as session:
+            ids = session.scalars(insert(Assistant).returning(Assistant.id), rows).all()
+            session.execute(insert(AssistantVersion), [
+                {"organization_id": organization_id, "assistant_id": assistant_id, "version": 1,
+                 "action": "created", "configuration": {"name": row["name"]},
+                 "changed_fields": ["name"], "created_at": row["created_at"]}
+                for assistant_id, row in zip(ids, rows, strict=True)
+            ])
+    database.dispose()
+    return key.api_key
+
+
+def _write_scripts(workdir: Path, api_key: str, size: int) -> dict[str, Path]:
+    auth = f'wrk.headers["Authorization"] = "Bearer {api_key}"\n'
+    scripts = {
+        "get": auth + (
+            f"request = function()\n"
+            f"  return wrk.format('GET', '/v1/assistant/' .. math.random(1, {size}))\n"
+            f"end\n"
+        ),
+        "patch": auth + (
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            "local counter = 0\n"
+            "request = function()\n"
+            "  counter = counter + 1\n"
+            "  local body = '{\"first_message\": \"Hello, call ' .. counter .. '\", '\n"
+            "    .. '\"model\": {\"provider\": \"openai\", \"model\": \"gpt-4o\", '\n"
+            "    .. '\"temperature\": ' .. (counter % 20) / 10 .. '}}'\n"
+            f"  return wrk.format('PATCH', '/v1/assistant/' .. math.random(1, {size}), nil, body)\n"
+            "end\n"
+        ),
+        "list": auth + "wrk.path = '/v1/assistant?limit=100'\n",
+    }
+    paths = {}
+    for name, source in scripts.items():
+        path = workdir / f"{name}.lua"
+        path.write_text(source)
+        paths[name] = path
+    return paths
+
+
+_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+
+
+def _wrk(url: str, script: Path | None, seconds: int, connections: int, label: str) -> Run:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script is not None:
+        command += ["-s", str(script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latencies = {
+        percentile: float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        for percentile, value, unit in _LATENCY.findall(output)
+    }
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return Run(label, rate, latencies["50"], latencies["99"], int(errors.group(1)) if errors else 0)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kilobytes = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+    return kilobytes / 1024
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_ready(url: str) -> None:
+    for _ in range(150):
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own loopback server
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+if __name__ == "__main__":
+    main()
