@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from clarion import __version__
 from clarion.assistants.routes import router as assistants_router
+from clarion.auth.cache import KeyCache
 from clarion.config import Settings
 from clarion.db import Database
 from clarion.encryption import SecretBox, load_server_key
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.secret_box = SecretBox(load_server_key(settings))
+    app.state.key_cache = KeyCache()
     app.include_router(health_router)
     app.include_router(assistants_router)
     install_error_handlers(app)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from clarion.auth.cache import KeyCache
 from clarion.auth.keys import KEY_PREFIX, key_digest
 from clarion.auth.models import ApiKey
 from clarion.cli import app as cli
@@ -49,7 +51,19 @@ def test_org_create_prints_one_json_object_with_a_working_key(
     assert response.status_code == 200
 
 
-def test_key_create_and_revoke(cli_env: dict[str, str], client: TestClient) -> None:
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_key_create_and_revoke_within_a_second(
+    cli_env: dict[str, str], client: TestClient, app: Any
+) -> None:
+    clock = FakeClock()
+    app.state.key_cache = KeyCache(clock=clock)
     organization = _invoke(cli_env, "org", "create", "Lakeside Health")
     second = _invoke(cli_env, "key", "create", "--org", str(organization["organization_id"]))
     headers = {"Authorization": f"Bearer {second['api_key']}"}
@@ -58,6 +72,9 @@ def test_key_create_and_revoke(cli_env: dict[str, str], client: TestClient) -> N
     revoked = _invoke(cli_env, "key", "revoke", str(second["key_id"]))
 
     assert revoked["revoked_at"]
+    clock.now += 0.5  # still remembered as valid: the cache keeps a key one second at most
+    assert client.get("/v1/assistant", headers=headers).status_code == 200
+    clock.now += 0.6
     assert_error(client.get("/v1/assistant", headers=headers), 401, "revoked")
     first = {"Authorization": f"Bearer {organization['api_key']}"}
     assert client.get("/v1/assistant", headers=first).status_code == 200

@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from clarion.auth.service import Caller, authenticate
+from clarion.auth.cache import KeyCache
+from clarion.auth.keys import key_digest, looks_like_key
+from clarion.auth.service import Caller, find_key
 from clarion.db import Database
 from clarion.errors import Unauthenticated
 
@@ -31,12 +33,27 @@ async def current_caller(
 ) -> Caller:
     if credentials is None:
         raise Unauthenticated("missing bearer token: send 'Authorization: Bearer <API key>'")
-    request_id = getattr(request.state, "request_id", None)
-    caller = await database.read(authenticate, credentials.credentials, request_id)
-    if caller is None:
-        raise Unauthenticated("invalid or revoked API key")
+    caller = await authenticate(
+        database, request.app.state.key_cache, credentials.credentials, request.state.request_id
+    )
     request.state.organization_id = caller.organization_id  # for the access log line
     return caller
+
+
+async def authenticate(
+    database: Database, cache: KeyCache, presented_key: str, request_id: str | None
+) -> Caller:
+    """The caller a presented key belongs to; 401 for an unknown or revoked key."""
+    if not looks_like_key(presented_key):
+        raise Unauthenticated("invalid or revoked API key")
+    digest = key_digest(presented_key)
+    found = cache.get(digest)
+    if found is None:
+        found = await database.read(find_key, digest)
+        if found is None:
+            raise Unauthenticated("invalid or revoked API key")
+        cache.put(digest, *found)
+    return Caller(api_key_id=found[0], organization_id=found[1], request_id=request_id)
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

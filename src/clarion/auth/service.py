@@ -70,13 +70,6 @@ def list_keys(session: Session, organization_id: int) -> list[dict[str, object]]
     ]
 
 
-def authenticate(
-    session: Session, presented_key: str, request_id: str | None = None
-) -> Caller | None:
-    """The caller a presented key belongs to, or None for an unknown or revoked key."""
-    if not keys.looks_like_key(presented_key):
-        return None
-    found = repository.find_active_key(session, keys.key_digest(presented_key))
-    if found is None:
-        return None
-    return Caller(api_key_id=found[0], organization_id=found[1], request_id=request_id)
+def find_key(session: Session, digest: str) -> tuple[int, int] | None:
+    """(key id, organization id) of the unrevoked key with this digest."""
+    return repository.find_active_key(session, digest)
