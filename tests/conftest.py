@@ -26,6 +26,7 @@ from clarion.auth import service as auth_service
 from clarion.config import Settings, sqlalchemy_url
 from clarion.db import Base, Database
 from clarion.migrate import upgrade
+from support import Api, Tenant
 
 POSTGRES_URL = os.environ.get("CLARION_TEST_DATABASE_URL")
 
@@ -79,9 +80,18 @@ def _postgres_database(server_url: str) -> Iterator[MigratedDatabase]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, migrated_database: MigratedDatabase) -> Settings:
+def hot_paths() -> bool:
+    """Whether the app serves its busiest calls without FastAPI (see tests/assistants)."""
+    return True
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_database: MigratedDatabase, hot_paths: bool) -> Settings:
     return Settings(
-        data_dir=tmp_path, database_url=migrated_database.fresh(tmp_path), auto_migrate=False
+        data_dir=tmp_path,
+        database_url=migrated_database.fresh(tmp_path),
+        auto_migrate=False,
+        hot_paths=hot_paths,
     )
 
 
@@ -100,19 +110,6 @@ def database(app: Any) -> Database:
 def client(app: Any) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
-
-
-@dataclass
-class Tenant:
-    """An organization and a key to act as it."""
-
-    organization_id: int
-    api_key: str
-    key_id: int
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
 
 
 @pytest.fixture
@@ -138,45 +135,3 @@ def other_tenant(new_tenant: Callable[[str], Tenant]) -> Tenant:
 @pytest.fixture
 def api(client: TestClient, tenant: Tenant) -> Api:
     return Api(client, tenant)
-
-
-class Api:
-    """A client that authenticates as one tenant and speaks JSON."""
-
-    def __init__(self, client: TestClient, tenant: Tenant) -> None:
-        self.client = client
-        self.tenant = tenant
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {**self.tenant.headers, **kwargs.pop("headers", {})}
-        return self.client.request(method, path, headers=headers, **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> Any:
-        return self.request("POST", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> Any:
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> Any:
-        return self.request("DELETE", path, **kwargs)
-
-    def create_assistant(self, **fields: Any) -> dict[str, Any]:
-        response = self.post("/v1/assistant", json={"name": "Reminders", **fields})
-        assert response.status_code == 201, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-
-def assert_error(response: Any, status: int, *mentions: str) -> None:
-    """The response is the Error body with this status, and its message names ``mentions``."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert set(body) == {"error", "message"}
-    assert body["error"] == status
-    assert isinstance(body["message"], str) and body["message"]
-    for mention in mentions:
-        assert mention in body["message"], (mention, body["message"])

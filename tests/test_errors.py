@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clarion.assistants import service
-from conftest import Api, assert_error
+from support import Api, assert_error
 
 
 def test_unknown_route_is_404(client: TestClient) -> None:

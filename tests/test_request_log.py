@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clarion.request_log import JsonFormatter, TextFormatter
-from conftest import Api
+from support import Api
 
 
 def test_a_sane_client_request_id_is_echoed(api: Api) -> None:

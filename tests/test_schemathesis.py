@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import Api
+from support import Api
 
 CHECKS = [
     not_a_server_error,

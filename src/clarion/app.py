@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from clarion import __version__
+from clarion.assistants.hot_paths import AssistantHotPaths
 from clarion.assistants.routes import router as assistants_router
 from clarion.auth.cache import KeyCache
 from clarion.config import Settings
@@ -20,7 +21,7 @@ from clarion.request_log import RequestLog, configure_logging
 from clarion.web import BodySizeLimit, ORJSONResponse
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, key_cache: KeyCache | None = None) -> FastAPI:
     """Build the application. The database must already be migrated (see clarion.migrate)."""
     settings = settings or Settings()
     database = Database(settings.database)
@@ -41,11 +42,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.secret_box = SecretBox(load_server_key(settings))
-    app.state.key_cache = KeyCache()
+    app.state.key_cache = key_cache or KeyCache()
     app.include_router(health_router)
     app.include_router(assistants_router)
     install_error_handlers(app)
     install_openapi(app)
+    if settings.hot_paths:
+        app.add_middleware(
+            AssistantHotPaths,
+            database=database,
+            key_cache=app.state.key_cache,
+            secrets=app.state.secret_box,
+        )
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestLog)
     return app

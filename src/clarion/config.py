@@ -36,6 +36,10 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
+    hot_paths: bool = True
+    """Serve GET, PATCH and the plain list of assistants without the framework's request
+    machinery (see clarion.assistants.hot_paths); off, every request goes through FastAPI."""
+
     log_format: Literal["json", "text"] = "json"
     """One JSON object per log line, or human-readable text."""
 

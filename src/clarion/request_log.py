@@ -59,7 +59,7 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         finally:
             if access_log.isEnabledFor(logging.INFO):
-                route = scope.get("route")
+                route = state.get("route") or getattr(scope.get("route"), "path_format", None)
                 access_log.info(
                     "%s %s %d",
                     scope["method"],
@@ -68,7 +68,7 @@ class RequestLog:
                     extra={
                         "http": {
                             "method": scope["method"],
-                            "route": getattr(route, "path_format", None) or "unmatched",
+                            "route": route or "unmatched",
                             "status": status,
                             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                             "organization_id": state.get("organization_id"),

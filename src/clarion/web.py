@@ -32,12 +32,12 @@ class ORJSONResponse(JSONResponse):
         return orjson.dumps(content, option=_JSON_OPTIONS)
 
 
-_ID = re.compile(r"[1-9][0-9]{0,17}")
+ID_PATTERN = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def resource_id(raw: str, resource: str) -> int:
     """A path id: a positive integer, or the resource is simply not there (404)."""
-    if not _ID.fullmatch(raw):
+    if not ID_PATTERN.fullmatch(raw):
         raise NotFound(f"{resource} {raw[:40]!r} not found")
     return int(raw)
 
@@ -56,7 +56,10 @@ def _is_json(media: str) -> bool:
 
 def if_match(request: Request) -> frozenset[str] | None:
     """The entity tags of an If-Match header, ``{"*"}`` for any, or None when absent."""
-    header = request.headers.get("if-match")
+    return parse_if_match(request.headers.get("if-match"))
+
+
+def parse_if_match(header: str | None) -> frozenset[str] | None:
     if header is None:
         return None
     return frozenset(tag.strip() for tag in header.split(",") if tag.strip())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from conftest import Api, assert_error
+from support import Api, assert_error
 
 FULL = {
     "name": "Appointment reminders",

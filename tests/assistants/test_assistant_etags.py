@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Api, assert_error
+from support import Api, assert_error
 
 
 def test_etag_is_strong_and_changes_with_every_version(api: Api) -> None:

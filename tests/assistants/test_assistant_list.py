@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from clarion.assistants.models import Assistant
 from clarion.db import Database
-from conftest import Api, assert_error
+from support import Api, assert_error
 
 
 def _set_created(database: Database, assistant_id: int, moment: dt.datetime) -> None:

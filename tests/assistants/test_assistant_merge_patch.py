@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from clarion.merge_patch import apply_merge_patch
-from conftest import Api, assert_error
+from support import Api, assert_error
 
 # RFC 7396, Appendix A: (original, patch, result).
 RFC_7396_EXAMPLES: list[tuple[Any, Any, Any]] = [

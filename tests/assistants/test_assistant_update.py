@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import Api, assert_error
+from support import Api, assert_error
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from conftest import Api, Tenant, assert_error
+from support import Api, Tenant, assert_error
 
 SECRET = "whsec-history-must-not-keep-me"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from conftest import Api
+from support import Api
 
 FIELDS = {
     "first_message": "first message from client A",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from conftest import Api, Tenant, assert_error
+from support import Api, Tenant, assert_error
 
 
 def test_every_endpoint_hides_other_organizations_assistants(

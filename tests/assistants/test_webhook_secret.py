@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from clarion.db import Database
 from clarion.encryption import SecretBox
-from conftest import Api
+from support import Api
 
 SECRET = "whsec-do-not-leak-4242"
 

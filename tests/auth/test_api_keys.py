@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from clarion.app import create_app
 from clarion.auth.cache import KeyCache
 from clarion.auth.keys import KEY_PREFIX, key_digest
 from clarion.auth.models import ApiKey
 from clarion.cli import app as cli
 from clarion.config import Settings
 from clarion.db import Database
-from conftest import Tenant, assert_error
+from support import Tenant, assert_error
 
 runner = CliRunner()
 
@@ -60,10 +60,10 @@ class FakeClock:
 
 
 def test_key_create_and_revoke_within_a_second(
-    cli_env: dict[str, str], client: TestClient, app: Any
+    cli_env: dict[str, str], settings: Settings
 ) -> None:
     clock = FakeClock()
-    app.state.key_cache = KeyCache(clock=clock)
+    client = TestClient(create_app(settings, KeyCache(clock=clock)))
     organization = _invoke(cli_env, "org", "create", "Lakeside Health")
     second = _invoke(cli_env, "key", "create", "--org", str(organization["organization_id"]))
     headers = {"Authorization": f"Bearer {second['api_key']}"}

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from clarion.db import Database
 from clarion.idempotency.models import IdempotentRequest
-from conftest import Api, Tenant, assert_error
+from support import Api, Tenant, assert_error
 
 BODY = {"name": "Intake", "first_message": "Hello"}
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from clarion.auth.cache import KeyCache
 from clarion.auth.keys import key_digest, looks_like_key
@@ -18,7 +19,10 @@ from clarion.errors import Unauthenticated
 _bearer = HTTPBearer(scheme_name="bearerAuth", auto_error=False)
 
 
-def get_database(request: Request) -> Database:
+MISSING_CREDENTIALS = "missing bearer token: send 'Authorization: Bearer <API key>'"
+
+
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
@@ -32,12 +36,20 @@ async def current_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     if credentials is None:
-        raise Unauthenticated("missing bearer token: send 'Authorization: Bearer <API key>'")
+        raise Unauthenticated(MISSING_CREDENTIALS)
     caller = await authenticate(
         database, request.app.state.key_cache, credentials.credentials, request.state.request_id
     )
     request.state.organization_id = caller.organization_id  # for the access log line
     return caller
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, parsed as HTTPBearer does."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    if not (authorization and scheme and token) or scheme.lower() != "bearer":
+        return None
+    return token
 
 
 async def authenticate(
