@@ -75,6 +75,9 @@ def _run(work: Callable[..., T], *args: Any) -> T:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes sharing the port (one per core is typical)")
+    ] = 1,
     log_format: Annotated[
         LogFormat | None, typer.Option(help="json or text (default: CLARION_LOG_FORMAT, json)")
     ] = None,
@@ -92,6 +95,7 @@ def serve(
         port=port,
         proxy_headers=False,
         server_header=False,
+        workers=workers,
         access_log=False,  # clarion.request_log writes one line per request instead
         log_config=None,
     )

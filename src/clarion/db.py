@@ -8,6 +8,7 @@ roll it back when it raises: the request is the transaction boundary.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -133,6 +134,7 @@ class Database:
     def __init__(self, url: URL) -> None:
         self.engine = create_database_engine(url)
         self.inline = self.engine.dialect.name == "sqlite"
+        self._inline = threading.local()
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(
             self.engine.execution_options(clarion_write=True), expire_on_commit=False
@@ -197,13 +199,15 @@ class Database:
     async def _statements(
         self, write: bool, work: Callable[..., T], *args: Any, **kwargs: Any
     ) -> T:
+        if self.inline:
+            return self._inline_unit(write, work, *args, **kwargs)
+
         def unit() -> T:
             connection = self.engine.raw_connection()
             try:
-                driver: Any = connection.driver_connection
-                if self.inline:  # the driver is in autocommit mode: open the transaction here
-                    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                result = work(Transaction(driver, self.engine.dialect), *args, **kwargs)
+                result = work(
+                    Transaction(connection.driver_connection, self.engine.dialect), *args, **kwargs
+                )
                 connection.commit()
                 return result
             except BaseException:
@@ -212,7 +216,31 @@ class Database:
             finally:
                 connection.close()
 
-        return unit() if self.inline else await run_in_threadpool(unit)
+        return await run_in_threadpool(unit)
+
+    def _inline_unit(self, write: bool, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        # Units on the event loop run one at a time, so each thread keeps one connection for
+        # them instead of checking one out of the pool for every request.
+        transaction: Transaction | None = getattr(self._inline, "transaction", None)
+        if transaction is None:
+            connection = self.engine.raw_connection()
+            self._inline.held = connection  # keeps it checked out for this thread's lifetime
+            transaction = self._inline.transaction = Transaction(
+                connection.driver_connection, self.engine.dialect
+            )
+        # The driver is in autocommit mode (see _configure_sqlite): the transaction is ours.
+        transaction.begin("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            result = work(transaction, *args, **kwargs)
+        except BaseException:
+            transaction.end("ROLLBACK")
+            raise
+        transaction.end("COMMIT")
+        return result
 
     def dispose(self) -> None:
+        held = getattr(self._inline, "held", None)
+        if held is not None:
+            held.close()
+            self._inline.__dict__.clear()
         self.engine.dispose()

@@ -95,6 +95,12 @@ class Transaction:
         connection = session.connection()
         return cls(connection.connection.driver_connection, connection.dialect)
 
+    def begin(self, statement: str) -> None:
+        self._cursor.execute(statement)
+
+    def end(self, statement: str) -> None:
+        self._cursor.execute(statement)
+
     def execute(self, prepared: Prepared, **values: Any) -> int:
         statement = prepared.on(self.dialect)
         self._cursor.execute(statement.sql, statement.parameters(values))
