@@ -79,12 +79,25 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "clarion", "serve", "--port", str(server_port)],
-        env=env, stdout=log, stderr=log,
+        env=env,
+        stdout=log,
+        stderr=log,
     )
     ceiling = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "ceiling:app", "--port", str(ceiling_port),
-         "--no-access-log", "--log-level", "warning"],
-        cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ceiling:app",
+            "--port",
+            str(ceiling_port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=HERE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_ready(f"http://127.0.0.1:{server_port}/v1/health")
@@ -95,8 +108,11 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         _wrk(ceiling_url, None, 2, args.connections, "warm-up")
         _wrk(server_url, scripts["get"], 2, args.connections, "warm-up")
 
-        plan = [("GET one", scripts["get"]), ("PATCH one", scripts["patch"]),
-                ("list 100", scripts["list"])]
+        plan = [
+            ("GET one", scripts["get"]),
+            ("PATCH one", scripts["patch"]),
+            ("list 100", scripts["list"]),
+        ]
         results: list[tuple[Run, Run]] = []
         for label, script in plan:
             ceiling_run = _wrk(ceiling_url, None, args.duration, args.connections, "ceiling")
@@ -111,14 +127,20 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         log.close()
 
     backend = "postgresql" if args.postgres else "sqlite"
-    print(f"\n{size:,} assistants, {backend}, 1 server process, {args.connections} connections, "
-          f"{args.duration}s per run")
-    print(f"{'workload':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
-          f"{'ceiling':>10}{'ratio':>8}")
+    print(
+        f"\n{size:,} assistants, {backend}, 1 server process, {args.connections} connections, "
+        f"{args.duration}s per run"
+    )
+    print(
+        f"{'workload':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
+        f"{'ceiling':>10}{'ratio':>8}"
+    )
     for run, ceiling_run in results:
-        print(f"{run.label:<12}{run.requests_per_second:>10,.0f}{run.p50_ms:>9.2f}"
-              f"{run.p99_ms:>9.2f}{run.non_2xx:>9}{ceiling_run.requests_per_second:>10,.0f}"
-              f"{run.requests_per_second / ceiling_run.requests_per_second:>8.3f}")
+        print(
+            f"{run.label:<12}{run.requests_per_second:>10,.0f}{run.p50_ms:>9.2f}"
+            f"{run.p99_ms:>9.2f}{run.non_2xx:>9}{ceiling_run.requests_per_second:>10,.0f}"
+            f"{run.requests_per_second / ceiling_run.requests_per_second:>8.3f}"
+        )
     print(f"server peak RSS: {peak_mb:.0f} MB")
     sys.stdout.flush()
 
@@ -146,21 +168,37 @@ def _seed(settings: Settings, size: int) -> str:
         rows = []
         for number in range(start, min(size, start + batch)):
             created = now - dt.timedelta(seconds=size - number)
-            rows.append({
-                "organization_id": organization_id, "name": f"Assistant {number}",
-                "model": MODEL, "voice": {"provider": "11labs", "voiceId": "rachel"},
-                "first_message": "Hello, this is Northside Clinic calling.",
-                "max_duration_seconds": 600, "webhook_url": "https://hooks.example.org/clarion",
-                "created_at": created, "updated_at": created, "version": 1,
-            })
+            rows.append(
+                {
+                    "organization_id": organization_id,
+                    "name": f"Assistant {number}",
+                    "model": MODEL,
+                    "voice": {"provider": "11labs", "voiceId": "rachel"},
+                    "first_message": "Hello, this is Northside Clinic calling.",
+                    "max_duration_seconds": 600,
+                    "webhook_url": "https://hooks.example.org/clarion",
+                    "created_at": created,
+                    "updated_at": created,
+                    "version": 1,
+                }
+            )
         with database.writing() as session:
             ids = session.scalars(insert(Assistant).returning(Assistant.id), rows).all()
-            session.execute(insert(AssistantVersion), [
-                {"organization_id": organization_id, "assistant_id": assistant_id, "version": 1,
-                 "action": "created", "configuration": {"name": row["name"]},
-                 "changed_fields": ["name"], "created_at": row["created_at"]}
-                for assistant_id, row in zip(ids, rows, strict=True)
-            ])
+            session.execute(
+                insert(AssistantVersion),
+                [
+                    {
+                        "organization_id": organization_id,
+                        "assistant_id": assistant_id,
+                        "version": 1,
+                        "action": "created",
+                        "configuration": {"name": row["name"]},
+                        "changed_fields": ["name"],
+                        "created_at": row["created_at"],
+                    }
+                    for assistant_id, row in zip(ids, rows, strict=True)
+                ],
+            )
     database.dispose()
     return key.api_key
 
@@ -168,18 +206,20 @@ def _seed(settings: Settings, size: int) -> str:
 def _write_scripts(workdir: Path, api_key: str, size: int) -> dict[str, Path]:
     auth = f'wrk.headers["Authorization"] = "Bearer {api_key}"\n'
     scripts = {
-        "get": auth + (
+        "get": auth
+        + (
             f"request = function()\n"
             f"  return wrk.format('GET', '/v1/assistant/' .. math.random(1, {size}))\n"
             f"end\n"
         ),
-        "patch": auth + (
+        "patch": auth
+        + (
             'wrk.headers["Content-Type"] = "application/json"\n'
             "local counter = 0\n"
             "request = function()\n"
             "  counter = counter + 1\n"
             "  local body = '{\"first_message\": \"Hello, call ' .. counter .. '\", '\n"
-            "    .. '\"model\": {\"provider\": \"openai\", \"model\": \"gpt-4o\", '\n"
+            '    .. \'"model": {"provider": "openai", "model": "gpt-4o", \'\n'
             "    .. '\"temperature\": ' .. (counter % 20) / 10 .. '}}'\n"
             f"  return wrk.format('PATCH', '/v1/assistant/' .. math.random(1, {size}), nil, body)\n"
             "end\n"

@@ -228,8 +228,11 @@ class Database:
             transaction = self._inline.transaction = Transaction(
                 connection.driver_connection, self.engine.dialect
             )
-        # The driver is in autocommit mode (see _configure_sqlite): the transaction is ours.
-        transaction.begin("BEGIN IMMEDIATE" if write else "BEGIN")
+        if not write:
+            # The driver is in autocommit mode (see _configure_sqlite), and every read unit is
+            # a single SELECT, which SQLite runs atomically on its own.
+            return work(transaction, *args, **kwargs)
+        transaction.begin("BEGIN IMMEDIATE")
         try:
             result = work(transaction, *args, **kwargs)
         except BaseException:

@@ -43,10 +43,8 @@ class Statement:
         else:
             described = getattr(statement, "returning_column_descriptions", ())
             types = [column["type"] for column in described]
-        self._results = [
-            kind.dialect_impl(dialect).result_processor(dialect, None) for kind in types
-        ]
-        self._convert_rows = any(self._results)
+        processors = [kind.dialect_impl(dialect).result_processor(dialect, None) for kind in types]
+        self._results = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def parameters(self, values: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
         if self._defaults:
@@ -60,12 +58,13 @@ class Statement:
         return [converted[name] for name in self._order]
 
     def row(self, raw: Row) -> Row:
-        if not self._convert_rows:
+        if not self._results:
             return raw
-        return tuple(
-            value if convert is None or value is None else convert(value)
-            for convert, value in zip(self._results, raw, strict=True)
-        )
+        values = list(raw)
+        for index, convert in self._results:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        return tuple(values)
 
 
 class Prepared:

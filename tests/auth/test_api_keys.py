@@ -59,9 +59,7 @@ class FakeClock:
         return self.now
 
 
-def test_key_create_and_revoke_within_a_second(
-    cli_env: dict[str, str], settings: Settings
-) -> None:
+def test_key_create_and_revoke_within_a_second(cli_env: dict[str, str], settings: Settings) -> None:
     clock = FakeClock()
     client = TestClient(create_app(settings, KeyCache(clock=clock)))
     organization = _invoke(cli_env, "org", "create", "Lakeside Health")
