@@ -92,6 +92,7 @@ def settings(tmp_path: Path, migrated_database: MigratedDatabase, hot_paths: boo
         database_url=migrated_database.fresh(tmp_path),
         auto_migrate=False,
         hot_paths=hot_paths,
+        run_worker=False,  # tests/webhooks turns the delivery worker on
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,16 +20,27 @@ from clarion.health import router as health_router
 from clarion.openapi import install_openapi
 from clarion.request_log import RequestLog, configure_logging
 from clarion.web import BodySizeLimit, ORJSONResponse
+from clarion.webhooks.routes import router as webhooks_router
+from clarion.webhooks.signing import load_signer
+from clarion.webhooks.worker import DeliveryWorker
 
 
 def create_app(settings: Settings | None = None, key_cache: KeyCache | None = None) -> FastAPI:
     """Build the application. The database must already be migrated (see clarion.migrate)."""
     settings = settings or Settings()
     database = Database(settings.database)
+    secrets = SecretBox(load_server_key(settings))
+    signer = load_signer(settings)
+    worker = DeliveryWorker(database, settings, signer, secrets)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        delivering = asyncio.create_task(worker.run(stop)) if settings.run_worker else None
         yield
+        stop.set()
+        if delivering is not None:
+            await delivering
         database.dispose()
 
     app = FastAPI(
@@ -43,10 +55,13 @@ def create_app(settings: Settings | None = None, key_cache: KeyCache | None = No
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.secret_box = SecretBox(load_server_key(settings))
+    app.state.secret_box = secrets
+    app.state.signer = signer
+    app.state.delivery_wakeup = worker.wakeup
     app.state.key_cache = key_cache or KeyCache()
     app.include_router(health_router)
     app.include_router(assistants_router)
+    app.include_router(webhooks_router)
     install_error_handlers(app)
     install_openapi(app)
     if settings.hot_paths:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -15,10 +17,12 @@ from sqlalchemy.orm import Session
 from clarion.auth import service as auth_service
 from clarion.config import Settings
 from clarion.db import Database
-from clarion.encryption import load_server_key
+from clarion.encryption import SecretBox, load_server_key
 from clarion.errors import ApiError
 from clarion.migrate import upgrade
 from clarion.request_log import LogFormat, configure_logging
+from clarion.webhooks.signing import load_signer
+from clarion.webhooks.worker import DeliveryWorker
 
 T = TypeVar("T")
 
@@ -48,6 +52,7 @@ def _prepare(settings: Settings, *, migrate: bool) -> None:
     """Create the data directory and server key, and migrate when asked to."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     load_server_key(settings)
+    load_signer(settings)  # creates the signing key once, before any server process starts
     if migrate:
         upgrade(settings.database)
 
@@ -81,10 +86,16 @@ def serve(
     log_format: Annotated[
         LogFormat | None, typer.Option(help="json or text (default: CLARION_LOG_FORMAT, json)")
     ] = None,
+    worker: Annotated[
+        bool, typer.Option(help="Deliver webhooks in the server (--no-worker: `clarion worker`)")
+    ] = True,
 ) -> None:
     """Serve the API under /v1 (migrating the database first unless CLARION_AUTO_MIGRATE=false)."""
+    # Server processes read their settings again from the environment.
     if log_format is not None:
-        os.environ["CLARION_LOG_FORMAT"] = log_format  # read again by the server process
+        os.environ["CLARION_LOG_FORMAT"] = log_format
+    if not worker:
+        os.environ["CLARION_RUN_WORKER"] = "false"
     settings = _settings()
     _prepare(settings, migrate=settings.auto_migrate)
     configure_logging(settings.log_format)
@@ -99,6 +110,36 @@ def serve(
         access_log=False,  # clarion.request_log writes one line per request instead
         log_config=None,
     )
+
+
+@app.command("worker")
+def run_worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Deliveries in flight at once (CLARION_WEBHOOK_CONCURRENCY)")
+    ] = None,
+) -> None:
+    """Deliver webhooks until stopped (SIGINT or SIGTERM). Run any number of these."""
+    if concurrency is not None:
+        os.environ["CLARION_WEBHOOK_CONCURRENCY"] = str(concurrency)
+    settings = _settings()
+    _prepare(settings, migrate=settings.auto_migrate)
+    configure_logging(settings.log_format)
+    asyncio.run(_deliver(settings))
+
+
+async def _deliver(settings: Settings) -> None:
+    database = Database(settings.database)
+    worker = DeliveryWorker(
+        database, settings, load_signer(settings), SecretBox(load_server_key(settings))
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop_signal, stop.set)
+    try:
+        await worker.run(stop)
+    finally:
+        database.dispose()
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +43,51 @@ class Settings(BaseSettings):
 
     log_format: Literal["json", "text"] = "json"
     """One JSON object per log line, or human-readable text."""
+
+    run_worker: bool = True
+    """Deliver webhooks from inside `clarion serve` (off: run `clarion worker` processes)."""
+
+    webhook_signing_key: SecretStr | None = None
+    """A PEM EC P-256 private key; unset: generated once into data_dir, encrypted at rest."""
+
+    webhook_allowed_networks: str = ""
+    """Comma-separated CIDRs that deliveries may reach although they are private or local."""
+
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    """A delivery succeeds on any 2xx answered within this time."""
+
+    webhook_retry_schedule: str = "0,5,300,1800,7200,18000,36000,36000"
+    """Seconds before each attempt (the first is immediate); its length is the attempt limit."""
+
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a claimed delivery stays with its worker before another may take it over."""
+
+    webhook_concurrency: int = Field(default=32, ge=1, le=1024)
+    """Deliveries one worker process sends at once."""
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            ipaddress.ip_network(part, strict=False)  # raises ValueError on a bad CIDR
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        delays = [float(part) for part in value.split(",")]
+        if not delays or any(delay < 0 for delay in delays):
+            raise ValueError("must be a comma-separated list of non-negative seconds")
+        return value
+
+    @cached_property
+    def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (part.strip() for part in self.webhook_allowed_networks.split(","))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+    @cached_property
+    def retry_delays(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.webhook_retry_schedule.split(","))
 
     @field_validator("database_url")
     @classmethod

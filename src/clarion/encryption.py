@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from clarion.config import Settings
+from clarion.files import create_file_once
 
 _FORMAT_V1 = b"\x01"
 _NONCE_BYTES = 12
@@ -51,7 +51,7 @@ def load_server_key(settings: Settings) -> bytes:
         return decode_key(settings.secret_key.get_secret_value())
     path = settings.data_dir / KEY_FILE_NAME
     if not path.exists():
-        _create_key_file(path)
+        create_file_once(path, base64.urlsafe_b64encode(os.urandom(32)))
     return decode_key(path.read_text())
 
 
@@ -63,19 +63,3 @@ def decode_key(text: str) -> bytes:
     if len(key) != 32:
         raise ValueError("CLARION_SECRET_KEY must be URL-safe base64 of 32 bytes")
     return key
-
-
-def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(base64.urlsafe_b64encode(os.urandom(32)))
-    try:
-        # A hard link appears whole or not at all: when several processes start at once,
-        # exactly one key wins and nobody reads a half-written file.
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()

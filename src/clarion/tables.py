@@ -2,4 +2,5 @@
 
 import clarion.assistants.models
 import clarion.auth.models
-import clarion.idempotency.models  # noqa: F401
+import clarion.idempotency.models
+import clarion.webhooks.models  # noqa: F401

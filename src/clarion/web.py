@@ -33,6 +33,7 @@ class ORJSONResponse(JSONResponse):
 
 
 ID_PATTERN = re.compile(r"[1-9][0-9]{0,17}")
+MAX_ID = 10**18 - 1  # what ID_PATTERN admits; well inside a 64-bit column
 
 
 def resource_id(raw: str, resource: str) -> int:

@@ -1,0 +1,103 @@
+"""Server-side request forgery guard: deliveries never reach internal addresses.
+
+The host is resolved when the delivery is sent, every address is checked, and aiohttp
+connects only to the addresses that passed (the resolver hands it nothing else), so a DNS
+answer that changes between check and connect cannot slip past. IP literals in the URL are
+checked before the request. ``CLARION_WEBHOOK_ALLOWED_NETWORKS`` opens chosen ranges (an
+on-premises receiver, the tests' loopback receivers).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Instance-metadata endpoints of the big clouds: credentials live behind them.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200")
+)
+
+
+class BlockedAddress(OSError):
+    """The delivery's host is, or resolves only to, an address deliveries may not reach."""
+
+
+def block_reason(address: Address, allowed: Sequence[Network]) -> str | None:
+    """Why deliveries may not go to ``address``, or None when they may."""
+    if any(address in network for network in allowed):
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return block_reason(address.ipv4_mapped, allowed)
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    for reason, blocked in (
+        ("a loopback address", address.is_loopback),
+        ("a link-local address", address.is_link_local),
+        ("a multicast address", address.is_multicast),
+        ("an unspecified address", address.is_unspecified),
+        ("a private address", address.is_private),
+        ("a reserved address", address.is_reserved),
+        ("a shared (carrier-grade NAT) address", address in _SHARED),
+    ):
+        if blocked:
+            return reason
+    return None
+
+
+_SHARED = ipaddress.ip_network("100.64.0.0/10")
+
+
+def check_literal(host: str, allowed: Sequence[Network]) -> None:
+    """Raise BlockedAddress when ``host`` is an IP literal deliveries may not reach."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return  # a name: the resolver checks it
+    reason = block_reason(address, allowed)
+    if reason is not None:
+        raise BlockedAddress(f"address {address} is blocked: it is {reason}")
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves like aiohttp's threaded resolver, then keeps only permitted addresses."""
+
+    def __init__(self, allowed: Sequence[Network]) -> None:
+        self._allowed = tuple(allowed)
+        self._inner = ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        permitted = []
+        reasons = []
+        for result in results:
+            address = ipaddress.ip_address(result["host"])
+            reason = block_reason(address, self._allowed)
+            if reason is None:
+                permitted.append(result)
+            else:
+                reasons.append(f"{address} is {reason}")
+        if not permitted:
+            raise BlockedAddress(f"{host} is blocked: {'; '.join(reasons)}")
+        return permitted
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"GuardedResolver(allowed={self._allowed!r})"
+
+
+def resolver_kwargs(allowed: Sequence[Network]) -> dict[str, Any]:
+    """TCPConnector arguments: the guard, and no DNS cache (resolve at every connect)."""
+    return {"resolver": GuardedResolver(allowed), "use_dns_cache": False}

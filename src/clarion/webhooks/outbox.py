@@ -1,0 +1,246 @@
+"""The delivery outbox: enqueueing events, claiming due deliveries, recording attempts.
+
+Claiming is one UPDATE over a locked subselect: on PostgreSQL ``FOR UPDATE SKIP LOCKED``
+lets any number of workers take disjoint batches; on SQLite the write transaction (BEGIN
+IMMEDIATE) already admits one claimer at a time. A claim sets a lease: a worker that dies
+between claim and record leaves the delivery to be claimed again when the lease runs out,
+so every event is delivered at least once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from clarion.errors import NotFound
+from clarion.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from clarion.webhooks.sender import Outcome
+
+PENDING, IN_FLIGHT, SUCCEEDED, FAILED = "pending", "in_flight", "succeeded", "failed"
+STATUSES = (PENDING, IN_FLIGHT, SUCCEEDED, FAILED)
+JITTER = 0.1  # a retry comes up to 10% earlier or later, so failures do not retry in lockstep
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery a worker holds until its lease runs out."""
+
+    delivery_id: int
+    attempt: int
+    organization_id: int
+    url: str
+    secret_encrypted: bytes | None
+    webhook_id: str
+    body: bytes
+
+
+def enqueue(
+    session: Session,
+    *,
+    organization_id: int,
+    assistant_id: int,
+    url: str,
+    secret_encrypted: bytes | None,
+    event_type: str,
+    body: bytes,
+    now: dt.datetime,
+) -> tuple[WebhookDelivery, WebhookEvent]:
+    """Store an event and its delivery, due now, in the caller's transaction."""
+    event = WebhookEvent(
+        organization_id=organization_id,
+        assistant_id=assistant_id,
+        event_type=event_type,
+        webhook_id=f"evt_{secrets.token_hex(16)}",
+        body=body,
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    delivery = WebhookDelivery(
+        organization_id=organization_id,
+        event_id=event.id,
+        assistant_id=assistant_id,
+        url=url,
+        secret_encrypted=secret_encrypted,
+        status=PENDING,
+        attempt_count=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery, event
+
+
+def claim(session: Session, limit: int, lease_seconds: float, now: dt.datetime) -> list[Claimed]:
+    """Take up to ``limit`` due deliveries (and any whose lease ran out) for this worker."""
+    due = or_(
+        and_(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now),
+        and_(WebhookDelivery.status == IN_FLIGHT, WebhookDelivery.lease_expires_at < now),
+    )
+    chosen = (
+        select(WebhookDelivery.id)
+        .where(due)
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(chosen))
+        .values(
+            status=IN_FLIGHT,
+            lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+            attempt_count=WebhookDelivery.attempt_count + 1,
+            updated_at=now,
+        )
+        .returning(
+            WebhookDelivery.id,
+            WebhookDelivery.attempt_count,
+            WebhookDelivery.organization_id,
+            WebhookDelivery.url,
+            WebhookDelivery.secret_encrypted,
+            WebhookDelivery.event_id,
+        ),
+        execution_options={"synchronize_session": False},
+    ).all()
+    if not rows:
+        return []
+    events = {
+        event_id: (webhook_id, body)
+        for event_id, webhook_id, body in session.execute(
+            select(WebhookEvent.id, WebhookEvent.webhook_id, WebhookEvent.body).where(
+                WebhookEvent.id.in_([row.event_id for row in rows])
+            )
+        )
+    }
+    return [
+        Claimed(
+            row.id,
+            row.attempt_count,
+            row.organization_id,
+            row.url,
+            row.secret_encrypted,
+            *events[row.event_id],
+        )
+        for row in rows
+    ]
+
+
+def record(
+    session: Session,
+    results: Sequence[tuple[Claimed, dt.datetime, Outcome]],
+    delays: Sequence[float],
+    now: dt.datetime,
+) -> None:
+    """Write each attempt, and move each delivery on: done, failed, or due again later."""
+    session.add_all(
+        WebhookAttempt(
+            delivery_id=claimed.delivery_id,
+            number=claimed.attempt,
+            started_at=started_at,
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            error=outcome.error,
+            response_excerpt=outcome.excerpt,
+        )
+        for claimed, started_at, outcome in results
+    )
+    for claimed, _started_at, outcome in results:
+        values: dict[str, object] = {
+            "last_status_code": outcome.status_code,
+            "last_error": outcome.error,
+            "lease_expires_at": None,
+            "updated_at": now,
+        }
+        if outcome.succeeded:
+            values["status"] = SUCCEEDED
+        elif outcome.gone or claimed.attempt >= len(delays):
+            values["status"] = FAILED
+        else:
+            values["status"] = PENDING
+            values["next_attempt_at"] = now + dt.timedelta(
+                seconds=_delay(delays[claimed.attempt], outcome.retry_after)
+            )
+        # Only while the claim is still ours: a worker whose lease ran out and was taken over
+        # keeps its attempt in the log but does not move the delivery.
+        session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == claimed.delivery_id,
+                WebhookDelivery.status == IN_FLIGHT,
+                WebhookDelivery.attempt_count == claimed.attempt,
+            )
+            .values(values),
+            execution_options={"synchronize_session": False},
+        )
+    session.flush()
+
+
+def _delay(scheduled: float, retry_after: float | None) -> float:
+    delay = scheduled * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 - not security
+    return max(delay, retry_after or 0.0)
+
+
+def list_deliveries(
+    session: Session,
+    organization_id: int,
+    assistant_id: int | None,
+    status: str | None,
+    limit: int,
+) -> list[tuple[WebhookDelivery, WebhookEvent]]:
+    """Newest first."""
+    query = (
+        select(WebhookDelivery, WebhookEvent)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.organization_id == organization_id)
+    )
+    if assistant_id is not None:
+        query = query.where(WebhookDelivery.assistant_id == assistant_id)
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status)
+    rows = session.execute(query.order_by(WebhookDelivery.id.desc()).limit(limit)).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def get_delivery(
+    session: Session, organization_id: int, delivery_id: int
+) -> tuple[WebhookDelivery, WebhookEvent, list[WebhookAttempt]]:
+    row = session.execute(
+        select(WebhookDelivery, WebhookEvent)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.organization_id == organization_id,
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"webhook delivery {delivery_id} not found")
+    attempts = session.scalars(
+        select(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id == delivery_id)
+        .order_by(WebhookAttempt.number, WebhookAttempt.id)
+    ).all()
+    return row[0], row[1], list(attempts)
+
+
+def redeliver(
+    session: Session, organization_id: int, delivery_id: int, now: dt.datetime
+) -> tuple[WebhookDelivery, WebhookEvent, list[WebhookAttempt]]:
+    """Make a delivery due now again, whatever became of it; its attempts are kept."""
+    delivery, _event, _attempts = get_delivery(session, organization_id, delivery_id)
+    if delivery.status != IN_FLIGHT:  # one in flight will be recorded by its worker
+        delivery.status = PENDING
+        delivery.next_attempt_at = now
+        delivery.attempt_count = 0
+        delivery.updated_at = now
+        session.flush()
+    return get_delivery(session, organization_id, delivery_id)
