@@ -31,7 +31,7 @@ LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
         ("169.254.10.10", "link-local"),
         ("fe80::1", "link-local"),
         ("224.0.0.1", "multicast"),
-        ("0.0.0.0", "unspecified"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104 - an address under test, not a bind
         ("100.64.0.1", "shared"),
         ("::ffff:10.0.0.1", "private"),
     ],
@@ -59,7 +59,7 @@ def test_the_resolver_keeps_only_permitted_addresses() -> None:
         finally:
             await resolver.close()
 
-    with pytest.raises(BlockedAddress, match="localhost is blocked: 127.0.0.1 is a loopback"):
+    with pytest.raises(BlockedAddress, match=r"localhost is blocked: 127\.0\.0\.1 is a loopback"):
         asyncio.run(resolve([]))
     assert [r["host"] for r in asyncio.run(resolve(LOOPBACK))] == ["127.0.0.1"]
 
