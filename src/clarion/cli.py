@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 import orjson
 import typer
 import uvicorn
+import uvloop
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -124,7 +125,7 @@ def run_worker(
     settings = _settings()
     _prepare(settings, migrate=settings.auto_migrate)
     configure_logging(settings.log_format)
-    asyncio.run(_deliver(settings))
+    uvloop.run(_deliver(settings))  # the event loop uvicorn serves the API on, too
 
 
 async def _deliver(settings: Settings) -> None:

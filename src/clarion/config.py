@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=60.0, gt=0)
     """How long a claimed delivery stays with its worker before another may take it over."""
 
-    webhook_concurrency: int = Field(default=32, ge=1, le=1024)
+    webhook_concurrency: int = Field(default=64, ge=1, le=1024)
     """Deliveries one worker process sends at once."""
 
     @field_validator("webhook_allowed_networks")

@@ -14,8 +14,9 @@ import random
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from clarion.errors import NotFound
@@ -141,48 +142,68 @@ def record(
     delays: Sequence[float],
     now: dt.datetime,
 ) -> None:
-    """Write each attempt, and move each delivery on: done, failed, or due again later."""
-    session.add_all(
-        WebhookAttempt(
-            delivery_id=claimed.delivery_id,
-            number=claimed.attempt,
-            started_at=started_at,
-            status_code=outcome.status_code,
-            latency_ms=outcome.latency_ms,
-            error=outcome.error,
-            response_excerpt=outcome.excerpt,
-        )
-        for claimed, started_at, outcome in results
+    """Write each attempt, and move each delivery on: done, failed, or due again later.
+
+    Both are one executemany each, whatever the size of the batch.
+    """
+    connection = session.connection()
+    connection.execute(
+        insert(WebhookAttempt),
+        [
+            {
+                "delivery_id": claimed.delivery_id,
+                "number": claimed.attempt,
+                "started_at": started_at,
+                "status_code": outcome.status_code,
+                "latency_ms": outcome.latency_ms,
+                "error": outcome.error,
+                "response_excerpt": outcome.excerpt,
+            }
+            for claimed, started_at, outcome in results
+        ],
     )
+    moves = []
     for claimed, _started_at, outcome in results:
-        values: dict[str, object] = {
-            "last_status_code": outcome.status_code,
-            "last_error": outcome.error,
-            "lease_expires_at": None,
-            "updated_at": now,
-        }
         if outcome.succeeded:
-            values["status"] = SUCCEEDED
+            status, due = SUCCEEDED, now
         elif outcome.gone or claimed.attempt >= len(delays):
-            values["status"] = FAILED
+            status, due = FAILED, now
         else:
-            values["status"] = PENDING
-            values["next_attempt_at"] = now + dt.timedelta(
-                seconds=_delay(delays[claimed.attempt], outcome.retry_after)
-            )
-        # Only while the claim is still ours: a worker whose lease ran out and was taken over
-        # keeps its attempt in the log but does not move the delivery.
-        session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == claimed.delivery_id,
-                WebhookDelivery.status == IN_FLIGHT,
-                WebhookDelivery.attempt_count == claimed.attempt,
-            )
-            .values(values),
-            execution_options={"synchronize_session": False},
+            wait = _delay(delays[claimed.attempt], outcome.retry_after)
+            status, due = PENDING, now + dt.timedelta(seconds=wait)
+        moves.append(
+            {
+                "claimed_id": claimed.delivery_id,
+                "claimed_attempt": claimed.attempt,
+                "new_status": status,
+                "due": due,
+                "status_code": outcome.status_code,
+                "error": outcome.error,
+                "now": now,
+            }
         )
-    session.flush()
+    connection.execute(_MOVE, moves)
+
+
+# Only while the claim is still ours: a worker whose lease ran out and was taken over keeps
+# its attempt in the log but does not move the delivery.
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+_MOVE = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("claimed_id"),
+        _DELIVERIES.c.status == IN_FLIGHT,
+        _DELIVERIES.c.attempt_count == bindparam("claimed_attempt"),
+    )
+    .values(
+        status=bindparam("new_status"),
+        next_attempt_at=bindparam("due"),
+        last_status_code=bindparam("status_code"),
+        last_error=bindparam("error"),
+        lease_expires_at=None,
+        updated_at=bindparam("now"),
+    )
+)
 
 
 def _delay(scheduled: float, retry_after: float | None) -> float:

@@ -55,6 +55,10 @@ class DeliveryWorker:
             recorder = asyncio.create_task(self._record_forever(stop))
             sending: set[asyncio.Task[None]] = set()
             while not stop.is_set():
+                if len(sending) > self.settings.webhook_concurrency // 2:
+                    # Claim in batches, not one delivery per freed slot.
+                    await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+                    continue
                 free = self.settings.webhook_concurrency - len(sending)
                 claimed = []
                 if free:
