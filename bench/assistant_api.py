@@ -17,20 +17,18 @@ import datetime as dt
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from harness import free_port, prepare_database, wait_ready
+from sqlalchemy import insert
 
 from clarion.assistants.models import Assistant, AssistantVersion
 from clarion.auth import service as auth_service
-from clarion.config import Settings, sqlalchemy_url
+from clarion.config import Settings
 from clarion.db import Database
 from clarion.migrate import upgrade
 
@@ -68,14 +66,14 @@ def main() -> None:
 
 
 def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
-    database_url = _prepare_database(workdir, args.postgres)
+    database_url = prepare_database(workdir, args.postgres)
     env = {**os.environ, "CLARION_DATA_DIR": str(workdir), "CLARION_DATABASE_URL": database_url}
     settings = Settings(data_dir=workdir, database_url=database_url)
     upgrade(settings.database)
     api_key = _seed(settings, size)
 
     scripts = _write_scripts(workdir, api_key, size)
-    server_port, ceiling_port = _free_port(), _free_port()
+    server_port, ceiling_port = free_port(), free_port()
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "clarion", "serve", "--port", str(server_port)],
@@ -100,8 +98,8 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_ready(f"http://127.0.0.1:{server_port}/v1/health")
-        _wait_ready(f"http://127.0.0.1:{ceiling_port}/")
+        wait_ready(f"http://127.0.0.1:{server_port}/v1/health")
+        wait_ready(f"http://127.0.0.1:{ceiling_port}/")
         server_url = f"http://127.0.0.1:{server_port}"
         ceiling_url = f"http://127.0.0.1:{ceiling_port}"
         # Warm both up (imports, caches, connection pools) before measuring.
@@ -143,18 +141,6 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         )
     print(f"server peak RSS: {peak_mb:.0f} MB")
     sys.stdout.flush()
-
-
-def _prepare_database(workdir: Path, postgres: str | None) -> str:
-    if postgres is None:
-        return f"sqlite:///{workdir / 'clarion.db'}"
-    server = sqlalchemy_url(postgres)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text('DROP DATABASE IF EXISTS "clarion_bench" WITH (FORCE)'))
-        connection.execute(text('CREATE DATABASE "clarion_bench"'))
-    admin.dispose()
-    return server.set(database="clarion_bench").render_as_string(hide_password=False)
 
 
 def _seed(settings: Settings, size: int) -> str:
@@ -255,23 +241,6 @@ def _peak_rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     kilobytes = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
     return kilobytes / 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_ready(url: str) -> None:
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own loopback server
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 if __name__ == "__main__":

@@ -13,18 +13,17 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, select, text
+from harness import free_port, prepare_database, wait_ready
+from sqlalchemy import func, insert, select
 
 from clarion.auth import service as auth_service
-from clarion.config import Settings, sqlalchemy_url
+from clarion.config import Settings
 from clarion.db import Database, utcnow
 from clarion.migrate import upgrade
 from clarion.webhooks.models import WebhookDelivery, WebhookEvent
@@ -46,7 +45,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,4")
     args = parser.parse_args()
 
-    port = _free_port()
+    port = free_port()
     receiver = subprocess.Popen(
         [
             sys.executable,
@@ -64,7 +63,7 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/")
+        wait_ready(f"http://127.0.0.1:{port}/")
         backend = "postgresql" if args.postgres else "sqlite"
         print(f"{args.events:,} events, {backend}, receiver on 127.0.0.1")
         for workers in (int(n) for n in args.workers.split(",")):
@@ -80,7 +79,7 @@ def main() -> None:
 
 
 def _drain(workdir: Path, args: argparse.Namespace, workers: int, url: str) -> float:
-    database_url = _prepare_database(workdir, args.postgres)
+    database_url = prepare_database(workdir, args.postgres)
     settings = Settings(data_dir=workdir, database_url=database_url)
     upgrade(settings.database)
     database = Database(settings.database)
@@ -162,35 +161,6 @@ def _succeeded(database: Database) -> int:
         return (
             session.scalar(select(func.count()).where(WebhookDelivery.status == "succeeded")) or 0
         )
-
-
-def _prepare_database(workdir: Path, postgres: str | None) -> str:
-    if postgres is None:
-        return f"sqlite:///{workdir / 'clarion.db'}"
-    server = sqlalchemy_url(postgres)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text('DROP DATABASE IF EXISTS "clarion_bench" WITH (FORCE)'))
-        connection.execute(text('CREATE DATABASE "clarion_bench"'))
-    admin.dispose()
-    return server.set(database="clarion_bench").render_as_string(hide_password=False)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_ready(url: str) -> None:
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own loopback server
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 if __name__ == "__main__":

@@ -105,8 +105,6 @@ def _dotted(location: list[str]) -> str:
 
 _REASONS = {
     401: "authentication required",
-    404: "not found",
-    405: "method not allowed",
     413: "request body too large",
 }
 

@@ -14,31 +14,31 @@ from support import Api
 SECRET = "whsec-do-not-leak-4242"
 
 
+def _stored_ciphertext(database: Database, assistant_id: int) -> bytes:
+    with database.reading() as session:
+        stored = session.execute(
+            text("SELECT webhook_secret_encrypted FROM assistants WHERE id = :id"),
+            {"id": assistant_id},
+        ).scalar_one()
+    return bytes(stored)
+
+
 def test_secret_is_encrypted_at_rest_and_decrypts_with_the_server_key(
     api: Api, database: Database, app: object
 ) -> None:
     created = api.create_assistant(webhook_secret=SECRET)
 
-    with database.reading() as session:
-        stored = session.execute(
-            text("SELECT webhook_secret_encrypted FROM assistants WHERE id = :id"),
-            {"id": created["id"]},
-        ).scalar_one()
-    assert SECRET.encode() not in bytes(stored)
+    stored = _stored_ciphertext(database, created["id"])
+    assert SECRET.encode() not in stored
     box: SecretBox = app.state.secret_box  # type: ignore[attr-defined]
-    assert box.decrypt(bytes(stored), api.tenant.organization_id) == SECRET
+    assert box.decrypt(stored, api.tenant.organization_id) == SECRET
 
 
 def test_ciphertext_is_bound_to_its_organization(api: Api, database: Database, app: object) -> None:
-    created = api.create_assistant(webhook_secret=SECRET)
-    with database.reading() as session:
-        stored = session.execute(
-            text("SELECT webhook_secret_encrypted FROM assistants WHERE id = :id"),
-            {"id": created["id"]},
-        ).scalar_one()
+    stored = _stored_ciphertext(database, api.create_assistant(webhook_secret=SECRET)["id"])
     box: SecretBox = app.state.secret_box  # type: ignore[attr-defined]
     with pytest.raises(Exception):  # noqa: B017 - any failure to decrypt will do
-        box.decrypt(bytes(stored), api.tenant.organization_id + 1)
+        box.decrypt(stored, api.tenant.organization_id + 1)
 
 
 def test_secret_is_never_returned_or_logged(api: Api, caplog: pytest.LogCaptureFixture) -> None:

@@ -273,8 +273,8 @@ def _json_kind(value: object) -> str:
     return "a number"
 
 
-# What a client configures, in the order responses list it.
-_CONFIGURATION_FIELDS = (
+# What a client configures: the columns a create, update or restore sets directly.
+CONFIGURABLE_FIELDS = (
     "name",
     "model",
     "voice",
@@ -282,19 +282,18 @@ _CONFIGURATION_FIELDS = (
     "max_duration_seconds",
     "voicemail_message",
     "webhook_url",
+    "analysis_plan",
 )
 
 
 def configuration_of(row: AssistantRow) -> dict[str, Any]:
     """What a client configured, without server-owned fields; the secret only as a flag."""
     configuration: dict[str, Any] = {}
-    for field in _CONFIGURATION_FIELDS:
+    for field in CONFIGURABLE_FIELDS:
         value = getattr(row, field)
         if value is not None:
             configuration[field] = value
     configuration["is_webhook_secret_set"] = row.webhook_secret_encrypted is not None
-    if row.analysis_plan is not None:
-        configuration["analysis_plan"] = row.analysis_plan
     return configuration
 
 

@@ -13,26 +13,18 @@ from typing import Any
 
 from clarion.assistants import repository
 from clarion.assistants.repository import AssistantRecord, VersionRecord
-from clarion.assistants.schemas import configuration_of, etag, validate_fields
+from clarion.assistants.schemas import (
+    CONFIGURABLE_FIELDS,
+    configuration_of,
+    etag,
+    validate_fields,
+)
 from clarion.auth.service import Caller
 from clarion.db import utcnow
 from clarion.encryption import SecretBox
 from clarion.errors import NotFound, PreconditionFailed
 from clarion.merge_patch import apply_merge_patch
 from clarion.statements import Transaction
-
-# Request fields that map one-to-one onto columns.
-_PLAIN_FIELDS = (
-    "name",
-    "model",
-    "voice",
-    "first_message",
-    "max_duration_seconds",
-    "voicemail_message",
-    "webhook_url",
-    "analysis_plan",
-)
-
 
 def create_assistant(
     transaction: Transaction, caller: Caller, fields: dict[str, Any], secrets: SecretBox
@@ -48,7 +40,7 @@ def create_assistant(
         version=1,
     )
     repository.add(transaction, assistant)
-    changed = [name for name in _PLAIN_FIELDS if getattr(assistant, name) is not None]
+    changed = [name for name in CONFIGURABLE_FIELDS if getattr(assistant, name) is not None]
     _record(transaction, caller, assistant, "created", changed, "set" if secret else None, now)
     return assistant
 
@@ -87,7 +79,7 @@ def update_assistant(
     """
     assistant = _find(transaction, caller, assistant_id, for_update=True)
     _check_precondition(assistant, if_match)
-    values = {name: value for name, value in changes.items() if name in _PLAIN_FIELDS}
+    values = {name: value for name, value in changes.items() if name in CONFIGURABLE_FIELDS}
     if merge:
         values = {
             name: apply_merge_patch(getattr(assistant, name), value)
@@ -179,7 +171,7 @@ def _undelete(
     )
     assistant.updated_at = now
     repository.add(transaction, assistant, keep_id=True)
-    changed = [name for name in _PLAIN_FIELDS if getattr(assistant, name) is not None]
+    changed = [name for name in CONFIGURABLE_FIELDS if getattr(assistant, name) is not None]
     _record(transaction, caller, assistant, "restored", changed, None, now)
     return assistant
 
@@ -212,13 +204,13 @@ def _new_assistant(
 
 
 def _recorded_values(record: VersionRecord) -> dict[str, Any]:
-    return {name: record.configuration.get(name) for name in _PLAIN_FIELDS}
+    return {name: record.configuration.get(name) for name in CONFIGURABLE_FIELDS}
 
 
 def _assign(assistant: AssistantRecord, values: dict[str, Any]) -> list[str]:
     """Set the values that differ; the names of the fields that changed, in field order."""
     changed = []
-    for name in _PLAIN_FIELDS:
+    for name in CONFIGURABLE_FIELDS:
         if name in values and getattr(assistant, name) != values[name]:
             setattr(assistant, name, values[name])
             changed.append(name)
