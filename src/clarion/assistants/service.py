@@ -26,6 +26,7 @@ from clarion.errors import NotFound, PreconditionFailed
 from clarion.merge_patch import apply_merge_patch
 from clarion.statements import Transaction
 
+
 def create_assistant(
     transaction: Transaction, caller: Caller, fields: dict[str, Any], secrets: SecretBox
 ) -> AssistantRecord:
