@@ -109,8 +109,10 @@ class Transaction:
     def fetch_one(self, prepared: Prepared, **values: Any) -> Row | None:
         statement = prepared.on(self.dialect)
         self._cursor.execute(statement.sql, statement.parameters(values))
-        raw = self._cursor.fetchone()
-        return None if raw is None else statement.row(raw)
+        # fetchall, not fetchone: it runs the statement to its end, so SQLite releases the
+        # statement's read snapshot now rather than when the cursor is next used.
+        rows = self._cursor.fetchall()
+        return statement.row(rows[0]) if rows else None
 
     def fetch_all(self, prepared: Prepared, **values: Any) -> Iterable[Row]:
         statement = prepared.on(self.dialect)
