@@ -54,6 +54,16 @@ class Receiver:
         raise AssertionError(f"{path}: {len(self.to(path))} of {count} deliveries arrived")
 
 
+def eventually(condition: Callable[[], bool], what: str, seconds: float = 15.0) -> None:
+    """Wait until ``condition()`` holds; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 @contextmanager
 def running_receiver() -> Iterator[Receiver]:
     receiver = Receiver(url="")

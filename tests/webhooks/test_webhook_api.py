@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi.testclient import TestClient
 
 from support import Api, Tenant, assert_error
-from webhook_receiver import Answer, Receiver
+from webhook_receiver import Answer, Receiver, eventually
 
 
 def test_list_filters_and_detail(api: Api, receiver: Receiver) -> None:
@@ -17,7 +15,11 @@ def test_list_filters_and_detail(api: Api, receiver: Receiver) -> None:
     first = api.post(f"/v1/assistant/{one['id']}/webhook/test").json()
     second = api.post(f"/v1/assistant/{two['id']}/webhook/test").json()
     receiver.wait_for("/ok", 2)
-    time.sleep(0.6)  # the worker records attempts in batches
+    # The worker records attempts in batches, a moment after the receiver answers.
+    eventually(
+        lambda: len(api.get("/v1/webhook-deliveries", params={"status": "succeeded"}).json()) == 2,
+        "both deliveries to be recorded",
+    )
 
     everything = api.get("/v1/webhook-deliveries").json()
     assert [d["id"] for d in everything] == [second["id"], first["id"]]

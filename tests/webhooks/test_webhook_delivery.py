@@ -9,17 +9,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from support import Api, assert_error
-from webhook_receiver import Answer, Receiver
+from webhook_receiver import Answer, Receiver, eventually
 
 
-def _wait_final(api: Api, delivery_id: int, seconds: float = 15.0) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        delivery: dict[str, Any] = api.get(f"/v1/webhook-deliveries/{delivery_id}").json()
-        if delivery["status"] in ("succeeded", "failed"):
-            return delivery
-        time.sleep(0.05)
-    raise AssertionError(f"delivery {delivery_id} still {delivery['status']}")
+def _wait_final(api: Api, delivery_id: int) -> dict[str, Any]:
+    def final() -> bool:
+        status = api.get(f"/v1/webhook-deliveries/{delivery_id}").json()["status"]
+        return status in ("succeeded", "failed")
+
+    eventually(final, f"delivery {delivery_id} to succeed or fail")
+    delivery: dict[str, Any] = api.get(f"/v1/webhook-deliveries/{delivery_id}").json()
+    return delivery
 
 
 def _test_report(api: Api, assistant_id: int) -> dict[str, Any]:

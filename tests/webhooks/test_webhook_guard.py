@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import time
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from clarion.config import Settings
 from clarion.webhooks.guard import BlockedAddress, GuardedResolver, block_reason
 from support import Api
-from webhook_receiver import Answer, Receiver
+from webhook_receiver import Answer, Receiver, eventually
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
 
@@ -77,12 +76,8 @@ def test_a_delivery_to_a_blocked_address_is_recorded_and_never_sent(
     assistant = api.create_assistant(webhook_url=url)
     delivery = api.post(f"/v1/assistant/{assistant['id']}/webhook/test").json()
 
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        final = api.get(f"/v1/webhook-deliveries/{delivery['id']}").json()
-        if final["status"] == "failed":
-            break
-        time.sleep(0.05)
-    assert final["status"] == "failed"
+    path = f"/v1/webhook-deliveries/{delivery['id']}"
+    eventually(lambda: api.get(path).json()["status"] == "failed", "the delivery to fail")
+    final = api.get(path).json()
     assert all("blocked" in a["error"] and "loopback" in a["error"] for a in final["attempts"])
     assert receiver.to("/internal") == []

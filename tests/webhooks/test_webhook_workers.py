@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from clarion.db import Database, utcnow
 from clarion.webhooks import outbox
 from clarion.webhooks.models import WebhookDelivery
 from support import Tenant
-from webhook_receiver import Answer, Receiver
+from webhook_receiver import Answer, Receiver, eventually
 
 
 def _enqueue(database: Database, tenant: Tenant, url: str, count: int) -> set[str]:
@@ -73,15 +72,6 @@ def _worker(settings: Settings, **overrides: str) -> Iterator[subprocess.Popen[b
             process.wait(timeout=30)
 
 
-def _wait(condition: object, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"run_worker": False})  # only the worker processes
@@ -102,7 +92,7 @@ def test_a_killed_worker_loses_nothing(
     assert _unfinished(database) > 0
 
     with _worker(settings, CLARION_WEBHOOK_CONCURRENCY="8", CLARION_WEBHOOK_LEASE_SECONDS="1"):
-        _wait(lambda: _unfinished(database) == 0, 60, "every delivery to finish")
+        eventually(lambda: _unfinished(database) == 0, "every delivery to finish", 60)
 
     delivered = {r.headers["webhook-id"] for r in receiver.to("/crash")}
     assert delivered == webhook_ids
@@ -118,7 +108,7 @@ def test_several_workers_share_a_backlog_without_overlap(
     webhook_ids = _enqueue(database, tenant, url, 2000)
 
     with _worker(settings), _worker(settings), _worker(settings):
-        _wait(lambda: _unfinished(database) == 0, 120, "the backlog to drain")
+        eventually(lambda: _unfinished(database) == 0, "the backlog to drain", 120)
 
     counts = Counter(r.headers["webhook-id"] for r in receiver.to("/backlog"))
     assert set(counts) == webhook_ids
