@@ -127,7 +127,9 @@ class Database:
     Two kinds of unit: :meth:`read` and :meth:`write` hand the work an ORM session (the
     command line, keys, the outbox); :meth:`transaction` and :meth:`write_transaction` hand
     it prepared statements on the driver's connection (clarion.statements: the assistant
-    API's hot paths). On PostgreSQL a unit runs in a worker thread, so that waiting on the network never holds
+    API's hot paths).
+
+    On PostgreSQL a unit runs in a worker thread, so that waiting on the network never holds
     up the event loop. On SQLite it runs on the event loop itself: a unit is a few
     microseconds of local, CPU-bound work that never awaits, and a thread hop (plus a pooled
     connection per thread) would cost more than the query. One unit at a time per process
