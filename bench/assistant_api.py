@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import free_port, prepare_database, wait_ready
+from harness import free_port, prepare_database, start_ceiling, wait_ready
 from sqlalchemy import insert
 
 from clarion.assistants.models import Assistant, AssistantVersion
@@ -32,7 +32,6 @@ from clarion.config import Settings
 from clarion.db import Database
 from clarion.migrate import upgrade
 
-HERE = Path(__file__).resolve().parent
 MODEL = {
     "provider": "openai",
     "model": "gpt-4o",
@@ -81,22 +80,7 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         stdout=log,
         stderr=log,
     )
-    ceiling = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ceiling:app",
-            "--port",
-            str(ceiling_port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=HERE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    ceiling = start_ceiling(ceiling_port)
     try:
         wait_ready(f"http://127.0.0.1:{server_port}/v1/health")
         wait_ready(f"http://127.0.0.1:{ceiling_port}/")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -40,3 +42,23 @@ def wait_ready(url: str) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"{url} did not come up")
+
+
+def start_ceiling(port: int) -> subprocess.Popen[bytes]:
+    """The bare ASGI app of ceiling.py under uvicorn, as the ceiling or as a receiver."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ceiling:app",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=Path(__file__).resolve().parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

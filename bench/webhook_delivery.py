@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import free_port, prepare_database, wait_ready
+from harness import free_port, prepare_database, start_ceiling, wait_ready
 from sqlalchemy import func, insert, select
 
 from clarion.auth import service as auth_service
@@ -28,7 +28,6 @@ from clarion.db import Database, utcnow
 from clarion.migrate import upgrade
 from clarion.webhooks.models import WebhookDelivery, WebhookEvent
 
-HERE = Path(__file__).resolve().parent
 REPORT = (
     b'{"id": %d, "assistant_id": 1, "call_status": "ended", "duration_ms": 134000, '
     b'"ended_reason": "customer-ended", "transcript": "AI: Hello, this is Northside Clinic '
@@ -46,22 +45,7 @@ def main() -> None:
     args = parser.parse_args()
 
     port = free_port()
-    receiver = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ceiling:app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=HERE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    receiver = start_ceiling(port)
     try:
         wait_ready(f"http://127.0.0.1:{port}/")
         backend = "postgresql" if args.postgres else "sqlite"
