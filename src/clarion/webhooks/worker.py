@@ -11,11 +11,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import aiohttp
-from starlette.concurrency import run_in_threadpool
 
 from clarion.config import Settings
 from clarion.db import Database, utcnow
@@ -27,7 +24,6 @@ from clarion.webhooks.sender import Outcome, attempt
 from clarion.webhooks.signing import Signer
 
 log = logging.getLogger("clarion.webhooks")
-T = TypeVar("T")
 
 IDLE_POLL_SECONDS = 0.5
 RECORD_BATCH = 256
@@ -63,7 +59,7 @@ class DeliveryWorker:
                 claimed = []
                 if free:
                     lease = self.settings.webhook_lease_seconds
-                    claimed = await self._db(outbox.claim, free, lease, utcnow())
+                    claimed = await self.database.write(outbox.claim, free, lease, utcnow())
                 for delivery in claimed:
                     task = asyncio.create_task(self._send(session, delivery))
                     sending.add(task)
@@ -116,18 +112,11 @@ class DeliveryWorker:
                 batch.append(outcomes.get_nowait())
             if batch:
                 try:
-                    await self._db(outbox.record, batch, self.settings.retry_delays, utcnow())
+                    await self.database.write(
+                        outbox.record, batch, self.settings.retry_delays, utcnow()
+                    )
                 except Exception:
                     # The leases run out and the deliveries are tried again: at least once.
                     log.exception("recording %d webhook attempts failed", len(batch))
             elif stop.is_set():
                 return
-
-    async def _db(self, work: Callable[..., T], *args: Any) -> T:
-        """A write unit: on the loop for SQLite, in a thread for PostgreSQL."""
-
-        def unit() -> T:
-            with self.database.writing() as session:
-                return work(session, *args)
-
-        return unit() if self.database.inline else await run_in_threadpool(unit)
