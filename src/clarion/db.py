@@ -237,13 +237,13 @@ class Database:
             # The driver is in autocommit mode (see _configure_sqlite), and every read unit is
             # a single SELECT, which SQLite runs atomically on its own.
             return work(transaction, *args, **kwargs)
-        transaction.begin("BEGIN IMMEDIATE")
+        transaction.control("BEGIN IMMEDIATE")
         try:
             result = work(transaction, *args, **kwargs)
         except BaseException:
-            transaction.end("ROLLBACK")
+            transaction.control("ROLLBACK")
             raise
-        transaction.end("COMMIT")
+        transaction.control("COMMIT")
         return result
 
     def dispose(self) -> None:

@@ -94,10 +94,8 @@ class Transaction:
         connection = session.connection()
         return cls(connection.connection.driver_connection, connection.dialect)
 
-    def begin(self, statement: str) -> None:
-        self._cursor.execute(statement)
-
-    def end(self, statement: str) -> None:
+    def control(self, statement: str) -> None:
+        """Run a transaction-control statement (BEGIN IMMEDIATE, COMMIT, ROLLBACK)."""
         self._cursor.execute(statement)
 
     def execute(self, prepared: Prepared, **values: Any) -> int:

@@ -24,7 +24,6 @@ from clarion.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEven
 from clarion.webhooks.sender import Outcome
 
 PENDING, IN_FLIGHT, SUCCEEDED, FAILED = "pending", "in_flight", "succeeded", "failed"
-STATUSES = (PENDING, IN_FLIGHT, SUCCEEDED, FAILED)
 JITTER = 0.1  # a retry comes up to 10% earlier or later, so failures do not retry in lockstep
 
 
