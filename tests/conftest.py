@@ -7,6 +7,7 @@ starts from empty tables.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import uuid
@@ -26,6 +27,7 @@ from clarion.auth import service as auth_service
 from clarion.config import Settings, sqlalchemy_url
 from clarion.db import Base, Database
 from clarion.migrate import upgrade
+from clarion.request_log import AccessLog
 from support import Api, Tenant
 
 POSTGRES_URL = os.environ.get("CLARION_TEST_DATABASE_URL")
@@ -97,8 +99,14 @@ def settings(tmp_path: Path, migrated_database: MigratedDatabase, hot_paths: boo
 
 
 @pytest.fixture
-def app(settings: Settings) -> Any:
-    return create_app(settings)
+def access_stream() -> io.BytesIO:
+    """Where the app writes its access lines (tests/test_request_log.py reads them)."""
+    return io.BytesIO()
+
+
+@pytest.fixture
+def app(settings: Settings, access_stream: io.BytesIO) -> Any:
+    return create_app(settings, access_log=AccessLog(access_stream, settings.log_format))
 
 
 @pytest.fixture

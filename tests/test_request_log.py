@@ -1,14 +1,18 @@
-"""Request ids on every response, and one structured log line per request."""
+"""Request ids on every response, and one structured access line per request."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from clarion.request_log import JsonFormatter, TextFormatter
+from clarion.app import create_app
+from clarion.config import Settings
+from clarion.request_log import AccessLog, JsonFormatter, request_id_var
 from support import Api
 
 
@@ -28,63 +32,72 @@ def test_otherwise_a_new_one_is_made(client: TestClient, sent: str | None) -> No
 def test_errors_carry_a_request_id_too(client: TestClient) -> None:
     assert client.get("/v1/nowhere").headers["x-request-id"]
     assert client.get("/v1/assistant").headers["x-request-id"]
+    assert client.get("/v1/assistant/1").headers["x-request-id"]
 
 
-def _access_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [record for record in caplog.records if record.name == "clarion.access"]
+def _lines(stream: io.BytesIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
 def test_one_access_line_per_request_with_its_fields(
-    api: Api, caplog: pytest.LogCaptureFixture
+    api: Api, access_stream: io.BytesIO, caplog: pytest.LogCaptureFixture
 ) -> None:
     created = api.create_assistant(webhook_secret="whsec-not-in-logs")
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="clarion.access"):
-        api.patch(
-            f"/v1/assistant/{created['id']}",
-            json={"first_message": "secret-ish body"},
-            headers={"X-Request-Id": "req-log-1"},
-        )
+    access_stream.seek(0)
+    access_stream.truncate()
+    api.patch(
+        f"/v1/assistant/{created['id']}",
+        json={"first_message": "secret-ish body"},
+        headers={"X-Request-Id": "req-log-1"},
+    )
 
-    (record,) = _access_records(caplog)
-    line = json.loads(JsonFormatter().format(record))
+    (line,) = _lines(access_stream)
     assert line["method"] == "PATCH"
     assert line["route"] == "/v1/assistant/{assistantId}"
     assert line["status"] == 200
     assert line["organization_id"] == api.tenant.organization_id
+    assert line["request_id"] == "req-log-1"
     assert isinstance(line["duration_ms"], float)
-    assert line["level"] == "info" and line["time"].endswith("Z")
-    text = caplog.text + json.dumps(line)
+    assert line["level"] == "info" and line["logger"] == "clarion.access"
+    assert line["time"].endswith("Z") and line["time"][10] == "T"
+    text = access_stream.getvalue().decode() + caplog.text
     assert "secret-ish body" not in text and "whsec-not-in-logs" not in text
     assert api.tenant.api_key not in text
 
 
-def test_request_id_is_in_the_log_line(api: Api, caplog: pytest.LogCaptureFixture) -> None:
-    formatter = JsonFormatter()
-    lines: list[dict[str, object]] = []
+def test_routes_served_by_the_framework_are_logged_too(api: Api, access_stream: io.BytesIO) -> None:
+    created = api.create_assistant()
+    api.get(f"/v1/assistant/{created['id']}/versions", headers={"X-Request-Id": "req-log-2"})
+    line = _lines(access_stream)[-1]
+    assert line["route"] == "/v1/assistant/{assistantId}/versions"
+    assert line["request_id"] == "req-log-2"
+    assert line["organization_id"] == api.tenant.organization_id
 
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(json.loads(formatter.format(record)))
 
-    handler = Collect()
-    logger = logging.getLogger("clarion.access")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+def test_unmatched_routes_and_failures(client: TestClient, access_stream: io.BytesIO) -> None:
+    client.get("/v1/nowhere?token=abc")
+    client.get("/v1/assistant/1")
+    unmatched, unauthenticated = _lines(access_stream)
+    assert unmatched["route"] == "unmatched" and unmatched["status"] == 404
+    assert unauthenticated["status"] == 401 and unauthenticated["organization_id"] is None
+    assert b"token=abc" not in access_stream.getvalue()
+
+
+def test_text_format(settings: Settings) -> None:
+    stream = io.BytesIO()
+    with TestClient(create_app(settings, access_log=AccessLog(stream, "text"))) as client:
+        client.get("/v1/nowhere?token=abc", headers={"X-Request-Id": "req-log-3"})
+    line = stream.getvalue().decode()
+    assert " INFO clarion.access: GET /v1/nowhere 404 route=unmatched " in line
+    assert line.endswith(" org=None request_id=req-log-3\n")
+    assert "token=abc" not in line
+
+
+def test_other_log_lines_carry_the_request_id() -> None:
+    record = logging.LogRecord("clarion.test", logging.INFO, __file__, 1, "hello", None, None)
+    token = request_id_var.set("req-log-4")
     try:
-        api.get("/v1/assistant", headers={"X-Request-Id": "req-log-2"})
+        line = json.loads(JsonFormatter().format(record))
     finally:
-        logger.removeHandler(handler)
-    assert lines[-1]["request_id"] == "req-log-2"
-    assert lines[-1]["route"] == "/v1/assistant"
-
-
-def test_unmatched_routes_and_text_format(
-    client: TestClient, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.INFO, logger="clarion.access"):
-        client.get("/v1/nowhere?token=abc")
-    (record,) = _access_records(caplog)
-    assert json.loads(JsonFormatter().format(record))["route"] == "unmatched"
-    text = TextFormatter("%(levelname)s %(message)s").format(record)
-    assert "GET /v1/nowhere 404" in text and "token=abc" not in text
+        request_id_var.reset(token)
+    assert line["message"] == "hello" and line["request_id"] == "req-log-4"

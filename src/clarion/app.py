@@ -16,16 +16,21 @@ from clarion.config import Settings
 from clarion.db import Database
 from clarion.encryption import SecretBox, load_server_key
 from clarion.errors import install_error_handlers
+from clarion.front import Front
 from clarion.health import router as health_router
 from clarion.openapi import install_openapi
-from clarion.request_log import RequestLog, configure_logging
+from clarion.request_log import AccessLog, configure_logging, stderr_access_log
 from clarion.web import BodySizeLimit, ORJSONResponse
 from clarion.webhooks.routes import router as webhooks_router
 from clarion.webhooks.signing import load_signer
 from clarion.webhooks.worker import DeliveryWorker
 
 
-def create_app(settings: Settings | None = None, key_cache: KeyCache | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    key_cache: KeyCache | None = None,
+    access_log: AccessLog | None = None,
+) -> Front:
     """Build the application. The database must already be migrated (see clarion.migrate)."""
     settings = settings or Settings()
     database = Database(settings.database)
@@ -64,19 +69,16 @@ def create_app(settings: Settings | None = None, key_cache: KeyCache | None = No
     app.include_router(webhooks_router)
     install_error_handlers(app)
     install_openapi(app)
-    if settings.hot_paths:
-        app.add_middleware(
-            AssistantHotPaths,
-            database=database,
-            key_cache=app.state.key_cache,
-            secrets=app.state.secret_box,
-        )
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
-    app.add_middleware(RequestLog)
-    return app
+    hot_paths = (
+        AssistantHotPaths(database, app.state.key_cache, secrets, settings.max_body_bytes)
+        if settings.hot_paths
+        else None
+    )
+    return Front(app, hot_paths, access_log or stderr_access_log(settings.log_format))
 
 
-def create_server_app() -> FastAPI:
+def create_server_app() -> Front:
     """The application as `clarion serve` runs it: settings from the environment, logs set up."""
     settings = Settings()
     configure_logging(settings.log_format)

@@ -70,9 +70,12 @@ class ServiceUnavailable(ApiError):
     status = 503
 
 
+def error_body(status: int, message: str) -> bytes:
+    return orjson.dumps({"error": status, "message": message})
+
+
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    body = orjson.dumps({"error": status, "message": message})
-    return Response(body, status, headers, media_type="application/json")
+    return Response(error_body(status, message), status, headers, media_type="application/json")
 
 
 def describe_validation_error(error: ValidationError | RequestValidationError) -> str:

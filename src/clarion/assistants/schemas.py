@@ -8,6 +8,7 @@ original values, so a provider option we do not know yet survives a round trip.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal, NotRequired, TypeVar
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from typing_extensions import TypedDict
 from clarion.assistants.repository import AssistantRecord as AssistantRow
 from clarion.assistants.repository import VersionRecord as AssistantVersionRow
 from clarion.errors import InvalidInput, describe_validation_error
+from clarion.web import encode_json
 
 NAME_MAX = 200
 MESSAGE_MAX = 10_000
@@ -306,6 +308,11 @@ def assistant_json(row: AssistantRow) -> dict[str, Any]:
         "updated_at": row.updated_at,
         **configuration_of(row),
     }
+
+
+def assistant_list_json(rows: Iterable[AssistantRow]) -> bytes:
+    """The encoded list of Assistant representations."""
+    return encode_json([assistant_json(row) for row in rows])
 
 
 def etag(row: AssistantRow) -> str:
