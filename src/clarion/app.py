@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -82,4 +83,9 @@ def create_server_app() -> Front:
     """The application as `clarion serve` runs it: settings from the environment, logs set up."""
     settings = Settings()
     configure_logging(settings.log_format)
-    return create_app(settings)
+    app = create_app(settings)
+    # What exists now (modules, the app, compiled statements) lives as long as the process:
+    # keep it out of the collector's full passes, which otherwise stall the event loop for
+    # ~45 ms every few thousand requests.
+    gc.freeze()
+    return app

@@ -38,6 +38,8 @@ class Statement:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self._binds[name] = processor
+        # Most lookups bind only integers: nothing to convert, nothing to add.
+        self._plain = not self._binds and not self._defaults
         if isinstance(statement, Select):
             types = [column.type for column in statement.selected_columns]
         else:
@@ -47,6 +49,8 @@ class Statement:
         self._results = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def parameters(self, values: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        if self._plain:
+            return values if self._order is None else [values[name] for name in self._order]
         if self._defaults:
             values = {**self._defaults, **values}
         converted = {

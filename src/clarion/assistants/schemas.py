@@ -301,13 +301,19 @@ def configuration_of(row: AssistantRow) -> dict[str, Any]:
 
 def assistant_json(row: AssistantRow) -> dict[str, Any]:
     """The Assistant representation: optional fields without a value are left out."""
-    return {
+    body = {
         "id": row.id,
         "organization_id": row.organization_id,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
-        **configuration_of(row),
     }
+    # configuration_of, written out: a list of 100 renders this a hundred times.
+    for field in CONFIGURABLE_FIELDS:
+        value = getattr(row, field)
+        if value is not None:
+            body[field] = value
+    body["is_webhook_secret_set"] = row.webhook_secret_encrypted is not None
+    return body
 
 
 def assistant_list_json(rows: Iterable[AssistantRow]) -> bytes:
