@@ -46,13 +46,9 @@ class AssistantVersion(Base):
     """
 
     __tablename__ = "assistant_versions"
-    __table_args__ = (
-        UniqueConstraint("assistant_id", "version"),
-        Index(
-            "ix_assistant_versions_organization_id_assistant_id", "organization_id", "assistant_id"
-        ),
-        {"sqlite_autoincrement": True},
-    )
+    # The unique index serves every lookup (they all name the assistant). No AUTOINCREMENT:
+    # record ids are never shown, and it would rewrite sqlite_sequence on every change.
+    __table_args__ = (UniqueConstraint("assistant_id", "version"),)
 
     id: Mapped[int] = mapped_column(Identifier, primary_key=True)
     organization_id: Mapped[int] = mapped_column(
