@@ -41,6 +41,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        database.start_checkpoints()
         stop = asyncio.Event()
         delivering = asyncio.create_task(worker.run(stop)) if settings.run_worker else None
         yield

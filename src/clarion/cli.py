@@ -133,6 +133,7 @@ async def _deliver(settings: Settings) -> None:
     worker = DeliveryWorker(
         database, settings, load_signer(settings), SecretBox(load_server_key(settings))
     )
+    database.start_checkpoints()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):

@@ -22,6 +22,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
+from clarion.checkpoints import WalCheckpointer
 from clarion.statements import Transaction
 
 P = ParamSpec("P")
@@ -172,6 +173,10 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def _no_checkpoints_on_commit(dbapi_connection: Any, _record: object) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
 class Database:
     """Owns the engine and runs units of work, each in one transaction.
 
@@ -191,10 +196,24 @@ class Database:
         self.engine = create_database_engine(url)
         self.inline = self.engine.dialect.name == "sqlite"
         self._inline = threading.local()
+        self._checkpointer: WalCheckpointer | None = None
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(
             self.engine.execution_options(clarion_write=True), expire_on_commit=False
         )
+
+    def start_checkpoints(self, **options: Any) -> None:
+        """For a long-running process on SQLite: copy the WAL from a thread of its own
+        (clarion.checkpoints) instead of inside whichever commit fills it."""
+        path = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not path or path == ":memory:":
+            return
+        event.listen(self.engine, "connect", _no_checkpoints_on_commit)
+        held = getattr(self._inline, "held", None)
+        if held is not None:
+            _no_checkpoints_on_commit(held.driver_connection, None)
+        self._checkpointer = WalCheckpointer(path, **options)
+        self._checkpointer.start()
 
     @property
     def dialect(self) -> str:
@@ -298,6 +317,9 @@ class Database:
         return result
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         held = getattr(self._inline, "held", None)
         if held is not None:
             held.close()
