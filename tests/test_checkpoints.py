@@ -5,16 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from clarion.config import sqlalchemy_url
 from clarion.db import Database
 from clarion.migrate import upgrade
-from conftest import POSTGRES_URL
 from webhook_receiver import eventually
-
-pytestmark = pytest.mark.skipif(POSTGRES_URL is not None, reason="SQLite's write-ahead log")
 
 
 def _log_pages(path: Path) -> tuple[int, int]:
