@@ -23,7 +23,7 @@ from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
 from clarion.checkpoints import WalCheckpointer
-from clarion.statements import Transaction
+from clarion.statements import Transaction, decode_json_text
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -58,11 +58,7 @@ class _SQLiteJSON(TypeDecorator[Any]):
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
-        return _json_document
-
-
-def _json_document(value: str | bytes | None) -> Any:
-    return None if value is None else orjson.loads(value)
+        return decode_json_text
 
 
 JSONDocument = _SQLiteJSON().with_variant(JSONB(none_as_null=True), "postgresql")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Select
@@ -19,10 +20,22 @@ from sqlalchemy.sql.compiler import SQLCompiler
 Row = tuple[Any, ...]
 
 
-class Statement:
-    """One statement compiled for one dialect."""
+def decode_json_text(value: str | bytes | None) -> Any:
+    """The result conversion of a JSON column stored as text (SQLite)."""
+    return None if value is None else orjson.loads(value)
 
-    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+
+class Statement:
+    """One statement compiled for one dialect.
+
+    With ``documents_as_json``, JSON columns stored as text come back as
+    :class:`orjson.Fragment`: for rows read only to be shown, whose documents are then
+    written into the response as stored instead of being decoded and encoded again.
+    """
+
+    def __init__(
+        self, statement: ClauseElement, dialect: Dialect, *, documents_as_json: bool = False
+    ) -> None:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)  # noqa: S101 - SQL statements compile so
         self.sql = compiled.string
@@ -45,7 +58,14 @@ class Statement:
         else:
             described = getattr(statement, "returning_column_descriptions", ())
             types = [column["type"] for column in described]
-        processors = [kind.dialect_impl(dialect).result_processor(dialect, None) for kind in types]
+        processors: list[Callable[[Any], Any] | None] = [
+            kind.dialect_impl(dialect).result_processor(dialect, None) for kind in types
+        ]
+        if documents_as_json:
+            processors = [
+                orjson.Fragment if convert is decode_json_text else convert
+                for convert in processors
+            ]
         self._results = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def parameters(self, values: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
@@ -66,22 +86,28 @@ class Statement:
             return raw
         values = list(raw)
         for index, convert in self._results:
-            if values[index] is not None:
-                values[index] = convert(values[index])
-        return tuple(values)
+            value = values[index]
+            if value is not None:
+                values[index] = convert(value)
+        return values  # type: ignore[return-value] # a list unpacks as well as a tuple
 
 
 class Prepared:
     """A statement built on first use for each dialect, then reused."""
 
-    def __init__(self, build: Callable[[], ClauseElement]) -> None:
+    def __init__(
+        self, build: Callable[[], ClauseElement], *, documents_as_json: bool = False
+    ) -> None:
         self._build = build
+        self._documents_as_json = documents_as_json
         self._compiled: dict[str, Statement] = {}
 
     def on(self, dialect: Dialect) -> Statement:
         statement = self._compiled.get(dialect.name)
         if statement is None:
-            statement = self._compiled[dialect.name] = Statement(self._build(), dialect)
+            statement = self._compiled[dialect.name] = Statement(
+                self._build(), dialect, documents_as_json=self._documents_as_json
+            )
         return statement
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Insert, Select, Table, bindparam, delete, insert, select, update
 
 from clarion.assistants.models import Assistant, AssistantVersion
@@ -20,6 +21,10 @@ ASSISTANTS = cast(Table, Assistant.__table__)
 VERSIONS = cast(Table, AssistantVersion.__table__)
 
 
+Document = dict[str, Any] | orjson.Fragment
+"""A JSON column's value: decoded, or (rows read only to be shown) its stored JSON text."""
+
+
 @dataclass(slots=True)
 class AssistantRecord:
     """An assistant row. Field order is the table's column order."""
@@ -27,14 +32,14 @@ class AssistantRecord:
     id: int
     organization_id: int
     name: str
-    model: dict[str, Any] | None
-    voice: dict[str, Any] | None
+    model: Document | None
+    voice: Document | None
     first_message: str | None
     max_duration_seconds: int | None
     voicemail_message: str | None
     webhook_url: str | None
     webhook_secret_encrypted: bytes | None
-    analysis_plan: dict[str, Any] | None
+    analysis_plan: Document | None
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int
@@ -72,6 +77,7 @@ def _scoped_assistant() -> Any:
 
 
 _GET = Prepared(_scoped_assistant)
+_GET_TO_SHOW = Prepared(_scoped_assistant, documents_as_json=True)
 # FOR UPDATE locks the row until the transaction ends on PostgreSQL; SQLite leaves it out,
 # its write transaction already holding the database's write lock.
 _GET_FOR_UPDATE = Prepared(lambda: _scoped_assistant().with_for_update())
@@ -105,19 +111,26 @@ def _list(created_from: bool, created_to: bool) -> Select[Any]:
 
 
 _LISTS = {
-    (lower, upper): Prepared(partial(_list, lower, upper))
+    (lower, upper): Prepared(partial(_list, lower, upper), documents_as_json=True)
     for lower in (False, True)
     for upper in (False, True)
 }
 
 
 def get(
-    transaction: Transaction, organization_id: int, assistant_id: int, *, for_update: bool = False
+    transaction: Transaction,
+    organization_id: int,
+    assistant_id: int,
+    *,
+    for_update: bool = False,
+    to_show: bool = False,
 ) -> AssistantRecord | None:
-    """The organization's assistant, or None: another organization's is as good as missing."""
-    row = transaction.fetch_one(
-        _GET_FOR_UPDATE if for_update else _GET, id=assistant_id, organization_id=organization_id
-    )
+    """The organization's assistant, or None: another organization's is as good as missing.
+
+    ``to_show``: read only to be rendered, its documents may be JSON fragments.
+    """
+    query = _GET_FOR_UPDATE if for_update else (_GET_TO_SHOW if to_show else _GET)
+    row = transaction.fetch_one(query, id=assistant_id, organization_id=organization_id)
     return None if row is None else AssistantRecord(*row)
 
 
@@ -128,7 +141,8 @@ def list_recent(
     created_from: dt.datetime | None,
     created_to: dt.datetime | None,
 ) -> list[AssistantRecord]:
-    """Newest first; assistants created in the same instant come highest id first."""
+    """Newest first; assistants created in the same instant come highest id first. Read to
+    be shown: documents may be JSON fragments."""
     bounds: dict[str, Any] = {}
     if created_from is not None:
         bounds["created_from"] = created_from

@@ -47,7 +47,11 @@ def create_assistant(
 
 
 def get_assistant(transaction: Transaction, caller: Caller, assistant_id: int) -> AssistantRecord:
-    return _find(transaction, caller, assistant_id)
+    """The assistant, read to be shown (see repository.get)."""
+    assistant = repository.get(transaction, caller.organization_id, assistant_id, to_show=True)
+    if assistant is None:
+        raise NotFound(f"assistant {assistant_id} not found")
+    return assistant
 
 
 def list_assistants(
