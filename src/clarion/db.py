@@ -46,19 +46,28 @@ Identifier = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class _SQLiteJSON(TypeDecorator[Any]):
-    """JSON kept as text on SQLite, decoded by orjson directly.
+    """JSON kept as text on SQLite, encoded and decoded by orjson directly.
 
-    SQLAlchemy's SQLite JSON type decodes through two layers of wrappers (one for numbers
+    SQLAlchemy's SQLite JSON type converts through two layers of wrappers (one for numbers
     stored bare, which we never store); an assistant row has up to three documents.
     """
 
     impl = JSON(none_as_null=True)
     cache_ok = True
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _json_text
+
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
         return decode_json_text
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
 
 
 JSONDocument = _SQLiteJSON().with_variant(JSONB(none_as_null=True), "postgresql")
@@ -107,8 +116,10 @@ def _sqlite_timestamp(value: dt.datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
     # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" without its offset (datetime.replace is slower).
-    return value.astimezone(dt.UTC).isoformat(" ", "microseconds")[:26]
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _sqlite_datetime(value: str | None) -> dt.datetime | None:

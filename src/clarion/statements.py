@@ -145,4 +145,5 @@ class Transaction:
     def fetch_all(self, prepared: Prepared, **values: Any) -> Iterable[Row]:
         statement = prepared.on(self.dialect)
         self._cursor.execute(statement.sql, statement.parameters(values))
-        return [statement.row(raw) for raw in self._cursor.fetchall()]
+        convert = statement.row
+        return [convert(raw) for raw in self._cursor.fetchall()]

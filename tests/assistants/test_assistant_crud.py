@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from clarion.assistants.schemas import CONFIGURABLE_FIELDS
 from support import Api, assert_error
 
 FULL = {
@@ -79,6 +80,16 @@ def test_get_returns_what_create_returned(api: Api) -> None:
 
     assert response.status_code == 200
     assert response.json() == created
+    # GET and the list write stored documents out as they are; they must read the same.
+    assert api.get("/v1/assistant").json() == [created]
+    assert set(created) == {
+        "id",
+        "organization_id",
+        "created_at",
+        "updated_at",
+        *CONFIGURABLE_FIELDS,
+        "is_webhook_secret_set",
+    }
 
 
 def test_delete_returns_the_assistant_and_removes_it(api: Api) -> None:

@@ -301,17 +301,29 @@ def configuration_of(row: AssistantRow) -> dict[str, Any]:
 
 def assistant_json(row: AssistantRow) -> dict[str, Any]:
     """The Assistant representation: optional fields without a value are left out."""
+    # configuration_of, written out field by field: a list of 100 renders this a hundred
+    # times, and attribute access is twice as fast as getattr in a loop.
     body = {
         "id": row.id,
         "organization_id": row.organization_id,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
+        "name": row.name,
     }
-    # configuration_of, written out: a list of 100 renders this a hundred times.
-    for field in CONFIGURABLE_FIELDS:
-        value = getattr(row, field)
-        if value is not None:
-            body[field] = value
+    if row.model is not None:
+        body["model"] = row.model
+    if row.voice is not None:
+        body["voice"] = row.voice
+    if row.first_message is not None:
+        body["first_message"] = row.first_message
+    if row.max_duration_seconds is not None:
+        body["max_duration_seconds"] = row.max_duration_seconds
+    if row.voicemail_message is not None:
+        body["voicemail_message"] = row.voicemail_message
+    if row.webhook_url is not None:
+        body["webhook_url"] = row.webhook_url
+    if row.analysis_plan is not None:
+        body["analysis_plan"] = row.analysis_plan
     body["is_webhook_secret_set"] = row.webhook_secret_encrypted is not None
     return body
 
