@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from clarion.config import sqlalchemy_url
@@ -34,12 +39,34 @@ def _write(database: Database, count: int) -> None:
             )
 
 
-def test_commits_leave_the_copying_to_the_checkpoint_thread(tmp_path: Path) -> None:
+@pytest.fixture
+def event_loop_thread() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join()
+    loop.close()
+
+
+@pytest.mark.parametrize("on_event_loop", [False, True], ids=["thread", "event-loop"])
+def test_commits_leave_the_copying_to_the_checkpoint_thread(
+    tmp_path: Path, on_event_loop: bool, event_loop_thread: asyncio.AbstractEventLoop
+) -> None:
     path = tmp_path / "clarion.db"
     url = sqlalchemy_url(f"sqlite:///{path}")
     upgrade(url)
     database = Database(url)
-    database.start_checkpoints(interval=0.05, restart_pages=40)
+    options = {"interval": 0.05, "restart_pages": 40}
+    if on_event_loop:  # started inside a running loop, the RESTART is handed to that loop
+
+        async def start() -> None:
+            database.start_checkpoints(**options)
+
+        asyncio.run_coroutine_threadsafe(start(), event_loop_thread).result()
+    else:
+        database.start_checkpoints(**options)
     try:
         with database.reading() as session:
             assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
@@ -47,6 +74,7 @@ def test_commits_leave_the_copying_to_the_checkpoint_thread(tmp_path: Path) -> N
         _write(database, 60)  # each a page or more: well past the restart threshold
         assert _log_pages(path)[0] >= 60  # no commit copied the log back
         eventually(lambda: _copied_all(path), "the log to be copied into the database")
+        time.sleep(0.3)  # the RESTART follows the copy by a moment
 
         _write(database, 3)  # after a RESTART the next commits reuse the log from its start
         assert 0 < _log_pages(path)[0] < 40

@@ -7,10 +7,12 @@ roll it back when it raises: the request is the transaction boundary.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
@@ -22,7 +24,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
-from clarion.checkpoints import WalCheckpointer
+from clarion.checkpoints import WalCheckpointer, restart_log
 from clarion.statements import Transaction, decode_json_text
 
 P = ParamSpec("P")
@@ -219,8 +221,24 @@ class Database:
         held = getattr(self._inline, "held", None)
         if held is not None:
             _no_checkpoints_on_commit(held.driver_connection, None)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None  # no event loop: the checkpoint thread restarts the log itself
+        if loop is not None and "restart" not in options:
+            options["restart"] = partial(loop.call_soon_threadsafe, self._restart_log)
         self._checkpointer = WalCheckpointer(path, **options)
         self._checkpointer.start()
+
+    def _restart_log(self) -> None:
+        # On the event loop, between units of work: no lock to wait for (clarion.checkpoints).
+        held = getattr(self._inline, "held", None)
+        if held is not None:
+            restart_log(held.driver_connection)
+            return
+        with self.engine.connect() as connection:
+            driver_connection: Any = connection.connection.driver_connection
+            restart_log(driver_connection)
 
     @property
     def dialect(self) -> str:
