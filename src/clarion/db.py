@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import anyio
+import anyio.to_thread
 import orjson
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -22,7 +24,6 @@ from sqlalchemy.engine import URL, Connection, Engine, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
-from starlette.concurrency import run_in_threadpool
 
 from clarion.checkpoints import WalCheckpointer, restart_log
 from clarion.statements import Transaction, decode_json_text
@@ -153,10 +154,16 @@ def create_database_engine(url: URL) -> Engine:
         url,
         json_serializer=_json_serializer,
         json_deserializer=orjson.loads,
-        pool_size=10,
+        pool_size=POOL_SIZE,
         max_overflow=10,
         pool_pre_ping=True,
     )
+
+
+# Connections a server process keeps to PostgreSQL, and units of work it runs at once: with
+# more units than connections in flight, the pool opened an overflow connection for each extra
+# unit and closed it on return, a new PostgreSQL session per request (seen with py-spy).
+POOL_SIZE = 10
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -206,6 +213,7 @@ class Database:
         self.inline = self.engine.dialect.name == "sqlite"
         self._inline = threading.local()
         self._checkpointer: WalCheckpointer | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(
             self.engine.execution_options(clarion_write=True), expire_on_commit=False
@@ -265,7 +273,7 @@ class Database:
             with self.writing() as session:
                 return work(session, *args, **kwargs)
 
-        return unit() if self.inline else await run_in_threadpool(unit)
+        return unit() if self.inline else await self._in_thread(unit)
 
     async def read(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
@@ -276,7 +284,7 @@ class Database:
             with self.reading() as session:
                 return work(session, *args, **kwargs)
 
-        return unit() if self.inline else await run_in_threadpool(unit)
+        return unit() if self.inline else await self._in_thread(unit)
 
     async def transaction(
         self,
@@ -284,7 +292,7 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """Run ``work(transaction, ...)`` on prepared statements, in a read transaction."""
+        """Run ``work(transaction, ...)`` on prepared statements: one SELECT, on its own."""
         return await self._statements(False, work, *args, **kwargs)
 
     async def write_transaction(
@@ -304,19 +312,29 @@ class Database:
 
         def unit() -> T:
             connection = self.engine.raw_connection()
+            driver: Any = connection.driver_connection
+            if not write:
+                # A read unit is a single SELECT (as on SQLite): in autocommit it is one round
+                # trip instead of three (BEGIN, SELECT, COMMIT).
+                driver.autocommit = True
             try:
-                result = work(
-                    Transaction(connection.driver_connection, self.engine.dialect), *args, **kwargs
-                )
+                result = work(Transaction(driver, self.engine.dialect), *args, **kwargs)
                 connection.commit()
                 return result
             except BaseException:
                 connection.rollback()
                 raise
             finally:
+                if not write:
+                    driver.autocommit = False
                 connection.close()
 
-        return await run_in_threadpool(unit)
+        return await self._in_thread(unit)
+
+    async def _in_thread(self, unit: Callable[[], T]) -> T:
+        if self._limiter is None:  # made on first use: it belongs to the running event loop
+            self._limiter = anyio.CapacityLimiter(POOL_SIZE)
+        return await anyio.to_thread.run_sync(unit, limiter=self._limiter)
 
     def _inline_unit(self, write: bool, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         # Units on the event loop run one at a time, so each thread keeps one connection for
