@@ -81,6 +81,18 @@ class WalCheckpointer:
             restart_log(connection)
 
 
-def restart_log(connection: sqlite3.Connection) -> None:
-    """Copy what is left of the log and have the next commit write it from its start."""
-    connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+def restart_log(connection: sqlite3.Connection, *, wait: bool = True) -> None:
+    """Copy what is left of the log and have the next commit write it from its start.
+
+    Without ``wait``, give up at once if another process is writing or checkpointing (the
+    next pass asks again) rather than hold up the event loop in SQLite's busy handler.
+    """
+    if wait:
+        connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+        return
+    ((timeout,),) = connection.execute("PRAGMA busy_timeout").fetchall()
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={int(timeout)}")

@@ -242,11 +242,11 @@ class Database:
         # On the event loop, between units of work: no lock to wait for (clarion.checkpoints).
         held = getattr(self._inline, "held", None)
         if held is not None:
-            restart_log(held.driver_connection)
+            restart_log(held.driver_connection, wait=False)
             return
         with self.engine.connect() as connection:
             driver_connection: Any = connection.connection.driver_connection
-            restart_log(driver_connection)
+            restart_log(driver_connection, wait=False)
 
     @property
     def dialect(self) -> str:
