@@ -67,6 +67,8 @@ class Statement:
                 for convert in processors
             ]
         self._results = [(i, p) for i, p in enumerate(processors) if p is not None]
+        self.converters: list[Callable[[Any], Any] | None] = processors
+        """Each column's result conversion (None: the driver's value as it is)."""
 
     def parameters(self, values: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
         if self._plain:
@@ -141,6 +143,12 @@ class Transaction:
         # statement's read snapshot now rather than when the cursor is next used.
         rows = self._cursor.fetchall()
         return statement.row(rows[0]) if rows else None
+
+    def fetch_raw(self, prepared: Prepared, **values: Any) -> tuple[Statement, list[Row]]:
+        """The driver's rows unconverted, with the statement that knows how to convert them."""
+        statement = prepared.on(self.dialect)
+        self._cursor.execute(statement.sql, statement.parameters(values))
+        return statement, self._cursor.fetchall()
 
     def fetch_all(self, prepared: Prepared, **values: Any) -> Iterable[Row]:
         statement = prepared.on(self.dialect)

@@ -87,3 +87,33 @@ def test_bad_parameters_are_400_naming_the_parameter(
     api: Api, params: dict[str, object], named: str
 ) -> None:
     assert_error(api.get("/v1/assistant", params=params), 400, named)
+
+
+def test_listed_assistants_read_exactly_as_get_shows_them(api: Api, database: Database) -> None:
+    created = [
+        api.create_assistant(name="Minimal"),
+        api.create_assistant(
+            name="Everything",
+            model={"provider": "openai", "model": "gpt-4o", "temperature": 0.25, "n": None},
+            voice={"provider": "11labs", "voiceId": "rachel"},
+            first_message='Hello "there" \\ ünïcode',
+            max_duration_seconds=900,
+            voicemail_message="Call us back.",
+            webhook_url="https://hooks.example.org/clarion",
+            webhook_secret="whsec-listed",
+            analysis_plan={"summaryPrompt": "Summarise."},
+        ),
+    ]
+    # A timestamp without a fraction is written without one, as for a single assistant.
+    with database.writing() as session:
+        session.execute(
+            update(Assistant)
+            .where(Assistant.id == created[0]["id"])
+            .values(created_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+        )
+
+    listed = api.get("/v1/assistant").json()
+    shown = [api.get(f"/v1/assistant/{a['id']}").json() for a in reversed(created)]
+    assert listed == shown
+    assert listed[1]["created_at"] == "2026-01-02T03:04:05Z"
+    assert listed[0]["is_webhook_secret_set"] is True and "voicemail_message" not in listed[1]

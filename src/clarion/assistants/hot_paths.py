@@ -21,7 +21,6 @@ from clarion.assistants.repository import AssistantRecord
 from clarion.assistants.schemas import (
     UpdateAssistant,
     assistant_json,
-    assistant_list_json,
     etag,
     parse_assistant_body,
 )
@@ -94,7 +93,7 @@ class AssistantHotPaths:
         caller = await self._caller(scope, COLLECTION)
         limit = _plain_limit(scope["query_string"]) or 100
         rows = await self.database.transaction(service.list_assistants, caller, limit, None, None)
-        return assistant_list_json(rows), []
+        return encode_json(rows), []
 
     async def _caller(self, scope: Scope, route: str) -> Caller:
         state = scope["state"]

@@ -17,7 +17,6 @@ from clarion.assistants.schemas import (
     CreateAssistant,
     UpdateAssistant,
     assistant_json,
-    assistant_list_json,
     etag,
     parse_assistant_body,
     parse_merge_patch,
@@ -177,7 +176,7 @@ async def list_assistants(
     rows = await database.transaction(
         service.list_assistants, caller, limit, _as_utc(created_at_ge), _as_utc(created_at_le)
     )
-    return Response(assistant_list_json(rows), media_type="application/json")
+    return Response(encode_json(rows), media_type="application/json")
 
 
 @router.get(

@@ -8,7 +8,6 @@ original values, so a provider option we do not know yet survives a round trip.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Annotated, Any, Literal, NotRequired, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,7 +20,6 @@ from typing_extensions import TypedDict
 from clarion.assistants.repository import AssistantRecord as AssistantRow
 from clarion.assistants.repository import VersionRecord as AssistantVersionRow
 from clarion.errors import InvalidInput, describe_validation_error
-from clarion.web import encode_json
 
 NAME_MAX = 200
 MESSAGE_MAX = 10_000
@@ -326,11 +324,6 @@ def assistant_json(row: AssistantRow) -> dict[str, Any]:
         body["analysis_plan"] = row.analysis_plan
     body["is_webhook_secret_set"] = row.webhook_secret_encrypted is not None
     return body
-
-
-def assistant_list_json(rows: Iterable[AssistantRow]) -> bytes:
-    """The encoded list of Assistant representations."""
-    return encode_json([assistant_json(row) for row in rows])
 
 
 def etag(row: AssistantRow) -> str:

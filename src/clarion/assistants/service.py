@@ -60,9 +60,10 @@ def list_assistants(
     limit: int,
     created_from: dt.datetime | None,
     created_to: dt.datetime | None,
-) -> list[AssistantRecord]:
-    return list(
-        repository.list_recent(transaction, caller.organization_id, limit, created_from, created_to)
+) -> list[dict[str, Any]]:
+    """The caller's assistants as the API shows them, newest first."""
+    return repository.list_shown(
+        transaction, caller.organization_id, limit, created_from, created_to
     )
 
 
