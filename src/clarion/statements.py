@@ -53,6 +53,9 @@ class Statement:
                 self._binds[name] = processor
         # Most lookups bind only integers: nothing to convert, nothing to add.
         self._plain = not self._binds and not self._defaults
+        self._positional = (
+            None if self._order is None else [(name, self._binds.get(name)) for name in self._order]
+        )
         if isinstance(statement, Select):
             types = [column.type for column in statement.selected_columns]
         else:
@@ -75,13 +78,15 @@ class Statement:
             return values if self._order is None else [values[name] for name in self._order]
         if self._defaults:
             values = {**self._defaults, **values}
-        converted = {
+        if self._positional is not None:
+            return [
+                values[name] if convert is None else convert(values[name])
+                for name, convert in self._positional
+            ]
+        return {
             name: (self._binds[name](value) if name in self._binds else value)
             for name, value in values.items()
         }
-        if self._order is None:
-            return converted
-        return [converted[name] for name in self._order]
 
     def row(self, raw: Row) -> Row:
         if not self._results:

@@ -143,6 +143,13 @@ def test_boundaries_are_accepted(api: Api, assistant: dict[str, Any]) -> None:
     )
 
 
+def test_the_text_of_a_nul_escape_is_not_a_nul(api: Api, assistant: dict[str, Any]) -> None:
+    text = "Type \\u0000 to see a NUL escape"  # a backslash, then "u0000"
+    response = api.patch(f"/v1/assistant/{assistant['id']}", json={"first_message": text})
+    assert response.status_code == 200, response.text
+    assert response.json()["first_message"] == text
+
+
 def test_non_json_content_type_is_refused(api: Api, assistant: dict[str, Any]) -> None:
     response = api.patch(
         f"/v1/assistant/{assistant['id']}",
