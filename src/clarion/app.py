@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from clarion import __version__
 from clarion.assistants.hot_paths import AssistantHotPaths
+from clarion.assistants.rendered import RenderedAssistants
 from clarion.assistants.routes import router as assistants_router
 from clarion.auth.cache import KeyCache
 from clarion.config import Settings
@@ -66,6 +67,7 @@ def create_app(
     app.state.signer = signer
     app.state.delivery_wakeup = worker.wakeup
     app.state.key_cache = key_cache or KeyCache()
+    app.state.rendered_assistants = RenderedAssistants()
     app.include_router(health_router)
     app.include_router(assistants_router)
     app.include_router(webhooks_router)
@@ -73,7 +75,13 @@ def create_app(
     install_openapi(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     hot_paths = (
-        AssistantHotPaths(database, app.state.key_cache, secrets, settings.max_body_bytes)
+        AssistantHotPaths(
+            database,
+            app.state.key_cache,
+            app.state.rendered_assistants,
+            secrets,
+            settings.max_body_bytes,
+        )
         if settings.hot_paths
         else None
     )

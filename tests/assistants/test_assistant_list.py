@@ -117,3 +117,34 @@ def test_listed_assistants_read_exactly_as_get_shows_them(api: Api, database: Da
     assert listed == shown
     assert listed[1]["created_at"] == "2026-01-02T03:04:05Z"
     assert listed[0]["is_webhook_secret_set"] is True and "voicemail_message" not in listed[1]
+
+
+def test_the_list_shows_every_change_made_since_it_was_last_read(api: Api) -> None:
+    """The list keeps rendered assistants by version: each kind of change must show."""
+    kept = api.create_assistant(name="Kept", first_message="Hello")
+    changed = api.create_assistant(name="Changed", first_message="Hello")
+    dropped = api.create_assistant(name="Dropped")
+    for params in ({}, {"created_at_ge": "2000-01-01T00:00:00Z"}):  # hot path and framework
+        assert [item["id"] for item in api.get("/v1/assistant", params=params).json()] == [
+            dropped["id"],
+            changed["id"],
+            kept["id"],
+        ]
+
+    api.patch(f"/v1/assistant/{changed['id']}", json={"first_message": "Changed since"})
+    api.patch(f"/v1/assistant/{kept['id']}", json={"webhook_secret": "whsec-new"})
+    api.delete(f"/v1/assistant/{dropped['id']}")
+    for params in ({}, {"created_at_ge": "2000-01-01T00:00:00Z"}):
+        listed = api.get("/v1/assistant", params=params).json()
+        assert listed == [
+            api.get(f"/v1/assistant/{changed['id']}").json(),
+            api.get(f"/v1/assistant/{kept['id']}").json(),
+        ]
+        assert listed[0]["first_message"] == "Changed since"
+        assert listed[1]["is_webhook_secret_set"] is True
+
+    restored = api.post(f"/v1/assistant/{dropped['id']}/versions/1/restore")
+    assert restored.status_code == 200, restored.text
+    listed = api.get("/v1/assistant").json()
+    assert [item["id"] for item in listed] == [dropped["id"], changed["id"], kept["id"]]
+    assert listed[0] == restored.json()

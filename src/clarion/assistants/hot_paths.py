@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 from starlette.types import Receive, Scope
 
 from clarion.assistants import service
+from clarion.assistants.rendered import RenderedAssistants
 from clarion.assistants.repository import AssistantRecord
 from clarion.assistants.schemas import (
     UpdateAssistant,
@@ -45,10 +46,16 @@ Handler = Callable[[Scope, Receive], Awaitable[Reply]]
 
 class AssistantHotPaths:
     def __init__(
-        self, database: Database, key_cache: KeyCache, secrets: SecretBox, max_body_bytes: int
+        self,
+        database: Database,
+        key_cache: KeyCache,
+        rendered: RenderedAssistants,
+        secrets: SecretBox,
+        max_body_bytes: int,
     ) -> None:
         self.database = database
         self.key_cache = key_cache
+        self.rendered = rendered
         self.secrets = secrets
         self.max_body_bytes = max_body_bytes
 
@@ -92,8 +99,10 @@ class AssistantHotPaths:
     async def _list(self, scope: Scope, receive: Receive) -> Reply:
         caller = await self._caller(scope, COLLECTION)
         limit = _plain_limit(scope["query_string"]) or 100
-        rows = await self.database.transaction(service.list_assistants, caller, limit, None, None)
-        return encode_json(rows), []
+        body = await self.database.transaction(
+            service.list_assistants, caller, limit, None, None, self.rendered
+        )
+        return body, []
 
     async def _caller(self, scope: Scope, route: str) -> Caller:
         state = scope["state"]

@@ -156,6 +156,7 @@ async def create_assistant(
 
 @router.get("", response_model=list[Assistant], responses=ERRORS, summary="List Assistants")
 async def list_assistants(
+    request: Request,
     caller: CallerDep,
     database: DatabaseDep,
     limit: Limit = 100,
@@ -173,10 +174,15 @@ async def list_assistants(
     ] = None,
 ) -> Response:
     """Lists the caller's assistants, newest first (ties: highest id first)."""
-    rows = await database.transaction(
-        service.list_assistants, caller, limit, _as_utc(created_at_ge), _as_utc(created_at_le)
+    body = await database.transaction(
+        service.list_assistants,
+        caller,
+        limit,
+        _as_utc(created_at_ge),
+        _as_utc(created_at_le),
+        request.app.state.rendered_assistants,
     )
-    return Response(encode_json(rows), media_type="application/json")
+    return Response(body, media_type="application/json")
 
 
 @router.get(

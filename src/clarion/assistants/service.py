@@ -12,6 +12,7 @@ from collections.abc import Collection
 from typing import Any
 
 from clarion.assistants import repository
+from clarion.assistants.rendered import RenderedAssistants, json_array
 from clarion.assistants.repository import AssistantRecord, VersionRecord
 from clarion.assistants.schemas import (
     CONFIGURABLE_FIELDS,
@@ -60,11 +61,20 @@ def list_assistants(
     limit: int,
     created_from: dt.datetime | None,
     created_to: dt.datetime | None,
-) -> list[dict[str, Any]]:
-    """The caller's assistants as the API shows them, newest first."""
-    return repository.list_shown(
-        transaction, caller.organization_id, limit, created_from, created_to
-    )
+    rendered: RenderedAssistants,
+) -> bytes:
+    """The caller's assistants as the API shows them, newest first: a JSON array.
+
+    Either answer comes from one statement, so from one consistent view of the database: the
+    (id, version) pairs when every one of them is already rendered, else the whole rows.
+    """
+    organization_id = caller.organization_id
+    keys = repository.list_keys(transaction, organization_id, limit, created_from, created_to)
+    bodies = rendered.all_of(keys)
+    if bodies is None:
+        shown = repository.list_shown(transaction, organization_id, limit, created_from, created_to)
+        bodies = [rendered.render(key, representation) for key, representation in shown]
+    return json_array(bodies)
 
 
 def update_assistant(
