@@ -5,9 +5,12 @@
 
 For N = 1,000 and 100,000 assistants it starts `clarion serve` (one process) and the ceiling
 app under the same ASGI server, then alternates wrk runs (32 connections) so that drift hits
-both: ceiling, GET one, ceiling, PATCH one, ceiling, list 100. It prints requests per second,
-p50/p99 latency, non-2xx responses, the ratio to the ceiling, and the server's peak memory.
-Needs wrk (Debian: apt-get install wrk).
+both: ceiling, GET one, ceiling, PATCH one, ceiling, list 100; that sequence is repeated
+(--rounds). Each workload's ratio is taken against the ceiling run just before it. It prints,
+as the median over the rounds, requests per second, p50/p99 latency and the ratio to the
+ceiling; the non-2xx responses of all rounds; and the server's peak memory. On a shared
+machine the ceiling itself can swing by half from one run to the next: the median of paired
+ratios is the figure that holds still. Needs wrk (Debian: apt-get install wrk).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
 from harness import free_port, prepare_database, start_ceiling, wait_ready
 from sqlalchemy import insert
@@ -53,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--postgres", help="PostgreSQL server URL (a bench database is made)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="times each pair of runs is made")
     parser.add_argument("--sizes", default="1000,100000", help="numbers of assistants")
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
@@ -95,12 +100,13 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
             ("PATCH one", scripts["patch"]),
             ("list 100", scripts["list"]),
         ]
-        results: list[tuple[Run, Run]] = []
-        for label, script in plan:
-            ceiling_run = _wrk(ceiling_url, None, args.duration, args.connections, "ceiling")
-            results.append(
-                (_wrk(server_url, script, args.duration, args.connections, label), ceiling_run)
-            )
+        results: dict[str, list[tuple[Run, Run]]] = {label: [] for label, _script in plan}
+        for _round in range(args.rounds):
+            for label, script in plan:
+                ceiling_run = _wrk(ceiling_url, None, args.duration, args.connections, "ceiling")
+                results[label].append(
+                    (_wrk(server_url, script, args.duration, args.connections, label), ceiling_run)
+                )
         peak_mb = _peak_rss_mb(server.pid)
     finally:
         for process in (server, ceiling):
@@ -111,17 +117,21 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
     backend = "postgresql" if args.postgres else "sqlite"
     print(
         f"\n{size:,} assistants, {backend}, 1 server process, {args.connections} connections, "
-        f"{args.duration}s per run"
+        f"{args.duration}s per run, median of {args.rounds} rounds"
     )
     print(
         f"{'workload':<12}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
-        f"{'ceiling':>10}{'ratio':>8}"
+        f"{'ceiling':>10}{'ratio':>8}   ratio of each round"
     )
-    for run, ceiling_run in results:
+    for label, pairs in results.items():
+        ratios = [run.requests_per_second / ceiling.requests_per_second for run, ceiling in pairs]
         print(
-            f"{run.label:<12}{run.requests_per_second:>10,.0f}{run.p50_ms:>9.2f}"
-            f"{run.p99_ms:>9.2f}{run.non_2xx:>9}{ceiling_run.requests_per_second:>10,.0f}"
-            f"{run.requests_per_second / ceiling_run.requests_per_second:>8.3f}"
+            f"{label:<12}{median(run.requests_per_second for run, _ in pairs):>10,.0f}"
+            f"{median(run.p50_ms for run, _ in pairs):>9.2f}"
+            f"{median(run.p99_ms for run, _ in pairs):>9.2f}"
+            f"{sum(run.non_2xx for run, _ in pairs):>9}"
+            f"{median(ceiling.requests_per_second for _, ceiling in pairs):>10,.0f}"
+            f"{median(ratios):>8.3f}   " + " ".join(f"{ratio:.3f}" for ratio in ratios)
         )
     print(f"server peak RSS: {peak_mb:.0f} MB")
     sys.stdout.flush()
