@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from clarion.cli import app as cli
 from clarion.config import Settings, sqlalchemy_url
-from clarion.db import Base, Database
+from clarion.db import POOL_SIZE, Base, Database
+from support import Api
 
 
 @pytest.mark.parametrize(
@@ -68,3 +71,31 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
         )
     database.dispose()
     assert {"organizations", "api_keys", "assistants", "alembic_version"} <= tables
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CLARION_TEST_DATABASE_URL"), reason="pooled server connections"
+)
+def test_connections_the_server_closed_are_replaced_unseen(api: Api, database: Database) -> None:
+    assistant = api.create_assistant(name="Survives", first_message="Hello")
+    for _ in range(3):  # several requests at once put several connections in the pool
+        assert api.get("/v1/assistant").status_code == 200
+
+    # What a PostgreSQL restart or an idle-session timeout does to every pooled connection.
+    admin = create_engine(database.engine.url, poolclass=NullPool)
+    with admin.connect() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    admin.dispose()
+    assert ended >= 1
+
+    path = f"/v1/assistant/{assistant['id']}"
+    for number in range(POOL_SIZE + 2):
+        assert api.get(path).status_code == 200
+        changed = api.patch(path, json={"first_message": f"Hello {number}"})
+        assert changed.status_code == 200, changed.text
+        assert api.get("/v1/assistant").json()[0]["first_message"] == f"Hello {number}"
