@@ -16,7 +16,6 @@ ratios is the figure that holds still. Needs wrk (Debian: apt-get install wrk).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import re
 import shutil
@@ -27,21 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from harness import free_port, prepare_database, start_ceiling, wait_ready
-from sqlalchemy import insert
+from harness import free_port, prepare_database, seed_assistants, start_ceiling, wait_ready
 
-from clarion.assistants.models import Assistant, AssistantVersion
-from clarion.auth import service as auth_service
 from clarion.config import Settings
-from clarion.db import Database
 from clarion.migrate import upgrade
-
-MODEL = {
-    "provider": "openai",
-    "model": "gpt-4o",
-    "temperature": 0.3,
-    "messages": [{"role": "system", "content": "You remind patients of appointments."}],
-}
 
 
 @dataclass
@@ -74,7 +62,7 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
     env = {**os.environ, "CLARION_DATA_DIR": str(workdir), "CLARION_DATABASE_URL": database_url}
     settings = Settings(data_dir=workdir, database_url=database_url)
     upgrade(settings.database)
-    api_key = _seed(settings, size)
+    api_key = seed_assistants(settings, size)
 
     scripts = _write_scripts(workdir, api_key, size)
     server_port, ceiling_port = free_port(), free_port()
@@ -135,52 +123,6 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         )
     print(f"server peak RSS: {peak_mb:.0f} MB")
     sys.stdout.flush()
-
-
-def _seed(settings: Settings, size: int) -> str:
-    """An organization, its key, and ``size`` assistants with one version record each."""
-    database = Database(settings.database)
-    with database.writing() as session:
-        organization_id, key = auth_service.create_organization(session, "Bench Clinic")
-    now = dt.datetime.now(dt.UTC)
-    batch = 5000
-    for start in range(0, size, batch):
-        rows = []
-        for number in range(start, min(size, start + batch)):
-            created = now - dt.timedelta(seconds=size - number)
-            rows.append(
-                {
-                    "organization_id": organization_id,
-                    "name": f"Assistant {number}",
-                    "model": MODEL,
-                    "voice": {"provider": "11labs", "voiceId": "rachel"},
-                    "first_message": "Hello, this is Northside Clinic calling.",
-                    "max_duration_seconds": 600,
-                    "webhook_url": "https://hooks.example.org/clarion",
-                    "created_at": created,
-                    "updated_at": created,
-                    "version": 1,
-                }
-            )
-        with database.writing() as session:
-            ids = session.scalars(insert(Assistant).returning(Assistant.id), rows).all()
-            session.execute(
-                insert(AssistantVersion),
-                [
-                    {
-                        "organization_id": organization_id,
-                        "assistant_id": assistant_id,
-                        "version": 1,
-                        "action": "created",
-                        "configuration": {"name": row["name"]},
-                        "changed_fields": ["name"],
-                        "created_at": row["created_at"],
-                    }
-                    for assistant_id, row in zip(ids, rows, strict=True)
-                ],
-            )
-    database.dispose()
-    return key.api_key
 
 
 def _write_scripts(workdir: Path, api_key: str, size: int) -> dict[str, Path]:

@@ -1,7 +1,9 @@
-"""What both benchmarks need: a bench database, a free port, waiting for a server."""
+"""What the benchmarks need: a bench database and its assistants, a free port, waiting for a
+server."""
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import subprocess
 import sys
@@ -9,9 +11,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 
-from clarion.config import sqlalchemy_url
+from clarion.assistants.models import Assistant, AssistantVersion
+from clarion.auth import service as auth_service
+from clarion.config import Settings, sqlalchemy_url
+from clarion.db import Database
 
 
 def prepare_database(workdir: Path, postgres: str | None) -> str:
@@ -62,3 +67,57 @@ def start_ceiling(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+MODEL = {
+    "provider": "openai",
+    "model": "gpt-4o",
+    "temperature": 0.3,
+    "messages": [{"role": "system", "content": "You remind patients of appointments."}],
+}
+
+
+def seed_assistants(settings: Settings, size: int) -> str:
+    """An organization, its key, and ``size`` assistants with one version record each."""
+    database = Database(settings.database)
+    with database.writing() as session:
+        organization_id, key = auth_service.create_organization(session, "Bench Clinic")
+    now = dt.datetime.now(dt.UTC)
+    batch = 5000
+    for start in range(0, size, batch):
+        rows = []
+        for number in range(start, min(size, start + batch)):
+            created = now - dt.timedelta(seconds=size - number)
+            rows.append(
+                {
+                    "organization_id": organization_id,
+                    "name": f"Assistant {number}",
+                    "model": MODEL,
+                    "voice": {"provider": "11labs", "voiceId": "rachel"},
+                    "first_message": "Hello, this is Northside Clinic calling.",
+                    "max_duration_seconds": 600,
+                    "webhook_url": "https://hooks.example.org/clarion",
+                    "created_at": created,
+                    "updated_at": created,
+                    "version": 1,
+                }
+            )
+        with database.writing() as session:
+            ids = session.scalars(insert(Assistant).returning(Assistant.id), rows).all()
+            session.execute(
+                insert(AssistantVersion),
+                [
+                    {
+                        "organization_id": organization_id,
+                        "assistant_id": assistant_id,
+                        "version": 1,
+                        "action": "created",
+                        "configuration": {"name": row["name"]},
+                        "changed_fields": ["name"],
+                        "created_at": row["created_at"],
+                    }
+                    for assistant_id, row in zip(ids, rows, strict=True)
+                ],
+            )
+    database.dispose()
+    return key.api_key
