@@ -39,7 +39,6 @@ class Statement:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)  # noqa: S101 - SQL statements compile so
         self.sql = compiled.string
-        self._order = list(compiled.positiontup or ()) if dialect.positional else None
         self._binds = {}
         # Parameters SQLAlchemy adds with a value of its own (SQLite's OFFSET after LIMIT).
         self._defaults = {
@@ -53,8 +52,12 @@ class Statement:
                 self._binds[name] = processor
         # Most lookups bind only integers: nothing to convert, nothing to add.
         self._plain = not self._binds and not self._defaults
+        # A positional driver (SQLite) takes a list: each parameter's name in statement order,
+        # with its conversion (None: the value as it is).
         self._positional = (
-            None if self._order is None else [(name, self._binds.get(name)) for name in self._order]
+            [(name, self._binds.get(name)) for name in compiled.positiontup or ()]
+            if dialect.positional
+            else None
         )
         if isinstance(statement, Select):
             types = [column.type for column in statement.selected_columns]
@@ -75,7 +78,9 @@ class Statement:
 
     def parameters(self, values: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
         if self._plain:
-            return values if self._order is None else [values[name] for name in self._order]
+            if self._positional is None:
+                return values
+            return [values[name] for name, _convert in self._positional]
         if self._defaults:
             values = {**self._defaults, **values}
         if self._positional is not None:
