@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -81,3 +83,46 @@ def test_commits_leave_the_copying_to_the_checkpoint_thread(
         eventually(lambda: _copied_all(path), "the copy to catch up")
     finally:
         database.dispose()
+
+
+def _in_another_process(path: Path, sql: str) -> int:
+    """Open the database in a process of its own, as a CLI command or another server does,
+    run one query, close it."""
+    script = (
+        "import sqlite3, sys\n"
+        "connection = sqlite3.connect(sys.argv[1])\n"
+        "print(connection.execute(sys.argv[2]).fetchone()[0])\n"
+        "connection.close()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path), sql], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+def test_other_processes_closing_the_database_leave_the_servers_log_in_place(
+    tmp_path: Path,
+) -> None:
+    # SQLite's locks are POSIX locks: a process that closes any descriptor of the database
+    # file loses all of them. Had the checkpoint thread done so, the next process to close
+    # its connection would find itself the last user, delete the log and its index, and the
+    # server's later commits would go to a deleted file.
+    path = tmp_path / "clarion.db"
+    url = sqlalchemy_url(f"sqlite:///{path}")
+    upgrade(url)
+    database = Database(url)
+    database.start_checkpoints(interval=0.05, restart_pages=40)
+    try:
+        _write(database, 60)  # past the restart threshold: the thread syncs and restarts
+        eventually(lambda: _copied_all(path), "the log to be copied into the database")
+        time.sleep(0.3)
+
+        assert _in_another_process(path, "SELECT count(*) FROM organizations") == 60
+        assert path.with_name("clarion.db-wal").exists()
+        assert path.with_name("clarion.db-shm").exists()
+
+        _write(database, 1)
+        assert _in_another_process(path, "SELECT count(*) FROM organizations") == 61
+    finally:
+        database.dispose()
+    assert _in_another_process(path, "SELECT count(*) FROM organizations") == 61

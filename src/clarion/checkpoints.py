@@ -15,6 +15,14 @@ near 60 ms. So a process whose writes run on its event loop passes ``restart``, 
 the loop run the RESTART between two units of work: it copies and syncs what the PASSIVE
 passes just before it left, with nobody waiting for a lock. Measured at 100,000 assistants
 under PATCH load: RESTARTs from the thread held the loop 40-70 ms; these take ~5 ms.
+
+Before a RESTART the thread syncs the database file itself, through a descriptor it keeps
+open from :meth:`WalCheckpointer.start` until :meth:`WalCheckpointer.close`. SQLite locks
+with POSIX locks, and closing any descriptor of a file drops every such lock the process
+holds on it: a descriptor opened and closed for each sync left the server looking like no
+user of the database at all, and the next process to close its connection (a CLI command,
+another worker) deleted the log under the server's feet. So the descriptor is closed only
+once the process's connections to the database are (clarion.db.Database.dispose).
 """
 
 from __future__ import annotations
@@ -45,8 +53,13 @@ class WalCheckpointer:
         self._restart_pages = restart_pages
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._database_file: int | None = None
 
     def start(self) -> None:
+        try:
+            self._database_file = os.open(self._path, os.O_RDONLY)
+        except OSError:
+            self._database_file = None  # the RESTART still syncs it, only on the event loop
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoints", daemon=True)
         self._thread.start()
 
@@ -55,6 +68,13 @@ class WalCheckpointer:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+    def close(self) -> None:
+        """Let go of the database file: only once no connection of this process uses it."""
+        self.stop()
+        if self._database_file is not None:
+            os.close(self._database_file)
+            self._database_file = None
 
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -85,15 +105,13 @@ class WalCheckpointer:
             restart_log(connection)
 
     def _sync_database_file(self) -> None:
-        # Flushing is per file, not per descriptor, on Linux. Where that fails (Windows wants
-        # write access), the RESTART still syncs it, only on the event loop.
+        # Flushing is per file, not per descriptor, on Linux. Where it fails (Windows wants
+        # write access), the RESTART still syncs the file, only on the event loop.
+        if self._database_file is None:
+            return
         sync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
         try:
-            descriptor = os.open(self._path, os.O_RDONLY)
-            try:
-                sync(descriptor)
-            finally:
-                os.close(descriptor)
+            sync(self._database_file)
         except OSError:
             pass
 

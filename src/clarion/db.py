@@ -384,11 +384,13 @@ class Database:
         return result
 
     def dispose(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.stop()
         held = getattr(self._inline, "held", None)
         if held is not None:
             held.close()
             self._inline.__dict__.clear()
         self.engine.dispose()
+        if checkpointer is not None:
+            checkpointer.close()  # last: its descriptor's close drops the process's locks
