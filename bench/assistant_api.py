@@ -17,28 +17,27 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from harness import free_port, prepare_database, seed_assistants, start_ceiling, wait_ready
+from harness import (
+    Run,
+    free_port,
+    peak_rss_mb,
+    prepare_database,
+    run_wrk,
+    seed_assistants,
+    start_ceiling,
+    wait_ready,
+    wrk_scripts,
+)
 
 from clarion.config import Settings
 from clarion.migrate import upgrade
-
-
-@dataclass
-class Run:
-    label: str
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    non_2xx: int
 
 
 def main() -> None:
@@ -64,7 +63,7 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
     upgrade(settings.database)
     api_key = seed_assistants(settings, size)
 
-    scripts = _write_scripts(workdir, api_key, size)
+    scripts = wrk_scripts(workdir, api_key, size)
     server_port, ceiling_port = free_port(), free_port()
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(
@@ -80,8 +79,8 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         server_url = f"http://127.0.0.1:{server_port}"
         ceiling_url = f"http://127.0.0.1:{ceiling_port}"
         # Warm both up (imports, caches, connection pools) before measuring.
-        _wrk(ceiling_url, None, 2, args.connections, "warm-up")
-        _wrk(server_url, scripts["get"], 2, args.connections, "warm-up")
+        run_wrk(ceiling_url, None, 2, args.connections, "warm-up")
+        run_wrk(server_url, scripts["get"], 2, args.connections, "warm-up")
 
         plan = [
             ("GET one", scripts["get"]),
@@ -91,11 +90,14 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         results: dict[str, list[tuple[Run, Run]]] = {label: [] for label, _script in plan}
         for _round in range(args.rounds):
             for label, script in plan:
-                ceiling_run = _wrk(ceiling_url, None, args.duration, args.connections, "ceiling")
+                ceiling_run = run_wrk(ceiling_url, None, args.duration, args.connections, "ceiling")
                 results[label].append(
-                    (_wrk(server_url, script, args.duration, args.connections, label), ceiling_run)
+                    (
+                        run_wrk(server_url, script, args.duration, args.connections, label),
+                        ceiling_run,
+                    )
                 )
-        peak_mb = _peak_rss_mb(server.pid)
+        peak_mb = peak_rss_mb(server.pid)
     finally:
         for process in (server, ceiling):
             process.terminate()
@@ -123,60 +125,6 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         )
     print(f"server peak RSS: {peak_mb:.0f} MB")
     sys.stdout.flush()
-
-
-def _write_scripts(workdir: Path, api_key: str, size: int) -> dict[str, Path]:
-    auth = f'wrk.headers["Authorization"] = "Bearer {api_key}"\n'
-    scripts = {
-        "get": auth
-        + (
-            f"request = function()\n"
-            f"  return wrk.format('GET', '/v1/assistant/' .. math.random(1, {size}))\n"
-            f"end\n"
-        ),
-        "patch": auth
-        + (
-            'wrk.headers["Content-Type"] = "application/json"\n'
-            "local counter = 0\n"
-            "request = function()\n"
-            "  counter = counter + 1\n"
-            "  local body = '{\"first_message\": \"Hello, call ' .. counter .. '\", '\n"
-            '    .. \'"model": {"provider": "openai", "model": "gpt-4o", \'\n'
-            "    .. '\"temperature\": ' .. (counter % 20) / 10 .. '}}'\n"
-            f"  return wrk.format('PATCH', '/v1/assistant/' .. math.random(1, {size}), nil, body)\n"
-            "end\n"
-        ),
-        "list": auth + "wrk.path = '/v1/assistant?limit=100'\n",
-    }
-    paths = {}
-    for name, source in scripts.items():
-        path = workdir / f"{name}.lua"
-        path.write_text(source)
-        paths[name] = path
-    return paths
-
-
-_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
-
-
-def _wrk(url: str, script: Path | None, seconds: int, connections: int, label: str) -> Run:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if script is not None:
-        command += ["-s", str(script)]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    latencies = {
-        percentile: float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-        for percentile, value, unit in _LATENCY.findall(output)
-    }
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return Run(label, rate, latencies["50"], latencies["99"], int(errors.group(1)) if errors else 0)
-
-
-def _peak_rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    kilobytes = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
-    return kilobytes / 1024
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 """What the benchmarks need: a bench database and its assistants, a free port, waiting for a
-server."""
+server, the ceiling, and wrk runs."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
@@ -51,12 +53,19 @@ def wait_ready(url: str) -> None:
 
 def start_ceiling(port: int) -> subprocess.Popen[bytes]:
     """The bare ASGI app of ceiling.py under uvicorn, as the ceiling or as a receiver."""
+    return start_bare_app("ceiling:app", port)
+
+
+def start_bare_app(
+    app: str, port: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """An ASGI app of this folder under uvicorn, started as the ceiling is."""
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "ceiling:app",
+            app,
             "--port",
             str(port),
             "--no-access-log",
@@ -64,6 +73,7 @@ def start_ceiling(port: int) -> subprocess.Popen[bytes]:
             "warning",
         ],
         cwd=Path(__file__).resolve().parent,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -121,3 +131,67 @@ def seed_assistants(settings: Settings, size: int) -> str:
             )
     database.dispose()
     return key.api_key
+
+
+@dataclass
+class Run:
+    label: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+
+def wrk_scripts(workdir: Path, api_key: str, size: int) -> dict[str, Path]:
+    """wrk scripts for GET one, PATCH one (a new first_message and model each time) and list 100."""
+    auth = f'wrk.headers["Authorization"] = "Bearer {api_key}"\n'
+    scripts = {
+        "get": auth
+        + (
+            f"request = function()\n"
+            f"  return wrk.format('GET', '/v1/assistant/' .. math.random(1, {size}))\n"
+            f"end\n"
+        ),
+        "patch": auth
+        + (
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            "local counter = 0\n"
+            "request = function()\n"
+            "  counter = counter + 1\n"
+            "  local body = '{\"first_message\": \"Hello, call ' .. counter .. '\", '\n"
+            '    .. \'"model": {"provider": "openai", "model": "gpt-4o", \'\n'
+            "    .. '\"temperature\": ' .. (counter % 20) / 10 .. '}}'\n"
+            f"  return wrk.format('PATCH', '/v1/assistant/' .. math.random(1, {size}), nil, body)\n"
+            "end\n"
+        ),
+        "list": auth + "wrk.path = '/v1/assistant?limit=100'\n",
+    }
+    paths = {}
+    for name, source in scripts.items():
+        path = workdir / f"{name}.lua"
+        path.write_text(source)
+        paths[name] = path
+    return paths
+
+
+_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+
+
+def run_wrk(url: str, script: Path | None, seconds: int, connections: int, label: str) -> Run:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script is not None:
+        command += ["-s", str(script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latencies = {
+        percentile: float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        for percentile, value, unit in _LATENCY.findall(output)
+    }
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return Run(label, rate, latencies["50"], latencies["99"], int(errors.group(1)) if errors else 0)
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kilobytes = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+    return kilobytes / 1024

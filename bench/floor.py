@@ -1,0 +1,93 @@
+"""The floor under the assistant API's figures: how close to the ceiling a handler can come at
+all, here, when it does nothing but its SQLite work.
+
+    .venv/bin/python bench/floor.py            # 1,000 assistants; --size 100000
+
+It seeds a database as bench/assistant_api.py does and serves bench/floor_app.py, a bare ASGI
+app under the same ASGI server as the ceiling that runs only the SELECT of a GET, or only the
+write transaction of a PATCH (five statements). It alternates 32-connection wrk runs
+with runs of the ceiling and prints, as the median over the rounds, requests per second and
+the ratio to the ceiling run just before. Whatever clarion does on top (authentication,
+validation, rendering, the access line) can only take its own figures below these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from statistics import median
+
+from harness import (
+    free_port,
+    prepare_database,
+    run_wrk,
+    seed_assistants,
+    start_bare_app,
+    start_ceiling,
+    wait_ready,
+    wrk_scripts,
+)
+
+from clarion.config import Settings
+from clarion.migrate import upgrade
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=1000, help="number of assistants")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="times each pair of runs is made")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    with tempfile.TemporaryDirectory(prefix="clarion-bench-") as workdir:
+        measure(Path(workdir), args)
+
+
+def measure(workdir: Path, args: argparse.Namespace) -> None:
+    database_url = prepare_database(workdir, None)
+    settings = Settings(data_dir=workdir, database_url=database_url)
+    upgrade(settings.database)
+    api_key = seed_assistants(settings, args.size)
+    scripts = wrk_scripts(workdir, api_key, args.size)
+
+    ceiling_port, floor_port = free_port(), free_port()
+    env = {**os.environ, "FLOOR_DATABASE": str(workdir / "clarion.db")}
+    servers = [start_ceiling(ceiling_port), start_bare_app("floor_app:app", floor_port, env)]
+    try:
+        ceiling_url, floor_url = (f"http://127.0.0.1:{port}" for port in (ceiling_port, floor_port))
+        wait_ready(ceiling_url)
+        wait_ready(f"{floor_url}/v1/assistant/1")
+        workloads = {"GET one": scripts["get"], "PATCH one": scripts["patch"]}
+        results: dict[str, list[tuple[float, float]]] = {label: [] for label in workloads}
+        for _round in range(args.rounds):
+            for label, script in workloads.items():
+                ceiling = run_wrk(ceiling_url, None, args.duration, args.connections, "ceiling")
+                floor = run_wrk(floor_url, script, args.duration, args.connections, label)
+                results[label].append((floor.requests_per_second, ceiling.requests_per_second))
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+    print(
+        f"\nthe floor: {args.size:,} assistants, sqlite, 1 process, {args.connections} "
+        f"connections, {args.duration}s per run, median of {args.rounds} rounds"
+    )
+    print(f"{'workload':<12}{'req/s':>10}{'ceiling':>10}{'ratio':>8}   ratio of each round")
+    for label, pairs in results.items():
+        ratios = [floor / ceiling for floor, ceiling in pairs]
+        print(
+            f"{label:<12}{median(floor for floor, _ in pairs):>10,.0f}"
+            f"{median(ceiling for _, ceiling in pairs):>10,.0f}{median(ratios):>8.3f}   "
+            + " ".join(f"{ratio:.3f}" for ratio in ratios)
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""The floor: a bare ASGI app that does only the SQLite work a GET or a PATCH of one assistant
+cannot skip (bench/floor.py runs it).
+
+No framework, no authentication, no validation, no access line, no rendering: it answers
+with the ceiling's fixed body once the request's statements have run.
+
+- GET /v1/assistant/{id}: the one SELECT of the assistant by id and organization;
+- PATCH /v1/assistant/{id}: the write transaction of an update: BEGIN IMMEDIATE, that
+  SELECT, the UPDATE of the changed columns with the version, the INSERT of the version
+  record, COMMIT.
+
+The database is the bench's (``FLOOR_DATABASE``), in WAL mode with synchronous=NORMAL, its
+log copied back by clarion's own checkpoint thread, as `clarion serve` runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import sqlite3
+from functools import partial
+from typing import Any
+
+import orjson
+from ceiling import _HEADERS, ASSISTANT_SIZED_BODY
+
+from clarion.checkpoints import WalCheckpointer, restart_log
+
+DATABASE = os.environ.get("FLOOR_DATABASE", "")
+ORGANIZATION_ID = int(os.environ.get("FLOOR_ORGANIZATION_ID", "1"))
+_connection = sqlite3.connect(DATABASE, isolation_level=None, check_same_thread=False)
+for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000"):
+    _connection.execute(f"PRAGMA {pragma}")
+_connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it
+_cursor = _connection.cursor()
+
+_SELECT = "SELECT * FROM assistants WHERE id = ? AND organization_id = ?"
+_UPDATE = (
+    "UPDATE assistants SET first_message = ?, model = ?, updated_at = ?, version = ? "
+    "WHERE id = ? AND organization_id = ?"
+)
+_INSERT_VERSION = (
+    "INSERT INTO assistant_versions (organization_id, assistant_id, version, action, "
+    "configuration, changed_fields, created_at) VALUES (?, ?, ?, 'updated', ?, ?, ?)"
+)
+
+
+def _get(assistant_id: int, _body: bytes) -> None:
+    _cursor.execute(_SELECT, (assistant_id, ORGANIZATION_ID)).fetchall()
+
+
+def _patch(assistant_id: int, body: bytes) -> None:
+    changes = orjson.loads(body)
+    now = dt.datetime.now(dt.UTC).isoformat(" ", "microseconds")[:26]
+    _cursor.execute("BEGIN IMMEDIATE")
+    row = _cursor.execute(_SELECT, (assistant_id, ORGANIZATION_ID)).fetchall()[0]
+    version = row[-1] + 1
+    model = orjson.dumps(changes["model"]).decode()
+    _cursor.execute(
+        _UPDATE,
+        (changes["first_message"], model, now, version, assistant_id, ORGANIZATION_ID),
+    )
+    configuration = {"name": row[2], **changes}
+    _cursor.execute(
+        _INSERT_VERSION,
+        (
+            ORGANIZATION_ID,
+            assistant_id,
+            version,
+            orjson.dumps(configuration).decode(),
+            '["first_message","model"]',
+            now,
+        ),
+    )
+    _cursor.execute("COMMIT")
+
+
+_WORK = {"GET": _get, "PATCH": _patch}
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    _WORK[scope["method"]](int(scope["path"].rsplit("/", 1)[1]), b"".join(chunks))
+    await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+    await send({"type": "http.response.body", "body": ASSISTANT_SIZED_BODY})
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    loop = asyncio.get_running_loop()
+
+    def restart() -> None:  # on the event loop, between requests, as clarion.db does it
+        loop.call_soon_threadsafe(partial(restart_log, _connection, wait=False))
+
+    checkpoints = WalCheckpointer(DATABASE, restart=restart)
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            checkpoints.start()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            checkpoints.stop()
+            _connection.close()
+            checkpoints.close()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
