@@ -143,22 +143,41 @@ class Run:
 
 
 def wrk_scripts(workdir: Path, api_key: str, size: int) -> dict[str, Path]:
-    """wrk scripts for GET one, PATCH one (a new first_message and model each time) and list 100."""
+    """wrk scripts for GET one, PATCH one (a new first_message and model each time) and list 100.
+
+    Each wrk thread runs its own Lua state, and each starts with the same random seed: left
+    alone, the threads would send the same ids and, for PATCH, the same bodies, and every
+    second PATCH would change nothing. So threads are numbered, seeded apart, and number
+    their bodies.
+    """
     auth = f'wrk.headers["Authorization"] = "Bearer {api_key}"\n'
+    threads = (
+        "local threads = 0\n"
+        "function setup(thread)\n"
+        '  thread:set("number", threads)\n'
+        "  threads = threads + 1\n"
+        "end\n"
+        "function init(args)\n"
+        "  math.randomseed(7919 * number + 1)\n"
+        "end\n"
+    )
     scripts = {
         "get": auth
+        + threads
         + (
             f"request = function()\n"
             f"  return wrk.format('GET', '/v1/assistant/' .. math.random(1, {size}))\n"
             f"end\n"
         ),
         "patch": auth
+        + threads
         + (
             'wrk.headers["Content-Type"] = "application/json"\n'
             "local counter = 0\n"
             "request = function()\n"
             "  counter = counter + 1\n"
-            "  local body = '{\"first_message\": \"Hello, call ' .. counter .. '\", '\n"
+            "  local call = number .. '-' .. counter\n"
+            "  local body = '{\"first_message\": \"Hello, call ' .. call .. '\", '\n"
             '    .. \'"model": {"provider": "openai", "model": "gpt-4o", \'\n'
             "    .. '\"temperature\": ' .. (counter % 20) / 10 .. '}}'\n"
             f"  return wrk.format('PATCH', '/v1/assistant/' .. math.random(1, {size}), nil, body)\n"
