@@ -25,10 +25,11 @@ from pathlib import Path
 from statistics import median
 
 from harness import (
-    Run,
+    alternate_with_ceiling,
     free_port,
     peak_rss_mb,
     prepare_database,
+    ratios,
     run_wrk,
     seed_assistants,
     start_ceiling,
@@ -82,21 +83,14 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         run_wrk(ceiling_url, None, 2, args.connections, "warm-up")
         run_wrk(server_url, scripts["get"], 2, args.connections, "warm-up")
 
-        plan = [
-            ("GET one", scripts["get"]),
-            ("PATCH one", scripts["patch"]),
-            ("list 100", scripts["list"]),
-        ]
-        results: dict[str, list[tuple[Run, Run]]] = {label: [] for label, _script in plan}
-        for _round in range(args.rounds):
-            for label, script in plan:
-                ceiling_run = run_wrk(ceiling_url, None, args.duration, args.connections, "ceiling")
-                results[label].append(
-                    (
-                        run_wrk(server_url, script, args.duration, args.connections, label),
-                        ceiling_run,
-                    )
-                )
+        workloads = {
+            "GET one": scripts["get"],
+            "PATCH one": scripts["patch"],
+            "list 100": scripts["list"],
+        }
+        results = alternate_with_ceiling(
+            ceiling_url, server_url, workloads, args.rounds, args.duration, args.connections
+        )
         peak_mb = peak_rss_mb(server.pid)
     finally:
         for process in (server, ceiling):
@@ -114,14 +108,14 @@ def bench_size(workdir: Path, size: int, args: argparse.Namespace) -> None:
         f"{'ceiling':>10}{'ratio':>8}   ratio of each round"
     )
     for label, pairs in results.items():
-        ratios = [run.requests_per_second / ceiling.requests_per_second for run, ceiling in pairs]
+        shares = ratios(pairs)
         print(
             f"{label:<12}{median(run.requests_per_second for run, _ in pairs):>10,.0f}"
             f"{median(run.p50_ms for run, _ in pairs):>9.2f}"
             f"{median(run.p99_ms for run, _ in pairs):>9.2f}"
             f"{sum(run.non_2xx for run, _ in pairs):>9}"
             f"{median(ceiling.requests_per_second for _, ceiling in pairs):>10,.0f}"
-            f"{median(ratios):>8.3f}   " + " ".join(f"{ratio:.3f}" for ratio in ratios)
+            f"{median(shares):>8.3f}   " + " ".join(f"{share:.3f}" for share in shares)
         )
     print(f"server peak RSS: {peak_mb:.0f} MB")
     sys.stdout.flush()

@@ -22,9 +22,10 @@ from pathlib import Path
 from statistics import median
 
 from harness import (
+    alternate_with_ceiling,
     free_port,
     prepare_database,
-    run_wrk,
+    ratios,
     seed_assistants,
     start_bare_app,
     start_ceiling,
@@ -64,12 +65,9 @@ def measure(workdir: Path, args: argparse.Namespace) -> None:
         wait_ready(ceiling_url)
         wait_ready(f"{floor_url}/v1/assistant/1")
         workloads = {"GET one": scripts["get"], "PATCH one": scripts["patch"]}
-        results: dict[str, list[tuple[float, float]]] = {label: [] for label in workloads}
-        for _round in range(args.rounds):
-            for label, script in workloads.items():
-                ceiling = run_wrk(ceiling_url, None, args.duration, args.connections, "ceiling")
-                floor = run_wrk(floor_url, script, args.duration, args.connections, label)
-                results[label].append((floor.requests_per_second, ceiling.requests_per_second))
+        results = alternate_with_ceiling(
+            ceiling_url, floor_url, workloads, args.rounds, args.duration, args.connections
+        )
     finally:
         for server in servers:
             server.terminate()
@@ -81,11 +79,11 @@ def measure(workdir: Path, args: argparse.Namespace) -> None:
     )
     print(f"{'workload':<12}{'req/s':>10}{'ceiling':>10}{'ratio':>8}   ratio of each round")
     for label, pairs in results.items():
-        ratios = [floor / ceiling for floor, ceiling in pairs]
+        shares = ratios(pairs)
         print(
-            f"{label:<12}{median(floor for floor, _ in pairs):>10,.0f}"
-            f"{median(ceiling for _, ceiling in pairs):>10,.0f}{median(ratios):>8.3f}   "
-            + " ".join(f"{ratio:.3f}" for ratio in ratios)
+            f"{label:<12}{median(run.requests_per_second for run, _ in pairs):>10,.0f}"
+            f"{median(ceiling.requests_per_second for _, ceiling in pairs):>10,.0f}"
+            f"{median(shares):>8.3f}   " + " ".join(f"{share:.3f}" for share in shares)
         )
 
 

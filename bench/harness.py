@@ -210,6 +210,33 @@ def run_wrk(url: str, script: Path | None, seconds: int, connections: int, label
     return Run(label, rate, latencies["50"], latencies["99"], int(errors.group(1)) if errors else 0)
 
 
+Pairs = dict[str, list[tuple[Run, Run]]]
+"""Per workload, each round's (workload run, the ceiling run just before it)."""
+
+
+def alternate_with_ceiling(
+    ceiling_url: str,
+    server_url: str,
+    workloads: dict[str, Path],
+    rounds: int,
+    seconds: int,
+    connections: int,
+) -> Pairs:
+    """Run each workload right after a run of the ceiling, the whole sequence ``rounds``
+    times, so that the machine's drift hits both sides of every pair."""
+    pairs: Pairs = {label: [] for label in workloads}
+    for _round in range(rounds):
+        for label, script in workloads.items():
+            ceiling = run_wrk(ceiling_url, None, seconds, connections, "ceiling")
+            pairs[label].append((run_wrk(server_url, script, seconds, connections, label), ceiling))
+    return pairs
+
+
+def ratios(pairs: list[tuple[Run, Run]]) -> list[float]:
+    """Each round's requests per second as a share of its ceiling run's."""
+    return [run.requests_per_second / ceiling.requests_per_second for run, ceiling in pairs]
+
+
 def peak_rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     kilobytes = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
