@@ -64,6 +64,14 @@ def eventually(condition: Callable[[], bool], what: str, seconds: float = 15.0) 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+class _ReceiverServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5. Several workers open up to 64 connections each
+    # at once; connections beyond the backlog wait for SYN retries (1, 2, 4, 8 s), which can
+    # outlast the sender's 15 s timeout, and a timed-out attempt is sent again: one report
+    # received twice, which the shared-backlog test would count as a worker's fault.
+    request_queue_size = 1024
+
+
 @contextmanager
 def running_receiver() -> Iterator[Receiver]:
     receiver = Receiver(url="")
@@ -100,7 +108,7 @@ def running_receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _ReceiverServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
