@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
@@ -78,10 +81,11 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
 )
 def test_connections_the_server_closed_are_replaced_unseen(api: Api, database: Database) -> None:
     assistant = api.create_assistant(name="Survives", first_message="Hello")
-    pooled = [database.engine.raw_connection() for _ in range(3)]
-    backends = [connection.driver_connection.info.backend_pid for connection in pooled]
-    for connection in pooled:
-        connection.close()  # back to the pool, idle
+
+    async def fill_the_pool() -> list[int]:  # on the app's event loop, as requests run
+        return await asyncio.gather(*(database.read(_backend) for _ in range(POOL_SIZE)))
+
+    backends = set(api.client.portal.call(fill_the_pool))
 
     # What a PostgreSQL restart or an idle-session timeout does to pooled connections.
     admin = create_engine(database.engine.url, poolclass=NullPool)
@@ -96,3 +100,29 @@ def test_connections_the_server_closed_are_replaced_unseen(api: Api, database: D
         changed = api.patch(path, json={"first_message": f"Hello {number}"})
         assert changed.status_code == 200, changed.text
         assert api.get("/v1/assistant").json()[0]["first_message"] == f"Hello {number}"
+
+
+@pytest.mark.skipif(not os.environ.get("CLARION_TEST_DATABASE_URL"), reason="PostgreSQL units")
+def test_postgres_units_run_on_the_event_loop_within_the_pool(settings: Settings) -> None:
+    database = Database(settings.database)
+    units = 3 * POOL_SIZE
+
+    def work(session: Session) -> tuple[int, int]:
+        return threading.get_ident(), _backend(session)
+
+    async def at_once() -> list[tuple[int, int]]:
+        try:
+            return await asyncio.gather(*(database.read(work) for _ in range(units)))
+        finally:
+            await database.aclose()
+
+    results = asyncio.run(at_once())
+    assert {thread for thread, _backend in results} == {threading.get_ident()}
+    # Units beyond the pool waited for a pooled connection instead of opening one of their own.
+    assert len({backend for _thread, backend in results}) <= POOL_SIZE
+
+
+def _backend(session: Session) -> int:
+    """The PostgreSQL backend serving this unit, held a moment so that units overlap."""
+    backend: int = session.execute(text("SELECT pg_backend_pid() FROM pg_sleep(0.01)")).scalar_one()
+    return backend

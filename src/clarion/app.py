@@ -49,7 +49,7 @@ def create_app(
         stop.set()
         if delivering is not None:
             await delivering
-        database.dispose()
+        await database.aclose()
 
     app = FastAPI(
         title="Clarion API",

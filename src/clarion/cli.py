@@ -141,7 +141,7 @@ async def _deliver(settings: Settings) -> None:
     try:
         await worker.run(stop)
     finally:
-        database.dispose()
+        await database.aclose()
 
 
 @db_app.command("upgrade")

@@ -134,7 +134,9 @@ class Transaction:
     def of(cls, session: Session) -> Transaction:
         """The session's own transaction, for work that mixes both kinds of access."""
         connection = session.connection()
-        return cls(connection.connection.driver_connection, connection.dialect)
+        # The DB-API connection: on PostgreSQL's async engine, the adapter whose calls wait
+        # on the event loop (from within the unit's greenlet), not psycopg's async connection.
+        return cls(connection.connection.dbapi_connection, connection.dialect)
 
     def control(self, statement: str) -> None:
         """Run a transaction-control statement (BEGIN IMMEDIATE, COMMIT, ROLLBACK)."""
