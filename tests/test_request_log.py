@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import os
+import sys
 from typing import Any
 
 import pytest
@@ -12,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from clarion.app import create_app
 from clarion.config import Settings
-from clarion.request_log import AccessLog, JsonFormatter, request_id_var
+from clarion.request_log import AccessLog, JsonFormatter, request_id_var, stderr_access_log
 from support import Api
 
 
@@ -101,3 +104,40 @@ def test_other_log_lines_carry_the_request_id() -> None:
     finally:
         request_id_var.reset(token)
     assert line["message"] == "hello" and line["request_id"] == "req-log-4"
+
+
+def test_served_access_lines_reach_stderr_together_once_per_turn_of_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    # Built as Python builds stderr: text over an unbuffered file, no buffer between them.
+    stderr = io.TextIOWrapper(io.FileIO(write_end, "w", closefd=False), write_through=True)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    access_log = stderr_access_log("json")
+
+    def pending() -> bytes:
+        try:
+            return os.read(read_end, 65536)
+        except BlockingIOError:
+            return b""
+
+    async def one_turn() -> tuple[bytes, bytes]:
+        for number in range(3):
+            access_log.write("GET", "/v1/health", "/v1/health", 200, 0.1, None, f"id-{number}")
+        during = pending()  # still in this turn of the loop: nothing written yet
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return during, pending()
+
+    try:
+        during, after = asyncio.run(one_turn())
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert during == b""
+    assert [json.loads(line)["request_id"] for line in after.splitlines()] == [
+        "id-0",
+        "id-1",
+        "id-2",
+    ]

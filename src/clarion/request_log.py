@@ -123,7 +123,9 @@ class AccessLog:
 
 
 def stderr_access_log(log_format: LogFormat) -> AccessLog:
-    return AccessLog(sys.stderr.buffer, log_format)
+    # sys.stderr.buffer is unbuffered (a raw FileIO: one system call per line); lines go
+    # through a buffer of their own, which AccessLog flushes once per turn of the event loop.
+    return AccessLog(open(sys.stderr.fileno(), "wb", closefd=False), log_format)
 
 
 class JsonFormatter(logging.Formatter):
