@@ -148,39 +148,35 @@ def _json_serializer(value: Any) -> str:
 
 def create_database_engine(url: URL) -> Engine:
     """An engine set up for a server: WAL, a busy timeout and foreign keys on SQLite."""
+    engine = create_engine(url, **_engine_options(url))
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(
-            url,
-            json_serializer=_json_serializer,
-            json_deserializer=orjson.loads,
-            connect_args={"check_same_thread": False},
-        )
         _configure_sqlite(engine)
-        return engine
-    engine = create_engine(
-        url,
-        json_serializer=_json_serializer,
-        json_deserializer=orjson.loads,
-        pool_size=POOL_SIZE,
-        max_overflow=10,
-    )
-    event.listen(engine, "checkout", _refuse_closed_by_server)
+    else:
+        event.listen(engine, "checkout", _refuse_closed_by_server)
     return engine
 
 
 def create_async_database_engine(url: URL) -> AsyncEngine:
     """The engine a PostgreSQL server process runs its units of work on (see Database)."""
-    engine = create_async_engine(
-        url,
-        json_serializer=_json_serializer,
-        json_deserializer=orjson.loads,
-        pool_size=POOL_SIZE,
-        # No overflow: a unit beyond the pool waits for a pooled connection on the event
-        # loop, where an overflow connection would be opened and closed for that one request.
-        max_overflow=0,
-    )
+    engine = create_async_engine(url, **_engine_options(url))
     event.listen(engine.sync_engine, "checkout", _refuse_closed_by_server)
     return engine
+
+
+def _engine_options(url: URL) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "json_serializer": _json_serializer,
+        "json_deserializer": orjson.loads,
+    }
+    if url.get_backend_name() == "sqlite":
+        options["connect_args"] = {"check_same_thread": False}
+    else:
+        options["pool_size"] = POOL_SIZE
+        # No overflow: a unit beyond the pool waits for a pooled connection (see
+        # Database._unit_slot), where an overflow connection would be opened and closed for
+        # that one request.
+        options["max_overflow"] = 0
+    return options
 
 
 def _refuse_closed_by_server(
