@@ -29,10 +29,11 @@ from sqlalchemy.engine import URL, Connection, Engine, create_engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 from clarion.checkpoints import WalCheckpointer, restart_log
+from clarion.group_commit import GroupCommit
 from clarion.statements import Transaction, decode_json_text
 
 P = ParamSpec("P")
@@ -241,8 +242,9 @@ class Database:
     hot paths).
 
     Every unit runs on the event loop. On SQLite a unit is a few microseconds of local,
-    CPU-bound work that never awaits: it runs as it is, one at a time per process, so a write
-    never queues behind another write of the same process. On PostgreSQL it runs in a
+    CPU-bound work that never awaits: a read runs as it is, and the writes queued in one turn
+    of the loop commit together (clarion.group_commit), so a write never waits on the lock
+    for another write of the same process. On PostgreSQL it runs in a
     greenlet on the async engine: a thread per unit, as before, cost the GIL hand-over and
     thread wake-ups on every request, more than the query (a GET took 480 us of server CPU
     against 320 us now; bench/ and the README).
@@ -278,7 +280,7 @@ class Database:
         event.listen(self.engine, "connect", _no_checkpoints_on_commit)
         held = getattr(self._inline, "held", None)
         if held is not None:
-            _no_checkpoints_on_commit(held.driver_connection, None)
+            _no_checkpoints_on_commit(held.connection.driver_connection, None)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -292,7 +294,7 @@ class Database:
         # On the event loop, between units of work: no lock to wait for (clarion.checkpoints).
         held = getattr(self._inline, "held", None)
         if held is not None:
-            restart_log(held.driver_connection, wait=False)
+            restart_log(held.connection.driver_connection, wait=False)
             return
         with self.engine.connect() as connection:
             driver_connection: Any = connection.connection.driver_connection
@@ -356,7 +358,12 @@ class Database:
         self, write: bool, work: Callable[..., T], *args: Any, **kwargs: Any
     ) -> T:
         if self._async_engine is None:
-            return self._inline_unit(write, work, *args, **kwargs)
+            held = self._held()
+            if write:
+                return await held.group_commit.run(work, args, kwargs)
+            # The driver is in autocommit mode (see _configure_sqlite), and every read unit is
+            # a single SELECT, which SQLite runs atomically on its own.
+            return work(held.transaction, *args, **kwargs)
         async with self._unit_slot(), self._async_engine.connect() as connection:
             return await connection.run_sync(_statement_unit, write, work, args, kwargs)
 
@@ -371,28 +378,15 @@ class Database:
             self._units = asyncio.Semaphore(POOL_SIZE)
         return self._units
 
-    def _inline_unit(self, write: bool, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _held(self) -> _HeldConnection:
         # Units on the event loop run one at a time, so each thread keeps one connection for
         # them instead of checking one out of the pool for every request.
-        transaction: Transaction | None = getattr(self._inline, "transaction", None)
-        if transaction is None:
-            connection = self.engine.raw_connection()
-            self._inline.held = connection  # keeps it checked out for this thread's lifetime
-            transaction = self._inline.transaction = Transaction(
-                connection.driver_connection, self.engine.dialect
+        held: _HeldConnection | None = getattr(self._inline, "held", None)
+        if held is None:
+            held = self._inline.held = _HeldConnection(
+                self.engine.raw_connection(), self.engine.dialect
             )
-        if not write:
-            # The driver is in autocommit mode (see _configure_sqlite), and every read unit is
-            # a single SELECT, which SQLite runs atomically on its own.
-            return work(transaction, *args, **kwargs)
-        transaction.control("BEGIN IMMEDIATE")
-        try:
-            result = work(transaction, *args, **kwargs)
-        except BaseException:
-            transaction.control("ROLLBACK")
-            raise
-        transaction.control("COMMIT")
-        return result
+        return held
 
     async def aclose(self) -> None:
         """Close every connection; in a process that ran units on an event loop, on that loop."""
@@ -410,11 +404,20 @@ class Database:
             checkpointer.stop()
         held = getattr(self._inline, "held", None)
         if held is not None:
-            held.close()
+            held.connection.close()
             self._inline.__dict__.clear()
         self.engine.dispose()
         if checkpointer is not None:
             checkpointer.close()  # last: its descriptor's close drops the process's locks
+
+
+class _HeldConnection:
+    """A SQLite connection kept by one event-loop thread, and how its units run on it."""
+
+    def __init__(self, connection: PoolProxiedConnection, dialect: Dialect) -> None:
+        self.connection = connection  # checked out for the thread's lifetime
+        self.transaction = Transaction(connection.driver_connection, dialect)
+        self.group_commit = GroupCommit(self.transaction)
 
 
 def _statement_unit(
