@@ -244,10 +244,10 @@ class Database:
     Every unit runs on the event loop. On SQLite a unit is a few microseconds of local,
     CPU-bound work that never awaits: a read runs as it is, and the writes queued in one turn
     of the loop commit together (clarion.group_commit), so a write never waits on the lock
-    for another write of the same process. On PostgreSQL it runs in a
-    greenlet on the async engine: a thread per unit, as before, cost the GIL hand-over and
-    thread wake-ups on every request, more than the query (a GET took 480 us of server CPU
-    against 320 us now; bench/ and the README).
+    for another write of the same process. On PostgreSQL it runs in a greenlet on the async
+    engine, not in a thread: a thread per unit cost the GIL hand-over and thread wake-ups on
+    every request, more than the query (server CPU per GET under 32 clients: about 480 us
+    in threads, 320 us in greenlets).
 
     The synchronous :meth:`writing` and :meth:`reading` are for code without an event loop
     (the command line, migrations, benchmark seeding).

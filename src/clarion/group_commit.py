@@ -5,7 +5,7 @@ Served, a commit costs far more than its statements: taking and releasing the wr
 fcntl calls on the shared-memory index), and the log frames of every page it touched, the
 version records' last page among them, written again for each commit. Under 32 clients about
 14 PATCHes arrive in one turn of the event loop; committing them together took the server's
-CPU per PATCH from about 150 us to about 100 us (see bench/ and the README).
+CPU per PATCH from about 150 us to about 100 us (bench/assistant_api.py's PATCH workload).
 
 Each unit runs inside a SAVEPOINT of its own: a unit that raises undoes only its own changes
 and its caller gets its error, while the others commit. No caller hears of its change before
