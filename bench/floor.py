@@ -5,10 +5,12 @@ all, here, when it does nothing but its SQLite work.
 
 It seeds a database as bench/assistant_api.py does and serves bench/floor_app.py, a bare ASGI
 app under the same ASGI server as the ceiling that runs only the SELECT of a GET, or only the
-write transaction of a PATCH (five statements). It alternates 32-connection wrk runs
-with runs of the ceiling and prints, as the median over the rounds, requests per second and
-the ratio to the ceiling run just before. Whatever clarion does on top (authentication,
-validation, rendering, the access line) can only take its own figures below these.
+write transaction of a PATCH (five statements): committed per request ("PATCH one"), and with
+the PATCHes of one turn of the event loop committed together ("PATCH grouped"), as clarion
+commits them (clarion/group_commit.py). It alternates 32-connection wrk runs with runs of the
+ceiling and prints, as the median over the rounds, requests per second and the ratio to the
+ceiling run just before. Whatever clarion does on top (authentication, validation, rendering,
+the access line) can only take its own figures below these.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from statistics import median
 
 from harness import (
+    Pairs,
     alternate_with_ceiling,
     free_port,
     prepare_database,
@@ -57,31 +60,45 @@ def measure(workdir: Path, args: argparse.Namespace) -> None:
     api_key = seed_assistants(settings, args.size)
     scripts = wrk_scripts(workdir, api_key, args.size)
 
-    ceiling_port, floor_port = free_port(), free_port()
-    env = {**os.environ, "FLOOR_DATABASE": str(workdir / "clarion.db")}
-    servers = [start_ceiling(ceiling_port), start_bare_app("floor_app:app", floor_port, env)]
+    ceiling_port = free_port()
+    ceiling = start_ceiling(ceiling_port)
+    ceiling_url = f"http://127.0.0.1:{ceiling_port}"
+    results: Pairs = {}
     try:
-        ceiling_url, floor_url = (f"http://127.0.0.1:{port}" for port in (ceiling_port, floor_port))
         wait_ready(ceiling_url)
-        wait_ready(f"{floor_url}/v1/assistant/1")
-        workloads = {"GET one": scripts["get"], "PATCH one": scripts["patch"]}
-        results = alternate_with_ceiling(
-            ceiling_url, floor_url, workloads, args.rounds, args.duration, args.connections
-        )
+        for group_commit, workloads in (
+            ("0", {"GET one": scripts["get"], "PATCH one": scripts["patch"]}),
+            ("1", {"PATCH grouped": scripts["patch"]}),
+        ):
+            env = {
+                **os.environ,
+                "FLOOR_DATABASE": str(workdir / "clarion.db"),
+                "FLOOR_GROUP_COMMIT": group_commit,
+            }
+            floor_port = free_port()
+            floor = start_bare_app("floor_app:app", floor_port, env)
+            try:
+                floor_url = f"http://127.0.0.1:{floor_port}"
+                wait_ready(f"{floor_url}/v1/assistant/1")
+                results |= alternate_with_ceiling(
+                    ceiling_url, floor_url, workloads, args.rounds, args.duration, args.connections
+                )
+            finally:
+                floor.terminate()
+                floor.wait(timeout=30)
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
+        ceiling.terminate()
+        ceiling.wait(timeout=30)
 
     print(
         f"\nthe floor: {args.size:,} assistants, sqlite, 1 process, {args.connections} "
         f"connections, {args.duration}s per run, median of {args.rounds} rounds"
     )
-    print(f"{'workload':<12}{'req/s':>10}{'ceiling':>10}{'ratio':>8}   ratio of each round")
+    print(f"{'workload':<14}{'req/s':>10}{'ceiling':>10}{'ratio':>8}   ratio of each round")
     for label, pairs in results.items():
         shares = ratios(pairs)
         print(
-            f"{label:<12}{median(run.requests_per_second for run, _ in pairs):>10,.0f}"
+            f"{label:<14}{median(run.requests_per_second for run, _ in pairs):>10,.0f}"
             f"{median(ceiling.requests_per_second for _, ceiling in pairs):>10,.0f}"
             f"{median(shares):>8.3f}   " + " ".join(f"{share:.3f}" for share in shares)
         )

@@ -7,7 +7,9 @@ with the ceiling's fixed body once the request's statements have run.
 - GET /v1/assistant/{id}: the one SELECT of the assistant by id and organization;
 - PATCH /v1/assistant/{id}: the write transaction of an update: BEGIN IMMEDIATE, that
   SELECT, the UPDATE of the changed columns with the version, the INSERT of the version
-  record, COMMIT.
+  record, COMMIT. With ``FLOOR_GROUP_COMMIT=1``, the PATCHes that arrive in one turn of the
+  event loop share one BEGIN IMMEDIATE and COMMIT, each inside a SAVEPOINT, as
+  clarion.group_commit runs them.
 
 The database is the bench's (``FLOOR_DATABASE``), in WAL mode with synchronous=NORMAL, its
 log copied back by clarion's own checkpoint thread, as `clarion serve` runs it.
@@ -29,6 +31,7 @@ from clarion.checkpoints import WalCheckpointer, restart_log
 
 DATABASE = os.environ.get("FLOOR_DATABASE", "")
 ORGANIZATION_ID = int(os.environ.get("FLOOR_ORGANIZATION_ID", "1"))
+GROUP_COMMIT = os.environ.get("FLOOR_GROUP_COMMIT") == "1"
 _connection = sqlite3.connect(DATABASE, isolation_level=None, check_same_thread=False)
 for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000"):
     _connection.execute(f"PRAGMA {pragma}")
@@ -51,9 +54,14 @@ def _get(assistant_id: int, _body: bytes) -> None:
 
 
 def _patch(assistant_id: int, body: bytes) -> None:
+    _cursor.execute("BEGIN IMMEDIATE")
+    _update(assistant_id, body)
+    _cursor.execute("COMMIT")
+
+
+def _update(assistant_id: int, body: bytes) -> None:
     changes = orjson.loads(body)
     now = dt.datetime.now(dt.UTC).isoformat(" ", "microseconds")[:26]
-    _cursor.execute("BEGIN IMMEDIATE")
     row = _cursor.execute(_SELECT, (assistant_id, ORGANIZATION_ID)).fetchall()[0]
     version = row[-1] + 1
     model = orjson.dumps(changes["model"]).decode()
@@ -73,10 +81,32 @@ def _patch(assistant_id: int, body: bytes) -> None:
             now,
         ),
     )
-    _cursor.execute("COMMIT")
 
 
 _WORK = {"GET": _get, "PATCH": _patch}
+_queued: list[tuple[int, bytes, asyncio.Future[None]]] = []
+
+
+async def _grouped_patch(assistant_id: int, body: bytes) -> None:
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    _queued.append((assistant_id, body, done))
+    if len(_queued) == 1:
+        loop.call_soon(_commit_queued)
+    await done
+
+
+def _commit_queued() -> None:
+    units = list(_queued)
+    _queued.clear()
+    _cursor.execute("BEGIN IMMEDIATE")
+    for assistant_id, body, _done in units:
+        _cursor.execute("SAVEPOINT unit")
+        _update(assistant_id, body)
+        _cursor.execute("RELEASE unit")
+    _cursor.execute("COMMIT")
+    for _assistant_id, _body, done in units:
+        done.set_result(None)
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -89,7 +119,11 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             break
-    _WORK[scope["method"]](int(scope["path"].rsplit("/", 1)[1]), b"".join(chunks))
+    assistant_id, body = int(scope["path"].rsplit("/", 1)[1]), b"".join(chunks)
+    if GROUP_COMMIT and scope["method"] == "PATCH":
+        await _grouped_patch(assistant_id, body)
+    else:
+        _WORK[scope["method"]](assistant_id, body)
     await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
     await send({"type": "http.response.body", "body": ASSISTANT_SIZED_BODY})
 
