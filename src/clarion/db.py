@@ -17,7 +17,7 @@ import datetime as dt
 import select
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -255,7 +255,6 @@ class Database:
 
     def __init__(self, url: URL) -> None:
         self.engine = create_database_engine(url)
-        self.inline = self.engine.dialect.name == "sqlite"
         self._inline = threading.local()
         self._checkpointer: WalCheckpointer | None = None
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
@@ -263,7 +262,9 @@ class Database:
             self.engine.execution_options(clarion_write=True), expire_on_commit=False
         )
         # Creating an async engine opens nothing: connections come with the first unit.
-        self._async_engine = None if self.inline else create_async_database_engine(url)
+        self._async_engine = (
+            None if url.get_backend_name() == "sqlite" else create_async_database_engine(url)
+        )
         self._units: asyncio.Semaphore | None = None
         self._async_sessions = (
             None
@@ -320,19 +321,25 @@ class Database:
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run ``work(session, ...)`` in a write transaction."""
-        if self._async_sessions is None:
-            with self.writing() as session:
-                return work(session, *args, **kwargs)
-        async with self._unit_slot(), self._async_sessions.begin() as async_session:
-            return await async_session.run_sync(work, *args, **kwargs)
+        return await self._session_unit(self.writing, work, *args, **kwargs)
 
     async def read(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run ``work(session, ...)`` in a read transaction."""
+        return await self._session_unit(self.reading, work, *args, **kwargs)
+
+    async def _session_unit(
+        self,
+        session_on_sqlite: Callable[[], AbstractContextManager[Session]],
+        work: Callable[Concatenate[Session, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
         if self._async_sessions is None:
-            with self.reading() as session:
+            with session_on_sqlite() as session:
                 return work(session, *args, **kwargs)
+        # On PostgreSQL a read and a write transaction begin alike.
         async with self._unit_slot(), self._async_sessions.begin() as async_session:
             return await async_session.run_sync(work, *args, **kwargs)
 
