@@ -11,6 +11,11 @@ commits them (clarion/group_commit.py). It alternates 32-connection wrk runs wit
 ceiling and prints, as the median over the rounds, requests per second and the ratio to the
 ceiling run just before. Whatever clarion does on top (authentication, validation, rendering,
 the access line) can only take its own figures below these.
+
+"GET minimal" and "PATCH minimal" serve bench/minimal_app.py instead: the same SQLite work
+plus the least that any handler meeting the API's standards does on top, written out in one
+function per call. They bound what any implementation could reach here, clarion's structure
+aside.
 """
 
 from __future__ import annotations
@@ -66,9 +71,14 @@ def measure(workdir: Path, args: argparse.Namespace) -> None:
     results: Pairs = {}
     try:
         wait_ready(ceiling_url)
-        for group_commit, workloads in (
-            ("0", {"GET one": scripts["get"], "PATCH one": scripts["patch"]}),
-            ("1", {"PATCH grouped": scripts["patch"]}),
+        for app, group_commit, workloads in (
+            ("floor_app:app", "0", {"GET one": scripts["get"], "PATCH one": scripts["patch"]}),
+            ("floor_app:app", "1", {"PATCH grouped": scripts["patch"]}),
+            (
+                "minimal_app:app",
+                "1",
+                {"GET minimal": scripts["get"], "PATCH minimal": scripts["patch"]},
+            ),
         ):
             env = {
                 **os.environ,
@@ -76,10 +86,10 @@ def measure(workdir: Path, args: argparse.Namespace) -> None:
                 "FLOOR_GROUP_COMMIT": group_commit,
             }
             floor_port = free_port()
-            floor = start_bare_app("floor_app:app", floor_port, env)
+            floor = start_bare_app(app, floor_port, env)
             try:
                 floor_url = f"http://127.0.0.1:{floor_port}"
-                wait_ready(f"{floor_url}/v1/assistant/1")
+                wait_ready(f"{floor_url}/v1/assistant/1", {"Authorization": f"Bearer {api_key}"})
                 results |= alternate_with_ceiling(
                     ceiling_url, floor_url, workloads, args.rounds, args.duration, args.connections
                 )

@@ -32,11 +32,11 @@ from clarion.checkpoints import WalCheckpointer, restart_log
 DATABASE = os.environ.get("FLOOR_DATABASE", "")
 ORGANIZATION_ID = int(os.environ.get("FLOOR_ORGANIZATION_ID", "1"))
 GROUP_COMMIT = os.environ.get("FLOOR_GROUP_COMMIT") == "1"
-_connection = sqlite3.connect(DATABASE, isolation_level=None, check_same_thread=False)
+connection = sqlite3.connect(DATABASE, isolation_level=None, check_same_thread=False)
 for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000"):
-    _connection.execute(f"PRAGMA {pragma}")
-_connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it
-_cursor = _connection.cursor()
+    connection.execute(f"PRAGMA {pragma}")
+connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it
+cursor = connection.cursor()
 
 _SELECT = "SELECT * FROM assistants WHERE id = ? AND organization_id = ?"
 _UPDATE = (
@@ -50,27 +50,27 @@ _INSERT_VERSION = (
 
 
 def _get(assistant_id: int, _body: bytes) -> None:
-    _cursor.execute(_SELECT, (assistant_id, ORGANIZATION_ID)).fetchall()
+    cursor.execute(_SELECT, (assistant_id, ORGANIZATION_ID)).fetchall()
 
 
 def _patch(assistant_id: int, body: bytes) -> None:
-    _cursor.execute("BEGIN IMMEDIATE")
+    cursor.execute("BEGIN IMMEDIATE")
     _update(assistant_id, body)
-    _cursor.execute("COMMIT")
+    cursor.execute("COMMIT")
 
 
 def _update(assistant_id: int, body: bytes) -> None:
     changes = orjson.loads(body)
     now = dt.datetime.now(dt.UTC).isoformat(" ", "microseconds")[:26]
-    row = _cursor.execute(_SELECT, (assistant_id, ORGANIZATION_ID)).fetchall()[0]
+    row = cursor.execute(_SELECT, (assistant_id, ORGANIZATION_ID)).fetchall()[0]
     version = row[-1] + 1
     model = orjson.dumps(changes["model"]).decode()
-    _cursor.execute(
+    cursor.execute(
         _UPDATE,
         (changes["first_message"], model, now, version, assistant_id, ORGANIZATION_ID),
     )
     configuration = {"name": row[2], **changes}
-    _cursor.execute(
+    cursor.execute(
         _INSERT_VERSION,
         (
             ORGANIZATION_ID,
@@ -99,19 +99,19 @@ async def _grouped_patch(assistant_id: int, body: bytes) -> None:
 def _commit_queued() -> None:
     units = list(_queued)
     _queued.clear()
-    _cursor.execute("BEGIN IMMEDIATE")
+    cursor.execute("BEGIN IMMEDIATE")
     for assistant_id, body, _done in units:
-        _cursor.execute("SAVEPOINT unit")
+        cursor.execute("SAVEPOINT unit")
         _update(assistant_id, body)
-        _cursor.execute("RELEASE unit")
-    _cursor.execute("COMMIT")
+        cursor.execute("RELEASE unit")
+    cursor.execute("COMMIT")
     for _assistant_id, _body, done in units:
         done.set_result(None)
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        await _lifespan(receive, send)
+        await lifespan(receive, send)
         return
     chunks = []
     while True:
@@ -128,11 +128,11 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": ASSISTANT_SIZED_BODY})
 
 
-async def _lifespan(receive: Any, send: Any) -> None:
+async def lifespan(receive: Any, send: Any) -> None:
     loop = asyncio.get_running_loop()
 
     def restart() -> None:  # on the event loop, between requests, as clarion.db does it
-        loop.call_soon_threadsafe(partial(restart_log, _connection, wait=False))
+        loop.call_soon_threadsafe(partial(restart_log, connection, wait=False))
 
     checkpoints = WalCheckpointer(DATABASE, restart=restart)
     while True:
@@ -142,7 +142,7 @@ async def _lifespan(receive: Any, send: Any) -> None:
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             checkpoints.stop()
-            _connection.close()
+            connection.close()
             checkpoints.close()
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -41,10 +41,11 @@ def free_port() -> int:
         return port
 
 
-def wait_ready(url: str) -> None:
+def wait_ready(url: str, headers: dict[str, str] | None = None) -> None:
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback
     for _ in range(150):
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own loopback server
+            with urllib.request.urlopen(request, timeout=1):  # noqa: S310 - our own loopback server
                 return
         except OSError:
             time.sleep(0.2)
