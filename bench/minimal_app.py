@@ -1,8 +1,9 @@
 """The minimal compliant handler: the floor plus the least that any handler meeting the API's
 standards does on every request (bench/floor.py runs it).
 
-Written out in one function per call, with nothing of clarion's but the contract's validation
-model (pydantic), it answers GET and PATCH of one assistant over the floor's connection:
+Written out in one function per call, with nothing of clarion's but the contract's field list
+and validation model (pydantic), it answers GET and PATCH of one assistant over the floor's
+connection:
 
 - both: the request id (the client's when sane, else a new one) and X-Request-Id; the bearer
   key's shape, SHA-256 digest and a one-second cache of known digests (the database on a
@@ -35,7 +36,7 @@ import orjson
 from floor_app import cursor, lifespan
 from pydantic import ValidationError
 
-from clarion.assistants.schemas import UpdateAssistant
+from clarion.assistants.schemas import CONFIGURABLE_FIELDS, UpdateAssistant
 
 PREFIX = "/v1/assistant/"
 ROUTE = "/v1/assistant/{assistantId}"
@@ -46,16 +47,7 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 ID = re.compile(r"[1-9][0-9]{0,17}")
 JSON_OPTIONS = orjson.OPT_UTC_Z
 
-FIELDS = (
-    "name",
-    "model",
-    "voice",
-    "first_message",
-    "max_duration_seconds",
-    "voicemail_message",
-    "webhook_url",
-    "analysis_plan",
-)
+FIELDS = CONFIGURABLE_FIELDS  # name, model, voice, ..., analysis_plan: SELECT's order below
 DOCUMENTS = frozenset(("model", "voice", "analysis_plan"))
 COLUMNS = ", ".join(("id", "organization_id", *FIELDS, "webhook_secret_encrypted IS NOT NULL"))
 SELECT = (
