@@ -21,13 +21,16 @@ import asyncio
 import datetime as dt
 import os
 import sqlite3
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from ceiling import _HEADERS, ASSISTANT_SIZED_BODY
 
 from clarion.checkpoints import WalCheckpointer, restart_log
+
+T = TypeVar("T")
 
 DATABASE = os.environ.get("FLOOR_DATABASE", "")
 ORGANIZATION_ID = int(os.environ.get("FLOOR_ORGANIZATION_ID", "1"))
@@ -84,29 +87,39 @@ def _update(assistant_id: int, body: bytes) -> None:
 
 
 _WORK = {"GET": _get, "PATCH": _patch}
-_queued: list[tuple[int, bytes, asyncio.Future[None]]] = []
+_queued: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
 
 
-async def _grouped_patch(assistant_id: int, body: bytes) -> None:
+async def grouped(work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` in the one transaction of this loop turn's writes, in a savepoint of its
+    own: if it raises, its changes are undone and its caller gets the error."""
     loop = asyncio.get_running_loop()
-    done = loop.create_future()
-    _queued.append((assistant_id, body, done))
+    done: asyncio.Future[T] = loop.create_future()
+    _queued.append((work, args, done))
     if len(_queued) == 1:
         loop.call_soon(_commit_queued)
-    await done
+    return await done
 
 
 def _commit_queued() -> None:
     units = list(_queued)
     _queued.clear()
+    outcomes: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
     cursor.execute("BEGIN IMMEDIATE")
-    for assistant_id, body, _done in units:
+    for work, args, done in units:
         cursor.execute("SAVEPOINT unit")
-        _update(assistant_id, body)
+        try:
+            outcomes.append((done, work(*args), None))
+        except Exception as exc:
+            cursor.execute("ROLLBACK TO unit")
+            outcomes.append((done, None, exc))
         cursor.execute("RELEASE unit")
     cursor.execute("COMMIT")
-    for _assistant_id, _body, done in units:
-        done.set_result(None)
+    for done, result, error in outcomes:
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -121,7 +134,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             break
     assistant_id, body = int(scope["path"].rsplit("/", 1)[1]), b"".join(chunks)
     if GROUP_COMMIT and scope["method"] == "PATCH":
-        await _grouped_patch(assistant_id, body)
+        await grouped(_update, assistant_id, body)
     else:
         _WORK[scope["method"]](assistant_id, body)
     await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})

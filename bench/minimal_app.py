@@ -33,7 +33,7 @@ import time
 from typing import Any
 
 import orjson
-from floor_app import cursor, lifespan
+from floor_app import cursor, grouped, lifespan
 from pydantic import ValidationError
 
 from clarion.assistants.schemas import CONFIGURABLE_FIELDS, UpdateAssistant
@@ -69,7 +69,6 @@ access_lines = open(sys.stderr.fileno(), "wb", closefd=False)
 flush_pending = False
 second = (-1, "")  # the current second's text: formatting a date is the costly part
 updates: dict[tuple[str, ...], str] = {}
-queued: list[tuple[tuple[Any, ...], asyncio.Future[list[Any] | None]]] = []
 
 
 class Refused(Exception):
@@ -178,34 +177,7 @@ async def update(
     except ValidationError as exc:
         error = exc.errors()[0]
         raise Refused(400, f"{'.'.join(map(str, error['loc']))}: {error['msg']}") from None
-    if_match = headers.get(b"if-match")
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[list[Any] | None] = loop.create_future()
-    queued.append(((*unit, if_match, changes), done))
-    if len(queued) == 1:
-        loop.call_soon(commit_queued)
-    return await done
-
-
-def commit_queued() -> None:
-    units = list(queued)
-    queued.clear()
-    outcomes: list[tuple[asyncio.Future[list[Any] | None], Any, BaseException | None]] = []
-    cursor.execute("BEGIN IMMEDIATE")
-    for arguments, done in units:
-        cursor.execute("SAVEPOINT unit")
-        try:
-            outcomes.append((done, write(*arguments), None))
-        except Exception as exc:
-            cursor.execute("ROLLBACK TO unit")
-            outcomes.append((done, None, exc))
-        cursor.execute("RELEASE unit")
-    cursor.execute("COMMIT")
-    for done, row, error in outcomes:
-        if error is None:
-            done.set_result(row)
-        else:
-            done.set_exception(error)
+    return await grouped(write, *unit, headers.get(b"if-match"), changes)
 
 
 def write(
