@@ -255,7 +255,7 @@ class Database:
 
     def __init__(self, url: URL) -> None:
         self.engine = create_database_engine(url)
-        self._inline = threading.local()
+        self._per_thread = threading.local()
         self._checkpointer: WalCheckpointer | None = None
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(
@@ -279,7 +279,7 @@ class Database:
         if self.engine.dialect.name != "sqlite" or not path or path == ":memory:":
             return
         event.listen(self.engine, "connect", _no_checkpoints_on_commit)
-        held = getattr(self._inline, "held", None)
+        held = getattr(self._per_thread, "held", None)
         if held is not None:
             _no_checkpoints_on_commit(held.connection.driver_connection, None)
         try:
@@ -293,7 +293,7 @@ class Database:
 
     def _restart_log(self) -> None:
         # On the event loop, between units of work: no lock to wait for (clarion.checkpoints).
-        held = getattr(self._inline, "held", None)
+        held = getattr(self._per_thread, "held", None)
         if held is not None:
             restart_log(held.connection.driver_connection, wait=False)
             return
@@ -388,9 +388,9 @@ class Database:
     def _held(self) -> _HeldConnection:
         # Units on the event loop run one at a time, so each thread keeps one connection for
         # them instead of checking one out of the pool for every request.
-        held: _HeldConnection | None = getattr(self._inline, "held", None)
+        held: _HeldConnection | None = getattr(self._per_thread, "held", None)
         if held is None:
-            held = self._inline.held = _HeldConnection(
+            held = self._per_thread.held = _HeldConnection(
                 self.engine.raw_connection(), self.engine.dialect
             )
         return held
@@ -409,10 +409,10 @@ class Database:
         checkpointer, self._checkpointer = self._checkpointer, None
         if checkpointer is not None:
             checkpointer.stop()
-        held = getattr(self._inline, "held", None)
+        held = getattr(self._per_thread, "held", None)
         if held is not None:
             held.connection.close()
-            self._inline.__dict__.clear()
+            self._per_thread.__dict__.clear()
         self.engine.dispose()
         if checkpointer is not None:
             checkpointer.close()  # last: its descriptor's close drops the process's locks
