@@ -27,6 +27,7 @@ from clarion.encryption import SecretBox
 from clarion.errors import Error
 from clarion.idempotency import service as idempotency
 from clarion.statements import Transaction
+from clarion.timestamps import as_utc_bound
 from clarion.web import (
     encode_json,
     if_match,
@@ -178,8 +179,8 @@ async def list_assistants(
         service.list_assistants,
         caller,
         limit,
-        _as_utc(created_at_ge),
-        _as_utc(created_at_le),
+        as_utc_bound(created_at_ge),
+        as_utc_bound(created_at_le),
         request.app.state.rendered_assistants,
     )
     return Response(body, media_type="application/json")
@@ -329,9 +330,3 @@ async def restore_version(
         if_match=if_match(request),
     )
     return _assistant_response(row)
-
-
-def _as_utc(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=dt.UTC)
