@@ -64,7 +64,8 @@ def _postgres_database(server_url: str) -> Iterator[MigratedDatabase]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url: URL = server.set(database=name)
     upgrade(url)
-    engine = create_engine(url)
+    # Pre-ping: tests that take the database away terminate this engine's connection too.
+    engine = create_engine(url, pool_pre_ping=True)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
 
     def fresh(_directory: Path) -> str:

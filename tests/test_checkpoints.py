@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import subprocess
 import sys
@@ -14,9 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from clarion.checkpoints import WalCheckpointer
 from clarion.config import sqlalchemy_url
 from clarion.db import Database
 from clarion.migrate import upgrade
+from clarion.runtime.supervision import backoff
 from webhook_receiver import eventually
 
 
@@ -126,3 +129,44 @@ def test_other_processes_closing_the_database_leave_the_servers_log_in_place(
     finally:
         database.dispose()
     assert _in_another_process(path, "SELECT count(*) FROM organizations") == 61
+
+
+def _read_only_error(tmp_path: Path) -> sqlite3.OperationalError:
+    """What SQLite says when a checkpoint cannot write the database file."""
+    path = tmp_path / "read-only.db"
+    sqlite3.connect(path).close()
+    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        reader.execute("CREATE TABLE t (x)")
+    except sqlite3.OperationalError as error:
+        return error
+    finally:
+        reader.close()
+    raise AssertionError("a read-only connection wrote")
+
+
+def test_a_failing_checkpoint_is_logged_once_per_pass_and_backs_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    refusal = _read_only_error(tmp_path)
+    path = tmp_path / "clarion.db"
+    sqlite3.connect(path).close()
+
+    def refuse(self: WalCheckpointer, _connection: sqlite3.Connection) -> None:
+        raise refusal
+
+    monkeypatch.setattr(WalCheckpointer, "checkpoint", refuse)
+    checkpointer = WalCheckpointer(str(path), interval=0.01)
+    with caplog.at_level(logging.INFO, logger="clarion"):
+        checkpointer.start()
+        eventually(lambda: checkpointer.status.failures >= 4, "four failed passes")
+        checkpointer.close()
+
+    assert checkpointer.status.state == "stopped"
+    lines = [record for record in caplog.records if record.name == "clarion.runtime"]
+    # One line per failed pass, without a traceback; the wait between passes doubles.
+    assert len(lines) == checkpointer.status.failures
+    assert all(record.exc_info is None for record in lines)
+    assert "readonly" in lines[0].getMessage()
+    assert checkpointer.status.last_error is not None
+    assert [backoff(n) for n in (1, 2, 3, 9, 30)] == [0.1, 0.2, 0.4, 10.0, 10.0]

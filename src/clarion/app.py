@@ -14,6 +14,7 @@ from clarion.assistants.hot_paths import AssistantHotPaths
 from clarion.assistants.rendered import RenderedAssistants
 from clarion.assistants.routes import router as assistants_router
 from clarion.auth.cache import KeyCache
+from clarion.checkpoints import CHECKPOINTS
 from clarion.config import Settings
 from clarion.db import Database
 from clarion.encryption import SecretBox, load_server_key
@@ -22,6 +23,7 @@ from clarion.front import Front
 from clarion.health import router as health_router
 from clarion.openapi import install_openapi
 from clarion.request_log import AccessLog, configure_logging, stderr_access_log
+from clarion.runtime.registry import Runtime
 from clarion.web import BodySizeLimit, ORJSONResponse
 from clarion.webhooks.routes import router as webhooks_router
 from clarion.webhooks.signing import load_signer
@@ -39,16 +41,17 @@ def create_app(
     secrets = SecretBox(load_server_key(settings))
     signer = load_signer(settings)
     worker = DeliveryWorker(database, settings, signer, secrets)
+    runtime = Runtime()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        database.start_checkpoints()
+        database.start_checkpoints(status=runtime.status(CHECKPOINTS))
         stop = asyncio.Event()
-        delivering = asyncio.create_task(worker.run(stop)) if settings.run_worker else None
+        works = [worker] if settings.run_worker else []
+        background = asyncio.create_task(runtime.run(works, stop))
         yield
         stop.set()
-        if delivering is not None:
-            await delivering
+        await background
         await database.aclose()
 
     app = FastAPI(
@@ -66,6 +69,7 @@ def create_app(
     app.state.secret_box = secrets
     app.state.signer = signer
     app.state.delivery_wakeup = worker.wakeup
+    app.state.runtime = runtime
     app.state.key_cache = key_cache or KeyCache()
     app.state.rendered_assistants = RenderedAssistants()
     app.include_router(health_router)

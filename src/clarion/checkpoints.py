@@ -27,16 +27,17 @@ once the process's connections to the database are (clarion.db.Database.dispose)
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Callable
 
-log = logging.getLogger("clarion.checkpoints")
+from clarion.runtime.supervision import LoopStatus
 
 INTERVAL_SECONDS = 0.1
 RESTART_PAGES = 8_000  # ~32 MB of log
+CHECKPOINTS = "sqlite-checkpoints"
+"""The checkpoint thread's name among the background loops (health shows it)."""
 
 
 class WalCheckpointer:
@@ -46,7 +47,9 @@ class WalCheckpointer:
         interval: float = INTERVAL_SECONDS,
         restart_pages: int = RESTART_PAGES,
         restart: Callable[[], None] | None = None,
+        status: LoopStatus | None = None,
     ) -> None:
+        self.status = status or LoopStatus(CHECKPOINTS)
         self._path = path
         self._restart = restart
         self._interval = interval
@@ -80,13 +83,19 @@ class WalCheckpointer:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             connection.execute("PRAGMA busy_timeout=1000")
-            while not self._stop.wait(self._interval):
+            wait = self._interval
+            while not self._stop.wait(wait):
                 try:
                     self.checkpoint(connection)
-                except sqlite3.Error:
-                    log.exception("checkpoint of %s failed; retrying", self._path)
+                except sqlite3.Error as error:
+                    # A read-only or failing file: logged once per failed pass, backing off.
+                    wait = max(self._interval, self.status.failed(error))
+                else:
+                    self.status.succeeded()
+                    wait = self._interval
         finally:
             connection.close()
+            self.status.stopped()
 
     def checkpoint(self, connection: sqlite3.Connection) -> None:
         ((_busy, pages, _copied),) = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

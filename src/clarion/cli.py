@@ -16,12 +16,14 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from clarion.auth import service as auth_service
+from clarion.checkpoints import CHECKPOINTS
 from clarion.config import Settings
 from clarion.db import Database
 from clarion.encryption import SecretBox, load_server_key
 from clarion.errors import ApiError
 from clarion.migrate import upgrade
 from clarion.request_log import LogFormat, configure_logging
+from clarion.runtime.registry import Runtime
 from clarion.webhooks.signing import load_signer
 from clarion.webhooks.worker import DeliveryWorker
 
@@ -133,13 +135,14 @@ async def _deliver(settings: Settings) -> None:
     worker = DeliveryWorker(
         database, settings, load_signer(settings), SecretBox(load_server_key(settings))
     )
-    database.start_checkpoints()
+    runtime = Runtime()
+    database.start_checkpoints(status=runtime.status(CHECKPOINTS))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, stop.set)
     try:
-        await worker.run(stop)
+        await runtime.run([worker], stop)
     finally:
         await database.aclose()
 

@@ -17,6 +17,9 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clarion.database.failures import unavailability
 
 log = logging.getLogger("clarion.errors")
 
@@ -112,10 +115,29 @@ _REASONS = {
 }
 
 
-async def render_error(request: Request, exc: Exception) -> Response:
-    """The one exception handler: every failure becomes the Error body."""
+RETRY_AFTER_SECONDS = "5"
+
+
+def failure(exc: Exception, method: str, path: str) -> tuple[int, str, dict[str, str]]:
+    """The status, message and headers of a request that raised ``exc``, logged if it must be.
+
+    The one place a failure becomes a response: a client error as it was raised, the database
+    being away as 503 (one warning line, no traceback), anything else as 500 (one error line
+    with the traceback, for the server log only).
+    """
     if isinstance(exc, ApiError):
-        return error_response(exc.status, exc.message)
+        return exc.status, exc.message, {}
+    reason = unavailability(exc)
+    if reason is not None:
+        log.warning("database unavailable on %s %s: %s", method, path, reason)
+        message = "the database is unavailable; try again shortly"
+        return 503, message, {"Retry-After": RETRY_AFTER_SECONDS}
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
+    return 500, "internal server error", {}
+
+
+async def render_error(request: Request, exc: Exception) -> Response:
+    """The framework's exception handler: every failure becomes the Error body."""
     if isinstance(exc, RequestValidationError):
         return error_response(400, describe_validation_error(exc))
     if isinstance(exc, HTTPException):
@@ -128,9 +150,34 @@ async def render_error(request: Request, exc: Exception) -> Response:
             detail = exc.detail if isinstance(exc.detail, str) else None
             message = detail or _REASONS.get(exc.status_code, "request failed")
         return error_response(exc.status_code, message, exc.headers)
-    # The traceback goes to the server log only; the client learns nothing internal.
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal server error")
+    status, message, headers = failure(exc, request.method, request.url.path)
+    return error_response(status, message, headers)
+
+
+class RenderUnhandled:
+    """Renders what no handler caught, instead of Starlette's outermost middleware, which
+    answers in plain text and raises it again for the server to log a second time."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            status, message, headers = failure(exc, scope["method"], scope["path"])
+            if not started:
+                await error_response(status, message, headers)(scope, receive, send)
 
 
 def _allowed_methods(request: Request) -> str:
@@ -145,5 +192,6 @@ def _allowed_methods(request: Request) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    for kind in (ApiError, RequestValidationError, HTTPException, Exception):
+    for kind in (ApiError, RequestValidationError, HTTPException):
         app.add_exception_handler(kind, render_error)
+    app.add_middleware(RenderUnhandled)

@@ -9,7 +9,6 @@ those calls; failures on them are rendered exactly as clarion.errors renders the
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -17,10 +16,8 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from clarion.assistants.hot_paths import AssistantHotPaths, Headers
-from clarion.errors import ApiError, error_body
+from clarion.errors import error_body, failure
 from clarion.request_log import AccessLog, request_id_of, request_id_var
-
-log = logging.getLogger("clarion.errors")
 
 _JSON = (b"content-type", b"application/json")
 
@@ -56,11 +53,10 @@ class Front:
                 try:
                     body, headers = await handler(scope, receive)
                     status = 200
-                except ApiError as exc:
-                    status, body, headers = exc.status, error_body(exc.status, exc.message), []
-                except Exception:
-                    log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-                    status, body, headers = 500, error_body(500, "internal server error"), []
+                except Exception as exc:
+                    status, message, extra = failure(exc, scope["method"], scope["path"])
+                    body = error_body(status, message)
+                    headers = [(name.encode(), value.encode()) for name, value in extra.items()]
                 await _respond(send, status, body, headers, request_id)
         finally:
             route = state.get("route") or getattr(scope.get("route"), "path_format", None)

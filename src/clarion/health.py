@@ -1,26 +1,49 @@
-"""GET /v1/health: is the server up, and can it reach its database?"""
+"""GET /v1/health: can this server reach its database, and is each background loop working?"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from clarion.auth.dependencies import DatabaseDep
-from clarion.errors import Error, ServiceUnavailable
+from clarion.database.failures import unavailability
+from clarion.runtime.registry import Runtime
+from clarion.runtime.supervision import LoopState
 from clarion.web import json_response
 
 router = APIRouter(tags=["Health"])
 
 
+class LoopHealth(BaseModel):
+    """One background loop."""
+
+    name: str = Field(examples=["webhook-claims"])
+    state: LoopState
+    failures: int = Field(description="Steps failed in a row (0 once one succeeds)")
+    last_error: str | None = Field(description="What the last failed step said")
+    since: dt.datetime = Field(description="When the loop entered this state")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
+    loops: list[LoopHealth]
+
+
+class Unhealthy(BaseModel):
+    """The Error body, with the same report as a healthy answer."""
+
+    error: int = Field(json_schema_extra={"format": "int32"})
+    message: str
+    status: Literal["unavailable"]
+    database: Literal["ok", "unavailable"]
+    loops: list[LoopHealth]
 
 
 def _ping(session: Session) -> None:
@@ -30,13 +53,44 @@ def _ping(session: Session) -> None:
 @router.get(
     "/v1/health",
     response_model=Health,
-    responses={503: {"model": Error, "description": "The database cannot be reached"}},
+    responses={503: {"model": Unhealthy, "description": "The database or a loop is down"}},
     summary="Health",
 )
-async def health(database: DatabaseDep) -> Response:
-    """Says whether the server and its database are up. Needs no API key."""
+async def health(request: Request, database: DatabaseDep) -> Response:
+    """Says whether the database answers and each background loop is working (503 if not).
+    Needs no API key."""
+    runtime: Runtime = request.app.state.runtime
+    loops = [
+        {
+            "name": status.name,
+            "state": status.state,
+            "failures": status.failures,
+            "last_error": status.last_error,
+            "since": status.since,
+        }
+        for status in runtime.loops.values()
+    ]
+    problems = [
+        f"{status.name} is {status.state}: {status.last_error}"
+        for status in runtime.loops.values()
+        if not status.healthy
+    ]
+    database_state = "ok"
     try:
         await database.read(_ping)
-    except SQLAlchemyError:
-        raise ServiceUnavailable("database unavailable") from None
-    return json_response({"status": "ok", "database": "ok"})
+    except Exception as error:
+        reason = unavailability(error)
+        if reason is None:
+            raise
+        database_state = "unavailable"
+        problems.insert(0, f"database unavailable: {reason}")
+    if not problems:
+        return json_response({"status": "ok", "database": "ok", "loops": loops})
+    body = {
+        "error": 503,
+        "message": "; ".join(problems),
+        "status": "unavailable",
+        "database": database_state,
+        "loops": loops,
+    }
+    return json_response(body, 503, {"Retry-After": "5"})

@@ -169,3 +169,6 @@ def configure_logging(log_format: LogFormat) -> None:
         logger.handlers = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    # The pool logs a traceback for every connection it fails to reset or close while the
+    # database is away; the request or loop that met the failure has already logged it once.
+    logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)

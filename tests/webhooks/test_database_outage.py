@@ -1,0 +1,228 @@
+"""The database goes away for a while: requests get 503, health says so, and the same
+process delivers every pending report once it is back, with no restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from clarion.config import Settings
+from clarion.db import Database, utcnow
+from clarion.webhooks import outbox
+from clarion.webhooks.models import WebhookDelivery
+from support import Api, Tenant, assert_error
+from webhook_receiver import Answer, Receiver, eventually
+
+POSTGRES = bool(os.environ.get("CLARION_TEST_DATABASE_URL"))
+
+
+@contextmanager
+def database_away(settings: Settings) -> Iterator[None]:
+    """Make the server's database refuse work until the block ends.
+
+    SQLite: another connection holds the write lock (writers time out, "database is
+    locked"). PostgreSQL: the database refuses new connections and its backends are
+    terminated (connections fail).
+    """
+    assert settings.database_url is not None
+    if not POSTGRES:
+        path = make_url(settings.database_url).database
+        assert path is not None
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    url = make_url(settings.database_url)
+    name = url.database
+    admin = create_engine(
+        url.set(drivername="postgresql+psycopg", database="postgres"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        try:
+            yield
+        finally:
+            connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+    admin.dispose()
+
+
+def _enqueue_due_soon(database: Database, tenant: Tenant, url: str, count: int) -> set[str]:
+    """Reports that fall due a moment from now, so they wait out the outage as pending."""
+    due = utcnow() + dt.timedelta(seconds=1)
+    ids = set()
+    with database.writing() as session:
+        for number in range(count):
+            _delivery, event = outbox.enqueue(
+                session,
+                organization_id=tenant.organization_id,
+                assistant_id=1,
+                url=url,
+                secret_encrypted=None,
+                event_type="end-of-call-report",
+                body=b'{"id": %d, "assistant_id": 1, "call_status": "ended"}' % number,
+                now=due,
+            )
+            ids.add(event.webhook_id)
+    return ids
+
+
+def _unfinished(database: Database) -> int:
+    with database.reading() as session:
+        statuses = WebhookDelivery.status.in_(["pending", "in_flight"])
+        return session.scalar(select(func.count()).where(statuses)) or 0
+
+
+def _loop(health: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(loop for loop in health["loops"] if loop["name"] == name)
+    return found
+
+
+def test_health_reports_each_background_loop(client: TestClient) -> None:
+    response = client.get("/v1/health")
+
+    assert response.status_code == 200
+    health = response.json()
+    assert health["status"] == "ok" and health["database"] == "ok"
+    for name in ("webhook-claims", "webhook-records"):
+        assert _loop(health, name)["state"] in ("starting", "running")
+        assert _loop(health, name)["failures"] == 0
+    if not POSTGRES:
+        assert _loop(health, "sqlite-checkpoints")["state"] in ("starting", "running")
+
+
+def test_pending_reports_are_delivered_after_the_database_comes_back(
+    client: TestClient,
+    settings: Settings,
+    database: Database,
+    tenant: Tenant,
+    receiver: Receiver,
+) -> None:
+    url = receiver.on("/after-outage", lambda _n: Answer(200))
+    webhook_ids = _enqueue_due_soon(database, tenant, url, 20)
+    answers = []
+
+    with database_away(settings):
+
+        def claims_failing() -> bool:
+            answers.append(client.get("/v1/health"))
+            return _loop(answers[-1].json(), "webhook-claims")["state"] == "failing"
+
+        eventually(claims_failing, "health to report the failing claims", 30)
+
+    down = answers[-1]
+    assert down.status_code == 503
+    assert down.headers["retry-after"]
+    body = down.json()
+    assert body["error"] == 503 and body["status"] == "unavailable"
+    # On PostgreSQL no connection can be had at all; on SQLite reads still work.
+    assert body["database"] == ("unavailable" if POSTGRES else "ok")
+    claims = _loop(body, "webhook-claims")
+    assert claims["state"] == "failing" and claims["failures"] >= 1
+    assert "database unavailable" in claims["last_error"]
+    assert "webhook-claims" in body["message"]
+
+    # The same process, never restarted, delivers every report once the database is back.
+    eventually(lambda: _unfinished(database) == 0, "every pending report to be delivered", 60)
+    delivered = {received.headers["webhook-id"] for received in receiver.to("/after-outage")}
+    assert delivered == webhook_ids
+    eventually(lambda: client.get("/v1/health").status_code == 200, "health to recover", 30)
+    assert _loop(client.get("/v1/health").json(), "webhook-claims")["failures"] == 0
+
+
+def test_a_request_while_the_database_is_away_is_503_logged_once(
+    api: Api, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    assistant = api.create_assistant()
+    path = f"/v1/assistant/{assistant['id']}"
+    with caplog.at_level(logging.WARNING, logger="clarion"), database_away(settings):
+        response = api.patch(path, json={"first_message": "Changed while away"})
+
+    assert_error(response, 503, "database")
+    assert response.headers["retry-after"]
+    assert "Traceback" not in response.text and "sqlite" not in response.text.lower()
+    lines = [record for record in caplog.records if record.name == "clarion.errors"]
+    assert len(lines) == 1, [record.getMessage() for record in lines]
+    assert lines[0].levelno == logging.WARNING and lines[0].exc_info is None
+    assert "database unavailable on PATCH" in lines[0].getMessage()
+    # Nothing was changed, and the server serves again once the database is back.
+    assert api.get(path).json() == assistant
+
+
+@pytest.fixture
+def quiet_server(settings: Settings) -> Settings:
+    return settings.model_copy(update={"run_worker": False})
+
+
+def test_a_worker_process_outlives_the_outage(
+    quiet_server: Settings, database: Database, tenant: Tenant, receiver: Receiver
+) -> None:
+    settings = quiet_server
+    url = receiver.on("/worker-outage", lambda _n: Answer(200))
+    assert settings.database_url is not None
+    env = {
+        **os.environ,
+        "CLARION_DATA_DIR": str(settings.data_dir),
+        "CLARION_DATABASE_URL": settings.database_url,
+        "CLARION_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "CLARION_LOG_FORMAT": "json",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "clarion", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    log_lines: list[bytes] = []
+    reader = threading.Thread(target=lambda: log_lines.extend(iter(worker.stderr.readline, b"")))
+    reader.start()
+    try:
+        eventually(
+            lambda: any(b"background loops started" in line for line in log_lines),
+            "the worker to start",
+            30,
+        )
+        webhook_ids = _enqueue_due_soon(database, tenant, url, 10)
+        with database_away(settings):
+            eventually(
+                lambda: any(b"webhook-claims failed" in line for line in log_lines),
+                "the worker to meet the outage",
+                30,
+            )
+        eventually(lambda: _unfinished(database) == 0, "the worker to deliver everything", 60)
+        assert worker.poll() is None  # still running: it never gave up
+        delivered = {received.headers["webhook-id"] for received in receiver.to("/worker-outage")}
+        assert delivered == webhook_ids
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        reader.join()
+    assert not any(b"Traceback" in line for line in log_lines), log_lines
+    failures = [orjson.loads(line) for line in log_lines if b"webhook-claims failed" in line]
+    assert failures and all(entry["level"] == "warning" for entry in failures)
+    assert all("exception" not in entry for entry in failures)
