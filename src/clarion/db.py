@@ -33,6 +33,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 from clarion.checkpoints import WalCheckpointer, restart_log
+from clarion.files import prepare_database_file
 from clarion.group_commit import GroupCommit
 from clarion.statements import Transaction, decode_json_text
 
@@ -151,6 +152,7 @@ def create_database_engine(url: URL) -> Engine:
     """An engine set up for a server: WAL, a busy timeout and foreign keys on SQLite."""
     engine = create_engine(url, **_engine_options(url))
     if url.get_backend_name() == "sqlite":
+        prepare_database_file(url.database)  # owner-only before SQLite first opens it
         _configure_sqlite(engine)
     else:
         event.listen(engine, "checkout", _refuse_closed_by_server)

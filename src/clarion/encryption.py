@@ -14,7 +14,7 @@ import os
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from clarion.config import Settings
-from clarion.files import create_file_once
+from clarion.files import create_file_once, keep_private
 
 _FORMAT_V1 = b"\x01"
 _NONCE_BYTES = 12
@@ -46,11 +46,20 @@ def _context(organization_id: int) -> bytes:
 
 
 def load_server_key(settings: Settings) -> bytes:
-    """The configured key, or the one in the data directory, created on first use."""
+    """The configured key, or the one in the data directory, created on first use.
+
+    The command line and the app both read the key as they start, so this is also where an
+    existing data directory loses group and others' access (older versions created it open
+    to them; see clarion.files). Anyone who can read both the key file and the database can
+    decrypt the webhook secrets.
+    """
+    keep_private(settings.data_dir)
     if settings.secret_key is not None:
         return decode_key(settings.secret_key.get_secret_value())
     path = settings.data_dir / KEY_FILE_NAME
-    if not path.exists():
+    if path.exists():
+        keep_private(path)
+    else:
         create_file_once(path, base64.urlsafe_b64encode(os.urandom(32)))
     return decode_key(path.read_text())
 

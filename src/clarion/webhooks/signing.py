@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from clarion.config import Settings
 from clarion.encryption import load_server_key
-from clarion.files import create_file_once
+from clarion.files import create_file_once, keep_private
 
 KEY_FILE_NAME = "webhook-signing-key.pem"
 _SIGNATURE = ec.ECDSA(hashes.SHA256())
@@ -37,7 +37,9 @@ def load_signer(settings: Settings) -> Signer:
         return Signer(_as_ec(serialization.load_pem_private_key(pem, password=None)))
     password = load_server_key(settings)
     path = settings.data_dir / KEY_FILE_NAME
-    if not path.exists():
+    if path.exists():
+        keep_private(path)
+    else:
         pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
