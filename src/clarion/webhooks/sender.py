@@ -1,8 +1,12 @@
-"""One attempt at a delivery: sign, POST, and say how it went."""
+"""One attempt at a delivery: sign, POST, and say how it went.
+
+Whatever goes wrong in an attempt (the receiver, the network, a URL or secret stored before a
+rule refused it) becomes its Outcome, so every delivery is recorded and ends.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import datetime as dt
 import email.utils
 import time
 from collections.abc import Sequence
@@ -48,23 +52,14 @@ async def attempt(
     timeout: float,
     allowed: Sequence[Network],
 ) -> Outcome:
-    timestamp = int(time.time() * 1000)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "clarion-webhooks",
-        "webhook-id": webhook_id,
-        "X-Clarion-Timestamp": str(timestamp),
-        "X-Clarion-Signature": signer.sign(timestamp, body),
-    }
-    if secret is not None:
-        headers["X-Clarion-Secret"] = secret
+    """POST ``body`` to ``url`` once; any failure short of cancellation is the Outcome."""
     started = time.perf_counter()
     status = excerpt = error = None
     retry_after = None
     try:
-        check_literal(URL(url).host or "", allowed)
+        target, headers = await _request(signer, URL(url), body, webhook_id, secret, allowed)
         async with session.post(
-            url,
+            target,
             data=body,
             headers=headers,
             allow_redirects=False,  # a redirect is a failure: the receiver must fix its URL
@@ -83,12 +78,33 @@ async def attempt(
         error = str(exc.os_error) if isinstance(exc.os_error, BlockedAddress) else _describe(exc)
     except TimeoutError:
         error = f"no answer within {timeout:g}s"
-    except (aiohttp.ClientError, asyncio.CancelledError, OSError) as exc:
-        if isinstance(exc, asyncio.CancelledError):
-            raise
+    except Exception as exc:  # whatever it was, the attempt failed and says so
         error = _describe(exc)
     latency_ms = round((time.perf_counter() - started) * 1000)
     return Outcome(status, latency_ms, error, excerpt, retry_after)
+
+
+async def _request(
+    signer: Signer,
+    url: URL,
+    body: bytes,
+    webhook_id: str,
+    secret: str | None,
+    allowed: Sequence[Network],
+) -> tuple[URL, dict[str, str]]:
+    """The delivery's URL, checked, and its headers, signed now."""
+    check_literal(url.host or "", allowed)
+    timestamp = int(time.time() * 1000)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "clarion-webhooks",
+        "webhook-id": webhook_id,
+        "X-Clarion-Timestamp": str(timestamp),
+        "X-Clarion-Signature": signer.sign(timestamp, body),
+    }
+    if secret is not None:
+        headers["X-Clarion-Secret"] = secret
+    return url, headers
 
 
 def _describe(exc: BaseException) -> str:
@@ -99,11 +115,15 @@ def _retry_after(value: str | None) -> float | None:
     """Seconds to wait, from a Retry-After header in seconds or as an HTTP date."""
     if value is None:
         return None
-    if value.strip().isdigit():
-        seconds = float(value.strip())
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        seconds = float(text)
     else:
-        moment = email.utils.parsedate_to_datetime(value) if value else None
-        if moment is None:
-            return None
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (ValueError, OverflowError):
+            return None  # unreadable: the schedule alone decides
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)  # "-0000": UTC, with no zone said
         seconds = moment.timestamp() - time.time()
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
