@@ -8,6 +8,7 @@ original values, so a provider option we do not know yet survives a round trip.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Annotated, Any, Literal, NotRequired, TypeVar
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, with_config
 from typing_extensions import TypedDict
+from yarl import URL
 
 from clarion.assistants.repository import AssistantRecord as AssistantRow
 from clarion.assistants.repository import VersionRecord as AssistantVersionRow
@@ -46,15 +48,28 @@ READ_ONLY_FIELDS = frozenset(
 
 
 def _check_webhook_url(value: str) -> str:
+    """The URL, if the sender can POST to it: read by yarl, the parser aiohttp sends with, so
+    a URL accepted here is never one the sender cannot read."""
     if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
         raise ValueError("must not contain spaces or control characters")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http or https URL")
     try:
-        parts.port  # noqa: B018 - evaluating it validates the port
-    except ValueError as exc:
-        raise ValueError("has an invalid port") from exc
+        url = URL(value)
+    except ValueError as exc:  # a bad port, a backslash in the host, a bad IDNA label, ...
+        raise ValueError(f"is not a URL the server can send to: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("must be an absolute http or https URL")
+    # yarl forgets an empty user part ("https://@host/"); the text still shows one.
+    if url.user is not None or url.password is not None or "@" in urlsplit(value).netloc:
+        raise ValueError(
+            "must not contain a user name or password: it would be shown wherever the URL is"
+        )
+    return value
+
+
+def _check_header_value(value: str) -> str:
+    """The secret, if it can travel as an HTTP header value (X-Clarion-Secret)."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters: it is sent as a header value")
     return value
 
 
@@ -70,6 +85,11 @@ WebhookUrl = Annotated[
     str,
     Field(max_length=WEBHOOK_URL_MAX, description="Absolute http or https URL"),
     AfterValidator(_check_webhook_url),
+]
+WebhookSecret = Annotated[
+    str,
+    Field(min_length=1, max_length=WEBHOOK_SECRET_MAX),
+    AfterValidator(_check_header_value),
 ]
 JsonSchema = Annotated[
     dict[str, Any],
@@ -147,10 +167,8 @@ class _AssistantFields(BaseModel):
     webhook_url: WebhookUrl | None = Field(
         None, description="The URL the end-of-call report is sent to"
     )
-    webhook_secret: str | None = Field(
+    webhook_secret: WebhookSecret | None = Field(
         None,
-        min_length=1,
-        max_length=WEBHOOK_SECRET_MAX,
         description="Sent with each webhook as X-Clarion-Secret. Write-only: never returned.",
         json_schema_extra={"writeOnly": True},
     )
@@ -204,12 +222,25 @@ def parse_assistant_body(raw: bytes, schema: type[FieldsModel]) -> dict[str, Any
     return document
 
 
+# The fields a merge patch merges into the stored value key by key, when it sends an object.
+MERGED_FIELDS = frozenset({"model", "voice", "analysis_plan"})
+
+
 def parse_merge_patch(raw: bytes) -> dict[str, Any]:
-    """A JSON Merge Patch of an assistant. Values are checked after merging (validate_fields)."""
+    """A JSON Merge Patch of an assistant, checked by the rules of a plain update.
+
+    Every value but an object for a MERGED_FIELDS field replaces the stored value whole, so
+    it is checked here as it is; the merged objects are checked after merging
+    (validate_fields, by the service).
+    """
     document = _read_document(raw)
-    for field in document:
-        if field not in UpdateAssistant.model_fields:
-            raise InvalidInput(f"unknown field {field!r}")
+    validate_fields(
+        {
+            field: value
+            for field, value in document.items()
+            if field not in MERGED_FIELDS or not isinstance(value, dict)
+        }
+    )
     return document
 
 
