@@ -19,6 +19,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from typing_extensions import TypedDict
 from yarl import URL
 
+from clarion.assistants.documents import (
+    LARGEST_INTEGER,
+    MAX_DEPTH,
+    SMALLEST_INTEGER,
+    first_path,
+    inexact_integer_at,
+    nested_too_deeply,
+)
 from clarion.assistants.repository import AssistantRecord as AssistantRow
 from clarion.assistants.repository import VersionRecord as AssistantVersionRow
 from clarion.errors import InvalidInput, describe_validation_error
@@ -258,40 +266,47 @@ def _read_document(raw: bytes) -> dict[str, Any]:
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if "depth limit" in exc.msg:  # deeper still than orjson reads at all
+            raise InvalidInput(_TOO_DEEP) from None
         raise InvalidInput(f"request body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise InvalidInput(f"request body must be a JSON object, not {_json_kind(document)}")
     for field in document:
         if field in READ_ONLY_FIELDS:
             raise InvalidInput(f"{field!r} is read-only and cannot be set")
-    # JSON can carry U+0000 only as the escape \u0000 (orjson refuses a raw NUL byte), so
-    # most bodies need no walk through every string to look for it.
-    where = _nul_character_at(document, "") if b"\\u0000" in raw else None
-    if where is not None:
-        raise InvalidInput(f"{where}: must not contain the NUL character (\\u0000)")
+    _check_storable(document, raw)
     if "name" in document and document["name"] is None:
         raise InvalidInput("name: cannot be null; every assistant has a name")
     return document
 
 
-def _nul_character_at(value: object, path: str) -> str | None:
-    """The path of the first string (or key) holding U+0000, which no database column takes."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else key
-            if "\x00" in key:
-                return here
-            found = _nul_character_at(item, here)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_character_at(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
+def _check_storable(document: dict[str, Any], raw: bytes) -> None:
+    """Raise InvalidInput unless every later step (storage, rendering, version records) can
+    carry ``document`` unchanged; see clarion.assistants.documents."""
+    if nested_too_deeply(document, raw):
+        raise InvalidInput(_TOO_DEEP)
+    # JSON can carry U+0000 only as the escape \u0000 (orjson refuses a raw NUL byte), so
+    # most bodies need no walk through every string to look for it.
+    where = first_path(document, _holds_nul) if b"\\u0000" in raw else None
+    if where is not None:
+        raise InvalidInput(f"{where}: must not contain the NUL character (\\u0000)")
+    where = inexact_integer_at(raw)
+    if where is not None:
+        raise InvalidInput(
+            f"{where}: integers must lie between {SMALLEST_INTEGER} and {LARGEST_INTEGER} "
+            "to be kept exactly; send a larger one as a string"
+        )
+
+
+_TOO_DEEP = (
+    f"request body is nested too deeply: at most {MAX_DEPTH} levels of objects and arrays, "
+    "the body itself the first"
+)
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether ``value`` is a string holding U+0000, which no database column takes."""
+    return isinstance(value, str) and "\x00" in value
 
 
 def _json_kind(value: object) -> str:
