@@ -1,17 +1,28 @@
-"""Every delivery ends, whatever its URL or its receiver."""
+"""Every delivery ends, whatever its URL or its receiver; secrets stay off the open internet."""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import update
 
 from clarion.assistants.models import Assistant as AssistantRow
 from clarion.config import Settings
 from clarion.db import Database
+from clarion.webhooks.guard import Network
+from clarion.webhooks.receiver import WrongSecret, verify
+from clarion.webhooks.sender import Outcome, attempt
+from clarion.webhooks.signing import Signer
 from support import Api
 from webhook_receiver import Answer, Receiver, eventually
+
+SECRET = "whsec-only-where-it-is-safe"
 
 
 def _wait_final(api: Api, delivery_id: int) -> dict[str, Any]:
@@ -84,3 +95,49 @@ def test_an_unreadable_retry_after_is_ignored(
 
     assert final["status"] == "succeeded"
     assert [a["status_code"] for a in final["attempts"]] == [503, 200]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_the_secret_goes_over_http_to_an_allowed_network(
+    api: Api, receiver: Receiver, host: str
+) -> None:
+    url = receiver.on("/onprem", lambda _n: Answer()).replace("127.0.0.1", host)
+    assistant = api.create_assistant(webhook_url=url, webhook_secret=SECRET)
+
+    final = _wait_final(api, _send_test_report(api, assistant["id"]))
+
+    (got,) = receiver.to("/onprem")
+    assert final["status"] == "succeeded"
+    assert got.headers["X-Clarion-Secret"] == SECRET
+    assert got.headers["Host"] == url.removeprefix("http://").removesuffix("/onprem")
+
+
+SIGNER = Signer(ec.generate_private_key(ec.SECP256R1()))
+
+
+def _attempt(url: str, allowed: Sequence[Network]) -> Outcome:
+    """One attempt through a client that reaches the receiver as it would a public host."""
+
+    async def send() -> Outcome:
+        async with aiohttp.ClientSession() as session:
+            return await attempt(session, SIGNER, url, b"{}", "evt_1", SECRET, 5.0, allowed)
+
+    return asyncio.run(send())
+
+
+def test_over_http_outside_the_allowed_networks_the_secret_is_left_out(
+    receiver: Receiver,
+) -> None:
+    url = receiver.on("/public", lambda _n: Answer()).replace("127.0.0.1", "localhost")
+
+    outside = _attempt(url, [])
+    inside = _attempt(url, [ipaddress.ip_network("127.0.0.0/8")])
+
+    assert outside.succeeded and inside.succeeded
+    left_out, sent = receiver.to("/public")
+    assert "X-Clarion-Secret" not in left_out.headers
+    verify(left_out.body, left_out.headers, SIGNER.public_key_pem)  # the signature still holds
+    with pytest.raises(WrongSecret):
+        verify(left_out.body, left_out.headers, SIGNER.public_key_pem, secret=SECRET)
+    assert sent.headers["X-Clarion-Secret"] == SECRET
+    verify(sent.body, sent.headers, SIGNER.public_key_pem, secret=SECRET)

@@ -9,6 +9,7 @@ on-premises receiver, the tests' loopback receivers).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import Sequence
@@ -31,9 +32,18 @@ class BlockedAddress(OSError):
     """The delivery's host is, or resolves only to, an address deliveries may not reach."""
 
 
+def within(address: Address, allowed: Sequence[Network]) -> bool:
+    """Whether ``address`` lies in one of the ``allowed`` networks (an IPv4-mapped IPv6
+    address as the IPv4 address it stands for)."""
+    if any(address in network for network in allowed):
+        return True
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return mapped is not None and within(mapped, allowed)
+
+
 def block_reason(address: Address, allowed: Sequence[Network]) -> str | None:
     """Why deliveries may not go to ``address``, or None when they may."""
-    if any(address in network for network in allowed):
+    if within(address, allowed):
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return block_reason(address.ipv4_mapped, allowed)
@@ -65,6 +75,17 @@ def check_literal(host: str, allowed: Sequence[Network]) -> None:
     reason = block_reason(address, allowed)
     if reason is not None:
         raise BlockedAddress(f"address {address} is blocked: it is {reason}")
+
+
+async def addresses_of(host: str, port: int) -> list[Address]:
+    """Every address ``host`` stands for: itself when it is an IP literal, else what the
+    system resolver answers (as aiohttp's threaded resolver asks it). Raises OSError."""
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        pass
+    answers = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(str(answer[4][0])) for answer in answers]
 
 
 class GuardedResolver(AbstractResolver):

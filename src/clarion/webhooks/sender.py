@@ -2,6 +2,10 @@
 
 Whatever goes wrong in an attempt (the receiver, the network, a URL or secret stored before a
 rule refused it) becomes its Outcome, so every delivery is recorded and ends.
+
+The secret (X-Clarion-Secret) is sent over https; over plain http only to an address inside
+the operator's allowed networks, where it does not cross the open internet. Elsewhere the
+delivery goes without it and the signature alone vouches for it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
-from clarion.webhooks.guard import BlockedAddress, Network, check_literal
+from clarion.webhooks.guard import BlockedAddress, Network, addresses_of, check_literal, within
 from clarion.webhooks.signing import Signer
 
 EXCERPT_BYTES = 2048
@@ -92,7 +96,7 @@ async def _request(
     secret: str | None,
     allowed: Sequence[Network],
 ) -> tuple[URL, dict[str, str]]:
-    """The delivery's URL, checked, and its headers, signed now."""
+    """Where to send the delivery, and its headers, signed now."""
     check_literal(url.host or "", allowed)
     timestamp = int(time.time() * 1000)
     headers = {
@@ -102,9 +106,32 @@ async def _request(
         "X-Clarion-Timestamp": str(timestamp),
         "X-Clarion-Signature": signer.sign(timestamp, body),
     }
-    if secret is not None:
+    if secret is None:
+        return url, headers
+    if url.scheme == "https":
         headers["X-Clarion-Secret"] = secret
-    return url, headers
+        return url, headers
+    inside = await _address_inside(url, allowed)
+    if inside is None:
+        return url, headers
+    # To that very address, so a different DNS answer at connect time cannot take the secret
+    # elsewhere; the Host header still names the host, as it would have.
+    headers["X-Clarion-Secret"] = secret
+    headers["Host"] = url.host_port_subcomponent or ""
+    return url.with_host(inside), headers
+
+
+async def _address_inside(url: URL, allowed: Sequence[Network]) -> str | None:
+    """An address of the URL's host when every one lies in ``allowed``, else None."""
+    if not allowed or url.host is None:
+        return None
+    try:
+        addresses = await addresses_of(url.host, url.port or 80)
+    except (OSError, ValueError):
+        return None  # the send resolves it again, and records why it cannot
+    if not addresses or not all(within(address, allowed) for address in addresses):
+        return None
+    return str(addresses[0])
 
 
 def _describe(exc: BaseException) -> str:
