@@ -15,6 +15,7 @@ from sqlalchemy import update
 from clarion.assistants.models import Assistant as AssistantRow
 from clarion.config import Settings
 from clarion.db import Database
+from clarion.encryption import SecretBox
 from clarion.webhooks.guard import Network
 from clarion.webhooks.receiver import WrongSecret, verify
 from clarion.webhooks.sender import Outcome, attempt
@@ -79,6 +80,26 @@ def test_a_stored_secret_that_cannot_be_a_header_fails_every_attempt_on_record(
     assert len(final["attempts"]) == len(settings.retry_delays)
     assert all("ValueError" in recorded["error"] for recorded in final["attempts"])
     assert receiver.to("/hdr") == []
+
+
+def test_a_stored_secret_the_server_key_cannot_open_fails_every_attempt_on_record(
+    api: Api, database: Database, settings: Settings, receiver: Receiver
+) -> None:
+    assistant = api.create_assistant(webhook_url=receiver.on("/rekeyed", lambda _n: Answer()))
+    # Sealed under another server key: what a changed CLARION_SECRET_KEY leaves behind.
+    other_box = SecretBox(bytes(32))
+    _store(
+        database,
+        assistant["id"],
+        webhook_secret_encrypted=other_box.encrypt("old-secret", api.tenant.organization_id),
+    )
+
+    final = _wait_final(api, _send_test_report(api, assistant["id"]))
+
+    assert final["status"] == "failed"
+    assert len(final["attempts"]) == len(settings.retry_delays)
+    assert all("server key" in recorded["error"] for recorded in final["attempts"])
+    assert receiver.to("/rekeyed") == []
 
 
 @pytest.mark.parametrize("retry_after", ["soon", "\u00b2", "Thu, 99 Foo 2026 25:61:61 GMT"])

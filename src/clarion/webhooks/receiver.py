@@ -2,8 +2,9 @@
 
 A delivery is a JSON POST with three headers: ``X-Clarion-Timestamp`` (Unix milliseconds),
 ``X-Clarion-Signature`` (hex of the DER-encoded ECDSA P-256/SHA-256 signature over
-``{timestamp}.{raw body}``) and, when the assistant has one, ``X-Clarion-Secret``. The public
-key is served as PEM at ``GET /v1/webhook-signing-key``.
+``{timestamp}.{raw body}``) and, when the assistant has one, ``X-Clarion-Secret`` (over https,
+or over plain http inside the server's allowed networks). The public key is served as PEM at
+``GET /v1/webhook-signing-key``.
 """
 
 from __future__ import annotations

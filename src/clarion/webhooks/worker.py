@@ -96,21 +96,28 @@ class DeliveryWorker:
 
     async def _send(self, session: aiohttp.ClientSession, delivery: Claimed) -> None:
         started_at = utcnow()
-        secret = (
-            self.secrets.decrypt(delivery.secret_encrypted, delivery.organization_id)
-            if delivery.secret_encrypted is not None
-            else None
-        )
-        outcome = await attempt(
-            session,
-            self.signer,
-            delivery.url,
-            delivery.body,
-            delivery.webhook_id,
-            secret,
-            self.settings.webhook_timeout_seconds,
-            self.settings.allowed_networks,
-        )
+        try:
+            secret = (
+                self.secrets.decrypt(delivery.secret_encrypted, delivery.organization_id)
+                if delivery.secret_encrypted is not None
+                else None
+            )
+        except Exception as error:
+            # A server key changed under stored secrets: recorded like any failed attempt.
+            kind = type(error).__name__
+            reason = f"the webhook secret cannot be read ({kind}): was the server key changed?"
+            outcome = Outcome(None, 0, reason, None, None)
+        else:
+            outcome = await attempt(
+                session,
+                self.signer,
+                delivery.url,
+                delivery.body,
+                delivery.webhook_id,
+                secret,
+                self.settings.webhook_timeout_seconds,
+                self.settings.allowed_networks,
+            )
         assert self._outcomes is not None  # noqa: S101 - set by running()
         await self._outcomes.put((delivery, started_at, outcome))
 
