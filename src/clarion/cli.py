@@ -21,6 +21,7 @@ from clarion.config import Settings
 from clarion.db import Database
 from clarion.encryption import SecretBox, load_server_key
 from clarion.errors import ApiError
+from clarion.files import private_folder
 from clarion.migrate import upgrade
 from clarion.request_log import LogFormat, configure_logging
 from clarion.runtime.registry import Runtime
@@ -53,7 +54,7 @@ def _settings() -> Settings:
 
 def _prepare(settings: Settings, *, migrate: bool) -> None:
     """Create the data directory and server key, and migrate when asked to."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)
     load_server_key(settings)
     load_signer(settings)  # creates the signing key once, before any server process starts
     if migrate:
