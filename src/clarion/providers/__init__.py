@@ -1,0 +1,38 @@
+"""Language-model providers: the conversation as plain data, and adapters that send it to
+OpenAI's chat completions (and servers compatible with them) or Anthropic's messages over
+the caller's shared aiohttp session, streaming the reply back as text deltas, whole tool
+calls and an end, with every failure turned into one ProviderError that says whether a retry
+may help and never carries the API key or what was said.
+
+    from clarion.providers import ChatRequest, Message, TextDelta
+"""
+
+from clarion.providers.errors import ProviderError
+from clarion.providers.messages import (
+    ChatRequest,
+    Completion,
+    FinishReason,
+    Message,
+    Role,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    Tool,
+    ToolCall,
+)
+from clarion.providers.provider import Provider
+
+__all__ = [
+    "ChatRequest",
+    "Completion",
+    "FinishReason",
+    "Message",
+    "Provider",
+    "ProviderError",
+    "Role",
+    "StreamEnd",
+    "StreamEvent",
+    "TextDelta",
+    "Tool",
+    "ToolCall",
+]
