@@ -4,7 +4,7 @@ the caller's shared aiohttp session, streaming the reply back as text deltas, wh
 calls and an end, with every failure turned into one ProviderError that says whether a retry
 may help and never carries the API key or what was said.
 
-    from clarion.providers import ChatRequest, Message, TextDelta
+    from clarion.providers import ChatRequest, Message, OpenAIProvider, TextDelta
 """
 
 from clarion.providers.errors import ProviderError
@@ -20,6 +20,7 @@ from clarion.providers.messages import (
     Tool,
     ToolCall,
 )
+from clarion.providers.openai import OpenAIProvider
 from clarion.providers.provider import Provider
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Completion",
     "FinishReason",
     "Message",
+    "OpenAIProvider",
     "Provider",
     "ProviderError",
     "Role",

@@ -1,0 +1,22 @@
+"""Provider tests: each runs the real adapter over real HTTP against the fake providers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from provider_client import Client
+
+from clarion.providers import OpenAIProvider
+from fake_providers import FakeProviders, running_fake_providers
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProviders]:
+    with running_fake_providers() as running:
+        yield running
+
+
+@pytest.fixture
+def openai(fake: FakeProviders) -> Client:
+    return Client(OpenAIProvider, fake.openai_url)
