@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from provider_client import Client
 
-from clarion.providers import OpenAIProvider
+from clarion.providers import AnthropicProvider, OpenAIProvider
 from fake_providers import FakeProviders, running_fake_providers
 
 
@@ -20,3 +20,8 @@ def fake() -> Iterator[FakeProviders]:
 @pytest.fixture
 def openai(fake: FakeProviders) -> Client:
     return Client(OpenAIProvider, fake.openai_url)
+
+
+@pytest.fixture
+def anthropic(fake: FakeProviders) -> Client:
+    return Client(AnthropicProvider, fake.anthropic_url)

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 
 from clarion.providers import (
+    AnthropicProvider,
     ChatRequest,
     Completion,
     OpenAIProvider,
@@ -51,7 +52,7 @@ class Client:
     """One provider's adapter, used from a synchronous test: each call runs in a fresh loop
     with a fresh session, as an engine's turn would run on the server's."""
 
-    provider: type[OpenAIProvider]
+    provider: type[OpenAIProvider] | type[AnthropicProvider]
     base_url: str
 
     def stream(self, request: ChatRequest, **options: Any) -> Streamed:

@@ -7,6 +7,7 @@ may help and never carries the API key or what was said.
     from clarion.providers import ChatRequest, Message, OpenAIProvider, TextDelta
 """
 
+from clarion.providers.anthropic import AnthropicProvider
 from clarion.providers.errors import ProviderError
 from clarion.providers.messages import (
     ChatRequest,
@@ -24,6 +25,7 @@ from clarion.providers.openai import OpenAIProvider
 from clarion.providers.provider import Provider
 
 __all__ = [
+    "AnthropicProvider",
     "ChatRequest",
     "Completion",
     "FinishReason",
