@@ -38,7 +38,7 @@ from harness import (
 )
 
 from clarion.config import Settings
-from clarion.migrate import upgrade
+from clarion.database.migrate import upgrade
 
 
 def main() -> None:

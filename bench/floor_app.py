@@ -9,7 +9,7 @@ with the ceiling's fixed body once the request's statements have run.
   SELECT, the UPDATE of the changed columns with the version, the INSERT of the version
   record, COMMIT. With ``FLOOR_GROUP_COMMIT=1``, the PATCHes that arrive in one turn of the
   event loop share one BEGIN IMMEDIATE and COMMIT, each inside a SAVEPOINT, as
-  clarion.group_commit runs them.
+  clarion.database.group_commit runs them.
 
 The database is the bench's (``FLOOR_DATABASE``), in WAL mode with synchronous=NORMAL, its
 log copied back by clarion's own checkpoint thread, as `clarion serve` runs it.
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import orjson
 from ceiling import _HEADERS, ASSISTANT_SIZED_BODY
 
-from clarion.checkpoints import WalCheckpointer, restart_log
+from clarion.database.checkpoints import WalCheckpointer, restart_log
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, insert, text
 from clarion.assistants.models import Assistant, AssistantVersion
 from clarion.auth import service as auth_service
 from clarion.config import Settings, sqlalchemy_url
-from clarion.db import Database
+from clarion.database import Database
 
 
 def prepare_database(workdir: Path, postgres: str | None) -> str:
@@ -91,8 +91,8 @@ MODEL = {
 def seed_assistants(settings: Settings, size: int) -> str:
     """An organization, its key, and ``size`` assistants with one version record each."""
     database = Database(settings.database)
-    with database.writing() as session:
-        organization_id, key = auth_service.create_organization(session, "Bench Clinic")
+    with database.unit(write=True) as unit:
+        organization_id, key = auth_service.create_organization(unit, "Bench Clinic")
     now = dt.datetime.now(dt.UTC)
     batch = 5000
     for start in range(0, size, batch):
@@ -113,7 +113,8 @@ def seed_assistants(settings: Settings, size: int) -> str:
                     "version": 1,
                 }
             )
-        with database.writing() as session:
+        with database.unit(write=True) as unit:
+            session = unit.session
             ids = session.scalars(insert(Assistant).returning(Assistant.id), rows).all()
             session.execute(
                 insert(AssistantVersion),

@@ -30,10 +30,10 @@ from typing import Any
 import uvloop
 from harness import prepare_database, seed_assistants
 
+from clarion.api.access_log import AccessLog
 from clarion.app import create_app
 from clarion.config import Settings
-from clarion.migrate import upgrade
-from clarion.request_log import AccessLog
+from clarion.database.migrate import upgrade
 
 Request = tuple[dict[str, Any], bytes]
 
@@ -55,7 +55,7 @@ def main() -> None:
 async def _measure(settings: Settings, api_key: str, size: int, requests: int) -> None:
     with open(os.devnull, "wb") as sink:
         app = create_app(settings, access_log=AccessLog(sink, settings.log_format))
-        app.state.database.start_checkpoints()  # as the lifespan does when served
+        app.state.services.database.start_checkpoints()  # as the lifespan does when served
         try:
             auth = (b"authorization", b"Bearer " + api_key.encode())
             workloads = {
@@ -69,7 +69,7 @@ async def _measure(settings: Settings, api_key: str, size: int, requests: int) -
                 best = min([await _round(app, next_request, requests) for _ in range(3)])
                 print(f"{label:<12}{best:>16.1f}")
         finally:
-            app.state.database.dispose()
+            app.state.services.database.dispose()
 
 
 async def _round(app: Any, next_request: Callable[[], Request], requests: int) -> float:

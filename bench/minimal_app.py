@@ -36,7 +36,8 @@ import orjson
 from floor_app import cursor, grouped, lifespan
 from pydantic import ValidationError
 
-from clarion.assistants.schemas import CONFIGURABLE_FIELDS, UpdateAssistant
+from clarion.assistants.fields import CONFIGURABLE_FIELDS
+from clarion.assistants.schemas import UpdateAssistant
 
 PREFIX = "/v1/assistant/"
 ROUTE = "/v1/assistant/{assistantId}"

@@ -24,8 +24,9 @@ from sqlalchemy import func, insert, select
 
 from clarion.auth import service as auth_service
 from clarion.config import Settings
-from clarion.db import Database, utcnow
-from clarion.migrate import upgrade
+from clarion.database import Database
+from clarion.database.clock import utcnow
+from clarion.database.migrate import upgrade
 from clarion.webhooks.models import WebhookDelivery, WebhookEvent
 
 REPORT = (
@@ -103,8 +104,9 @@ def _drain(workdir: Path, args: argparse.Namespace, workers: int, url: str) -> f
 
 
 def _enqueue(database: Database, count: int, url: str) -> None:
-    with database.writing() as session:
-        organization_id, _key = auth_service.create_organization(session, "Bench Clinic")
+    with database.unit(write=True) as unit:
+        session = unit.session
+        organization_id, _key = auth_service.create_organization(unit, "Bench Clinic")
         now = utcnow()
         event_ids = session.scalars(
             insert(WebhookEvent).returning(WebhookEvent.id),
@@ -141,7 +143,8 @@ def _enqueue(database: Database, count: int, url: str) -> None:
 
 
 def _succeeded(database: Database) -> int:
-    with database.reading() as session:
+    with database.unit() as unit:
+        session = unit.session
         return (
             session.scalar(select(func.count()).where(WebhookDelivery.status == "succeeded")) or 0
         )

@@ -21,13 +21,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
-import clarion.tables  # noqa: F401 - registers every table on Base.metadata
+import clarion.migrations.tables  # noqa: F401 - registers every table on Base.metadata
+from clarion.api.access_log import AccessLog
 from clarion.app import create_app
 from clarion.auth import service as auth_service
 from clarion.config import Settings, sqlalchemy_url
-from clarion.db import Base, Database
-from clarion.migrate import upgrade
-from clarion.request_log import AccessLog
+from clarion.database import Database
+from clarion.database.migrate import upgrade
+from clarion.database.schema import Base
 from support import Api, Tenant
 
 POSTGRES_URL = os.environ.get("CLARION_TEST_DATABASE_URL")
@@ -83,18 +84,11 @@ def _postgres_database(server_url: str) -> Iterator[MigratedDatabase]:
 
 
 @pytest.fixture
-def hot_paths() -> bool:
-    """Whether the app serves its busiest calls without FastAPI (see tests/assistants)."""
-    return True
-
-
-@pytest.fixture
-def settings(tmp_path: Path, migrated_database: MigratedDatabase, hot_paths: bool) -> Settings:
+def settings(tmp_path: Path, migrated_database: MigratedDatabase) -> Settings:
     return Settings(
         data_dir=tmp_path,
         database_url=migrated_database.fresh(tmp_path),
         auto_migrate=False,
-        hot_paths=hot_paths,
         run_worker=False,  # tests/webhooks turns the delivery worker on
     )
 
@@ -112,7 +106,7 @@ def app(settings: Settings, access_stream: io.BytesIO) -> Any:
 
 @pytest.fixture
 def database(app: Any) -> Database:
-    db: Database = app.state.database
+    db: Database = app.state.services.database
     return db
 
 
@@ -125,8 +119,8 @@ def client(app: Any) -> Iterator[TestClient]:
 @pytest.fixture
 def new_tenant(database: Database) -> Callable[[str], Tenant]:
     def make(name: str = "Northside Clinic") -> Tenant:
-        with database.writing() as session:
-            organization_id, key = auth_service.create_organization(session, name)
+        with database.unit(write=True) as unit:
+            organization_id, key = auth_service.create_organization(unit, name)
         return Tenant(organization_id, key.api_key, key.key_id)
 
     return make

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from clarion.checkpoints import WalCheckpointer
 from clarion.config import sqlalchemy_url
-from clarion.db import Database
-from clarion.migrate import upgrade
+from clarion.database import Database
+from clarion.database.checkpoints import WalCheckpointer
+from clarion.database.migrate import upgrade
 from clarion.runtime.supervision import backoff
 from webhook_receiver import eventually
 
@@ -37,7 +37,8 @@ def _copied_all(path: Path) -> bool:
 
 def _write(database: Database, count: int) -> None:
     for number in range(count):
-        with database.writing() as session:
+        with database.unit(write=True) as unit:
+            session = unit.session
             session.execute(
                 text("INSERT INTO organizations (name, created_at) VALUES (:n, '2026-11-24')"),
                 {"n": f"Clinic {number} " + "x" * 3000},
@@ -73,7 +74,8 @@ def test_commits_leave_the_copying_to_the_checkpoint_thread(
     else:
         database.start_checkpoints(**options)
     try:
-        with database.reading() as session:
+        with database.unit() as unit:
+            session = unit.session
             assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
 
         _write(database, 60)  # each a page or more: well past the restart threshold

@@ -26,9 +26,9 @@ from fastapi.testclient import TestClient
 from clarion.app import create_app
 from clarion.auth import service as auth_service
 from clarion.config import Settings
-from clarion.db import Database
-from clarion.encryption import KEY_FILE_NAME as SECRET_KEY_FILE
-from clarion.migrate import upgrade
+from clarion.database import Database
+from clarion.database.migrate import upgrade
+from clarion.storage.secret_box import KEY_FILE_NAME as SECRET_KEY_FILE
 from clarion.webhooks.signing import KEY_FILE_NAME as SIGNING_KEY_FILE
 from clarion.webhooks.signing import load_signer
 from support import Api, Tenant
@@ -172,9 +172,9 @@ def test_a_database_copied_in_is_closed(settings: Settings, umask: int) -> None:
 def _serving_after_a_write(settings: Settings) -> Iterator[None]:
     """The app started on ``settings`` after it created an assistant, its database still open."""
     app = create_app(settings)
-    database: Database = app.state.database
-    with database.writing() as session:
-        organization_id, key = auth_service.create_organization(session, "Private Clinic")
+    database: Database = app.state.services.database
+    with database.unit(write=True) as unit:
+        organization_id, key = auth_service.create_organization(unit, "Private Clinic")
     with TestClient(app, raise_server_exceptions=False) as client:
         api = Api(client, Tenant(organization_id, key.api_key, key.key_id))
         api.create_assistant(webhook_secret="whsec-private")

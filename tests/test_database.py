@@ -11,13 +11,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from clarion.cli import app as cli
 from clarion.config import Settings, sqlalchemy_url
-from clarion.db import POOL_SIZE, Base, Database
+from clarion.database import Database, Unit
+from clarion.database.engines import POOL_SIZE
+from clarion.database.schema import Base
 from support import Api
 
 
@@ -45,7 +46,8 @@ def test_default_database_is_sqlite_in_the_data_directory(tmp_path: Path) -> Non
 
 def test_sqlite_is_set_up_for_a_server(tmp_path: Path) -> None:
     database = Database(sqlalchemy_url(f"sqlite:///{tmp_path / 'x.db'}"))
-    with database.reading() as session:
+    with database.unit() as unit:
+        session = unit.session
         pragmas = {
             name: session.execute(text(f"PRAGMA {name}")).scalar()
             for name in ("journal_mode", "busy_timeout", "foreign_keys")
@@ -68,7 +70,8 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
     assert result.exit_code == 0, result.output
     database = Database(sqlalchemy_url(env["CLARION_DATABASE_URL"]))
-    with database.reading() as session:
+    with database.unit() as unit:
+        session = unit.session
         tables = set(
             session.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars()
         )
@@ -107,8 +110,8 @@ def test_postgres_units_run_on_the_event_loop_within_the_pool(settings: Settings
     database = Database(settings.database)
     units = 3 * POOL_SIZE
 
-    def work(session: Session) -> tuple[int, int]:
-        return threading.get_ident(), _backend(session)
+    def work(unit: Unit) -> tuple[int, int]:
+        return threading.get_ident(), _backend(unit)
 
     async def at_once() -> list[tuple[int, int]]:
         try:
@@ -122,7 +125,9 @@ def test_postgres_units_run_on_the_event_loop_within_the_pool(settings: Settings
     assert len({backend for _thread, backend in results}) <= POOL_SIZE
 
 
-def _backend(session: Session) -> int:
+def _backend(unit: Unit) -> int:
     """The PostgreSQL backend serving this unit, held a moment so that units overlap."""
-    backend: int = session.execute(text("SELECT pg_backend_pid() FROM pg_sleep(0.01)")).scalar_one()
+    backend: int = unit.session.execute(
+        text("SELECT pg_backend_pid() FROM pg_sleep(0.01)")
+    ).scalar_one()
     return backend

@@ -67,7 +67,7 @@ def test_unexpected_failure_is_500_without_internals(
     def broken(*_args: object) -> object:
         raise RuntimeError("SELECT secret_column FROM internals")
 
-    monkeypatch.setattr(service, "list_assistants", broken)
+    monkeypatch.setattr(service, "list_current_versions", broken)
     with caplog.at_level(logging.ERROR):
         response = api.get("/v1/assistant")
 

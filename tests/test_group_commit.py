@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Connection, make_url
 
-from clarion.group_commit import GroupCommit
-from clarion.statements import Prepared, Transaction
+from clarion.database import Unit
+from clarion.database.engines import create_database_engine
+from clarion.database.group_commit import GroupCommit
+from clarion.database.statements import Prepared, Statements
 
 NOTES = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String))
 ADD_NOTE = Prepared(lambda: insert(NOTES).values(text=bindparam("text")))
@@ -23,12 +26,22 @@ class Refused(Exception):
 
 
 @pytest.fixture
-def connection(tmp_path: Path) -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(tmp_path / "notes.db", isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
-    yield connection
-    connection.close()
+def held(tmp_path: Path) -> Iterator[Connection]:
+    """A connection held as an event-loop thread holds one (clarion.database.database)."""
+    engine = create_database_engine(make_url(f"sqlite:///{tmp_path / 'notes.db'}"))
+    with engine.connect() as held:
+        held.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)"
+        )
+        yield held
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(held: Connection) -> sqlite3.Connection:
+    """The driver's connection under ``held``."""
+    driver: sqlite3.Connection = held.connection.driver_connection  # type: ignore[assignment]
+    return driver
 
 
 @pytest.fixture
@@ -39,17 +52,18 @@ def statements(connection: sqlite3.Connection) -> list[str]:
     return seen
 
 
-def _group(connection: sqlite3.Connection) -> GroupCommit:
-    return GroupCommit(Transaction(connection, sqlite.dialect()))
+def _group(held: Connection) -> GroupCommit:
+    driver = held.connection.driver_connection
+    return GroupCommit(Statements(driver, sqlite.dialect()), held)
 
 
-def add_note(transaction: Transaction, text: str) -> str:
-    transaction.execute(ADD_NOTE, text=text)
+def add_note(unit: Unit, text: str) -> str:
+    unit.statements.execute(ADD_NOTE, text=text)
     return text
 
 
-def add_note_then_refuse(transaction: Transaction, text: str) -> str:
-    transaction.execute(ADD_NOTE, text=text)
+def add_note_then_refuse(unit: Unit, text: str) -> str:
+    unit.statements.execute(ADD_NOTE, text=text)
     raise Refused(text)
 
 
@@ -58,9 +72,9 @@ def _notes(connection: sqlite3.Connection) -> list[str]:
 
 
 def test_writes_queued_in_one_turn_share_one_commit(
-    connection: sqlite3.Connection, statements: list[str]
+    held: Connection, connection: sqlite3.Connection, statements: list[str]
 ) -> None:
-    group = _group(connection)
+    group = _group(held)
 
     async def at_once() -> list[str]:
         return await asyncio.gather(*(group.run(add_note, (f"note {n}",), {}) for n in range(5)))
@@ -72,9 +86,9 @@ def test_writes_queued_in_one_turn_share_one_commit(
 
 
 def test_writes_in_separate_turns_commit_separately(
-    connection: sqlite3.Connection, statements: list[str]
+    held: Connection, connection: sqlite3.Connection, statements: list[str]
 ) -> None:
-    group = _group(connection)
+    group = _group(held)
 
     async def one_after_another() -> None:
         for number in range(3):
@@ -84,8 +98,10 @@ def test_writes_in_separate_turns_commit_separately(
     assert statements.count("COMMIT") == 3
 
 
-def test_a_unit_that_fails_undoes_only_its_own_changes(connection: sqlite3.Connection) -> None:
-    group = _group(connection)
+def test_a_unit_that_fails_undoes_only_its_own_changes(
+    held: Connection, connection: sqlite3.Connection
+) -> None:
+    group = _group(held)
 
     async def at_once() -> list[str | BaseException]:
         return await asyncio.gather(
@@ -102,12 +118,12 @@ def test_a_unit_that_fails_undoes_only_its_own_changes(connection: sqlite3.Conne
 
 
 def test_when_the_write_lock_cannot_be_had_every_unit_fails_and_nothing_is_written(
-    connection: sqlite3.Connection, tmp_path: Path
+    held: Connection, connection: sqlite3.Connection, tmp_path: Path
 ) -> None:
     connection.execute("PRAGMA busy_timeout=0")
     other_process = sqlite3.connect(tmp_path / "notes.db", isolation_level=None)
     other_process.execute("BEGIN IMMEDIATE")  # holds the write lock
-    group = _group(connection)
+    group = _group(held)
 
     async def at_once() -> list[str | BaseException]:
         return await asyncio.gather(
@@ -124,8 +140,10 @@ def test_when_the_write_lock_cannot_be_had_every_unit_fails_and_nothing_is_writt
     assert _notes(connection) == ["later"]
 
 
-def test_a_caller_cancelled_while_queued_makes_no_change(connection: sqlite3.Connection) -> None:
-    group = _group(connection)
+def test_a_caller_cancelled_while_queued_makes_no_change(
+    held: Connection, connection: sqlite3.Connection
+) -> None:
+    group = _group(held)
 
     async def one_gives_up() -> None:
         kept = asyncio.create_task(group.run(add_note, ("kept",), {}))

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from clarion.api.access_log import AccessLog, JsonFormatter, request_id_var, stderr_access_log
 from clarion.app import create_app
 from clarion.config import Settings
-from clarion.request_log import AccessLog, JsonFormatter, request_id_var, stderr_access_log
 from support import Api
 
 

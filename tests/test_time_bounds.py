@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from clarion.timestamps import as_utc_bound
+from clarion.api.timestamps import as_utc_bound
 from support import Api
 
 EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)

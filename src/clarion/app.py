@@ -10,24 +10,25 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from clarion import __version__
-from clarion.assistants.hot_paths import AssistantHotPaths
+from clarion.api.access_log import AccessLog, configure_logging, stderr_access_log
+from clarion.api.dependencies import Services
+from clarion.api.errors import install_error_handlers
+from clarion.api.front import Front
+from clarion.api.health import router as health_router
+from clarion.api.openapi import install_openapi
+from clarion.api.requests import BodyLimit
+from clarion.api.responses import ORJSONResponse
+from clarion.assistants.lanes import AssistantLane
 from clarion.assistants.rendered import RenderedAssistants
 from clarion.assistants.routes import router as assistants_router
 from clarion.auth.cache import KeyCache
-from clarion.checkpoints import CHECKPOINTS
 from clarion.config import Settings
-from clarion.db import Database
-from clarion.encryption import SecretBox, load_server_key
-from clarion.errors import install_error_handlers
-from clarion.front import Front
-from clarion.health import router as health_router
-from clarion.openapi import install_openapi
-from clarion.request_log import AccessLog, configure_logging, stderr_access_log
-from clarion.runtime.registry import Runtime
-from clarion.web import BodySizeLimit, ORJSONResponse
+from clarion.database import Database
+from clarion.database.checkpoints import CHECKPOINTS
+from clarion.runtime.registry import Runtime, background_work
+from clarion.storage.secret_box import SecretBox, load_server_key
 from clarion.webhooks.routes import router as webhooks_router
 from clarion.webhooks.signing import load_signer
-from clarion.webhooks.worker import DeliveryWorker
 
 
 def create_app(
@@ -35,19 +36,33 @@ def create_app(
     key_cache: KeyCache | None = None,
     access_log: AccessLog | None = None,
 ) -> Front:
-    """Build the application. The database must already be migrated (see clarion.migrate)."""
+    """Build the application. The database must already be migrated (clarion.database.migrate)."""
     settings = settings or Settings()
-    database = Database(settings.database)
-    secrets = SecretBox(load_server_key(settings))
-    signer = load_signer(settings)
-    worker = DeliveryWorker(database, settings, signer, secrets)
-    runtime = Runtime()
+    services = Services(
+        settings=settings,
+        database=Database(settings.database),
+        secrets=SecretBox(load_server_key(settings)),
+        signer=load_signer(settings),
+        key_cache=key_cache or KeyCache(),
+        runtime=Runtime(),
+        body_limit=BodyLimit(settings.max_body_bytes),
+        rendered_assistants=RenderedAssistants(),
+        delivery_due=asyncio.Event(),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        database, runtime = services.database, services.runtime
         database.start_checkpoints(status=runtime.status(CHECKPOINTS))
         stop = asyncio.Event()
-        works = [worker] if settings.run_worker else []
+        works = background_work(
+            settings,
+            database,
+            services.signer,
+            services.secrets,
+            services.delivery_due,
+            deliver=settings.run_worker,
+        )
         background = asyncio.create_task(runtime.run(works, stop))
         yield
         stop.set()
@@ -61,35 +76,17 @@ def create_app(
         default_response_class=ORJSONResponse,
         docs_url="/docs",
         redoc_url=None,
-        # No OpenTelemetry here; FastAPI's check for it cost ~25 us on every request.
+        # No OpenTelemetry here; FastAPI's check for it costs time on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.state.settings = settings
-    app.state.database = database
-    app.state.secret_box = secrets
-    app.state.signer = signer
-    app.state.delivery_wakeup = worker.wakeup
-    app.state.runtime = runtime
-    app.state.key_cache = key_cache or KeyCache()
-    app.state.rendered_assistants = RenderedAssistants()
+    app.state.services = services
     app.include_router(health_router)
     app.include_router(assistants_router)
     app.include_router(webhooks_router)
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
-    hot_paths = (
-        AssistantHotPaths(
-            database,
-            app.state.key_cache,
-            app.state.rendered_assistants,
-            secrets,
-            settings.max_body_bytes,
-        )
-        if settings.hot_paths
-        else None
-    )
-    return Front(app, hot_paths, access_log or stderr_access_log(settings.log_format))
+    lanes = [AssistantLane(services)]
+    return Front(app, lanes, access_log or stderr_access_log(settings.log_format))
 
 
 def create_server_app() -> Front:
@@ -98,7 +95,7 @@ def create_server_app() -> Front:
     configure_logging(settings.log_format)
     app = create_app(settings)
     # What exists now (modules, the app, compiled statements) lives as long as the process:
-    # keep it out of the collector's full passes, which otherwise stall the event loop for
-    # ~45 ms every few thousand requests.
+    # keep it out of the collector's full passes, which otherwise stall the event loop now and
+    # then (the README's performance section has the figures).
     gc.freeze()
     return app

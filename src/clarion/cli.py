@@ -13,20 +13,18 @@ import typer
 import uvicorn
 import uvloop
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
+from clarion.api.access_log import LogFormat, configure_logging
+from clarion.api.errors import ApiError
 from clarion.auth import service as auth_service
-from clarion.checkpoints import CHECKPOINTS
 from clarion.config import Settings
-from clarion.db import Database
-from clarion.encryption import SecretBox, load_server_key
-from clarion.errors import ApiError
-from clarion.files import private_folder
-from clarion.migrate import upgrade
-from clarion.request_log import LogFormat, configure_logging
-from clarion.runtime.registry import Runtime
+from clarion.database import Database, Unit
+from clarion.database.checkpoints import CHECKPOINTS
+from clarion.database.migrate import upgrade
+from clarion.runtime.registry import Runtime, background_work
+from clarion.storage.files import private_folder
+from clarion.storage.secret_box import SecretBox, load_server_key
 from clarion.webhooks.signing import load_signer
-from clarion.webhooks.worker import DeliveryWorker
 
 T = TypeVar("T")
 
@@ -71,8 +69,8 @@ def _run(work: Callable[..., T], *args: Any) -> T:
     _prepare(settings, migrate=settings.auto_migrate)
     database = Database(settings.database)
     try:
-        with database.writing() as session:
-            return work(session, *args)
+        with database.unit(write=True) as unit:
+            return work(unit, *args)
     except ApiError as exc:
         typer.echo(f"clarion: {exc.message}", err=True)
         raise typer.Exit(1) from None
@@ -111,7 +109,7 @@ def serve(
         proxy_headers=False,
         server_header=False,
         workers=workers,
-        access_log=False,  # clarion.request_log writes one line per request instead
+        access_log=False,  # clarion.api.access_log writes one line per request instead
         log_config=None,
     )
 
@@ -128,13 +126,17 @@ def run_worker(
     settings = _settings()
     _prepare(settings, migrate=settings.auto_migrate)
     configure_logging(settings.log_format)
-    uvloop.run(_deliver(settings))  # the event loop uvicorn serves the API on, too
+    uvloop.run(_run_background(settings))  # the event loop uvicorn serves the API on, too
 
 
-async def _deliver(settings: Settings) -> None:
+async def _run_background(settings: Settings) -> None:
     database = Database(settings.database)
-    worker = DeliveryWorker(
-        database, settings, load_signer(settings), SecretBox(load_server_key(settings))
+    works = background_work(
+        settings,
+        database,
+        load_signer(settings),
+        SecretBox(load_server_key(settings)),
+        asyncio.Event(),  # nothing in this process commits deliveries: the worker polls
     )
     runtime = Runtime()
     database.start_checkpoints(status=runtime.status(CHECKPOINTS))
@@ -143,7 +145,7 @@ async def _deliver(settings: Settings) -> None:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, stop.set)
     try:
-        await runtime.run([worker], stop)
+        await runtime.run(works, stop)
     finally:
         await database.aclose()
 
@@ -161,8 +163,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 def org_create(name: str) -> None:
     """Create an organization and its first API key; prints them as JSON (the key only once)."""
 
-    def work(session: Session) -> dict[str, Any]:
-        organization_id, key = auth_service.create_organization(session, name)
+    def work(unit: Unit) -> dict[str, Any]:
+        organization_id, key = auth_service.create_organization(unit, name)
         return {
             "organization_id": organization_id,
             "name": name.strip(),
@@ -193,4 +195,5 @@ def key_list(org: Annotated[int, typer.Option("--org", help="Organization id")])
 
 
 def main() -> None:
+    """Run the ``clarion`` command line."""
     app()

@@ -37,10 +37,6 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
-    hot_paths: bool = True
-    """Serve GET, PATCH and the plain list of assistants without the framework's request
-    machinery (see clarion.assistants.hot_paths); off, every request goes through FastAPI."""
-
     log_format: Literal["json", "text"] = "json"
     """One JSON object per log line, or human-readable text."""
 
@@ -82,11 +78,13 @@ class Settings(BaseSettings):
 
     @cached_property
     def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The private or local networks deliveries may reach, from ``webhook_allowed_networks``."""
         parts = (part.strip() for part in self.webhook_allowed_networks.split(","))
         return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
 
     @cached_property
     def retry_delays(self) -> tuple[float, ...]:
+        """Seconds before each delivery attempt, from ``webhook_retry_schedule``."""
         return tuple(float(part) for part in self.webhook_retry_schedule.split(","))
 
     @field_validator("database_url")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from clarion.assistants.schemas import CONFIGURABLE_FIELDS
+from clarion.assistants.fields import CONFIGURABLE_FIELDS
 from support import Api, assert_error
 
 FULL = {

@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import update
 
 from clarion.assistants.models import Assistant
-from clarion.db import Database
+from clarion.database import Database
 from support import Api, assert_error
 
 
 def _set_created(database: Database, assistant_id: int, moment: dt.datetime) -> None:
-    with database.writing() as session:
+    with database.unit(write=True) as unit:
+        session = unit.session
         session.execute(
             update(Assistant).where(Assistant.id == assistant_id).values(created_at=moment)
         )
@@ -105,7 +106,8 @@ def test_listed_assistants_read_exactly_as_get_shows_them(api: Api, database: Da
         ),
     ]
     # A timestamp without a fraction is written without one, as for a single assistant.
-    with database.writing() as session:
+    with database.unit(write=True) as unit:
+        session = unit.session
         session.execute(
             update(Assistant)
             .where(Assistant.id == created[0]["id"])

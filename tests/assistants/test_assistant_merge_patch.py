@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from clarion.merge_patch import apply_merge_patch
+from clarion.api.merge_patch import apply_merge_patch
 from support import Api, assert_error
 
 # RFC 7396, Appendix A: (original, patch, result).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from clarion.assistants.rendered import RenderedAssistants, json_array
+from clarion.api.responses import json_array
+from clarion.assistants.rendered import RenderedAssistants
 
 
 def test_all_of_answers_only_when_every_pair_is_kept() -> None:

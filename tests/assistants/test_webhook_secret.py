@@ -7,15 +7,16 @@ import logging
 import pytest
 from sqlalchemy import text
 
-from clarion.db import Database
-from clarion.encryption import SecretBox
+from clarion.database import Database
+from clarion.storage.secret_box import SecretBox
 from support import Api
 
 SECRET = "whsec-do-not-leak-4242"
 
 
 def _stored_ciphertext(database: Database, assistant_id: int) -> bytes:
-    with database.reading() as session:
+    with database.unit() as unit:
+        session = unit.session
         stored = session.execute(
             text("SELECT webhook_secret_encrypted FROM assistants WHERE id = :id"),
             {"id": assistant_id},
@@ -30,13 +31,13 @@ def test_secret_is_encrypted_at_rest_and_decrypts_with_the_server_key(
 
     stored = _stored_ciphertext(database, created["id"])
     assert SECRET.encode() not in stored
-    box: SecretBox = app.state.secret_box  # type: ignore[attr-defined]
+    box: SecretBox = app.state.services.secrets  # type: ignore[attr-defined]
     assert box.decrypt(stored, api.tenant.organization_id) == SECRET
 
 
 def test_ciphertext_is_bound_to_its_organization(api: Api, database: Database, app: object) -> None:
     stored = _stored_ciphertext(database, api.create_assistant(webhook_secret=SECRET)["id"])
-    box: SecretBox = app.state.secret_box  # type: ignore[attr-defined]
+    box: SecretBox = app.state.services.secrets  # type: ignore[attr-defined]
     with pytest.raises(Exception):  # noqa: B017 - any failure to decrypt will do
         box.decrypt(stored, api.tenant.organization_id + 1)
 

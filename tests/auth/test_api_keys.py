@@ -16,7 +16,7 @@ from clarion.auth.keys import KEY_PREFIX, key_digest
 from clarion.auth.models import ApiKey
 from clarion.cli import app as cli
 from clarion.config import Settings
-from clarion.db import Database
+from clarion.database import Database
 from support import Tenant, assert_error
 
 runner = CliRunner()
@@ -95,7 +95,8 @@ def test_unknown_organization_or_key_fails_cleanly(cli_env: dict[str, str]) -> N
 
 
 def test_keys_are_stored_as_digests_only(database: Database, tenant: Tenant) -> None:
-    with database.reading() as session:
+    with database.unit() as unit:
+        session = unit.session
         stored = session.scalars(select(ApiKey)).one()
     assert stored.digest == key_digest(tenant.api_key)
     assert tenant.api_key not in {stored.digest, stored.display_prefix}

@@ -11,7 +11,7 @@ import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from clarion.db import Database
+from clarion.database import Database
 from clarion.idempotency.models import IdempotentRequest
 from support import Api, Tenant, assert_error
 
@@ -62,7 +62,8 @@ def test_keys_are_scoped_to_the_organization(
 
 def test_a_key_older_than_24_hours_creates_anew(api: Api, database: Database) -> None:
     first = _create(api, "retry-4")
-    with database.writing() as session:
+    with database.unit(write=True) as unit:
+        session = unit.session
         session.execute(
             update(IdempotentRequest).values(
                 created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)

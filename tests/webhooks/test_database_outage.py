@@ -21,7 +21,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from clarion.config import Settings
-from clarion.db import Database, utcnow
+from clarion.database import Database
+from clarion.database.clock import utcnow
 from clarion.webhooks import outbox
 from clarion.webhooks.models import WebhookDelivery
 from support import Api, Tenant, assert_error
@@ -76,10 +77,10 @@ def _enqueue_due_soon(database: Database, tenant: Tenant, url: str, count: int) 
     """Reports that fall due a moment from now, so they wait out the outage as pending."""
     due = utcnow() + dt.timedelta(seconds=1)
     ids = set()
-    with database.writing() as session:
+    with database.unit(write=True) as unit:
         for number in range(count):
             _delivery, event = outbox.enqueue(
-                session,
+                unit,
                 organization_id=tenant.organization_id,
                 assistant_id=1,
                 url=url,
@@ -93,7 +94,8 @@ def _enqueue_due_soon(database: Database, tenant: Tenant, url: str, count: int) 
 
 
 def _unfinished(database: Database) -> int:
-    with database.reading() as session:
+    with database.unit() as unit:
+        session = unit.session
         statuses = WebhookDelivery.status.in_(["pending", "in_flight"])
         return session.scalar(select(func.count()).where(statuses)) or 0
 
@@ -166,7 +168,7 @@ def test_a_request_while_the_database_is_away_is_503_logged_once(
     assert_error(response, 503, "database")
     assert response.headers["retry-after"]
     assert "Traceback" not in response.text and "sqlite" not in response.text.lower()
-    lines = [record for record in caplog.records if record.name == "clarion.errors"]
+    lines = [record for record in caplog.records if record.name == "clarion.api.errors"]
     assert len(lines) == 1, [record.getMessage() for record in lines]
     assert lines[0].levelno == logging.WARNING and lines[0].exc_info is None
     assert "database unavailable on PATCH" in lines[0].getMessage()

@@ -14,8 +14,8 @@ from sqlalchemy import update
 
 from clarion.assistants.models import Assistant as AssistantRow
 from clarion.config import Settings
-from clarion.db import Database
-from clarion.encryption import SecretBox
+from clarion.database import Database
+from clarion.storage.secret_box import SecretBox
 from clarion.webhooks.guard import Network
 from clarion.webhooks.receiver import WrongSecret, verify
 from clarion.webhooks.sender import Outcome, attempt
@@ -45,7 +45,8 @@ def _send_test_report(api: Api, assistant_id: int) -> int:
 
 def _store(database: Database, assistant_id: int, **columns: Any) -> None:
     """Write columns straight to the table, as data from before a rule existed would be."""
-    with database.writing() as session:
+    with database.unit(write=True) as unit:
+        session = unit.session
         session.execute(
             update(AssistantRow).where(AssistantRow.id == assistant_id).values(**columns)
         )
@@ -71,7 +72,9 @@ def test_a_stored_secret_that_cannot_be_a_header_fails_every_attempt_on_record(
     api: Api, app: Any, database: Database, settings: Settings, receiver: Receiver
 ) -> None:
     assistant = api.create_assistant(webhook_url=receiver.on("/hdr", lambda _n: Answer()))
-    encrypted = app.state.secret_box.encrypt("line\r\nX-Injected: 1", api.tenant.organization_id)
+    encrypted = app.state.services.secrets.encrypt(
+        "line\r\nX-Injected: 1", api.tenant.organization_id
+    )
     _store(database, assistant["id"], webhook_secret_encrypted=encrypted)
 
     final = _wait_final(api, _send_test_report(api, assistant["id"]))

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from clarion.config import Settings
-from clarion.db import Database, utcnow
+from clarion.database import Database
+from clarion.database.clock import utcnow
 from clarion.webhooks import outbox
 from clarion.webhooks.models import WebhookDelivery
 from support import Tenant
@@ -23,10 +24,10 @@ from webhook_receiver import Answer, Receiver, eventually
 
 def _enqueue(database: Database, tenant: Tenant, url: str, count: int) -> set[str]:
     ids = set()
-    with database.writing() as session:
+    with database.unit(write=True) as unit:
         for number in range(count):
             _delivery, event = outbox.enqueue(
-                session,
+                unit,
                 organization_id=tenant.organization_id,
                 assistant_id=1,
                 url=url,
@@ -40,7 +41,8 @@ def _enqueue(database: Database, tenant: Tenant, url: str, count: int) -> set[st
 
 
 def _unfinished(database: Database) -> int:
-    with database.reading() as session:
+    with database.unit() as unit:
+        session = unit.session
         return (
             session.scalar(
                 select(func.count()).where(WebhookDelivery.status.in_(["pending", "in_flight"]))

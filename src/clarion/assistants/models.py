@@ -1,17 +1,22 @@
-"""The assistants table."""
+"""The assistants table and its version records, and the plain records rows are read into."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+import orjson
+from sqlalchemy import Index, Integer, LargeBinary, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clarion.db import Base, Identifier, JSONDocument, UTCDateTime
+from clarion.assistants.fields import FIELDS
+from clarion.database.schema import Base, Identifier, JSONDocument, OrganizationScoped, UTCDateTime
 
 
-class Assistant(Base):
+class Assistant(OrganizationScoped, Base):
+    """An assistant: the fixed columns here, one column per field of clarion.assistants.fields."""
+
     __tablename__ = "assistants"
     __table_args__ = (
         # Serves the list: one organization's assistants, newest first, filtered by date.
@@ -19,27 +24,19 @@ class Assistant(Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        Identifier, ForeignKey("organizations.id", ondelete="CASCADE")
-    )
-    name: Mapped[str] = mapped_column(String(200))
-    model: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
-    voice: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
-    first_message: Mapped[str | None] = mapped_column(Text, default=None)
-    max_duration_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
-    voicemail_message: Mapped[str | None] = mapped_column(Text, default=None)
-    webhook_url: Mapped[str | None] = mapped_column(Text, default=None)
-    # AES-GCM ciphertext of the webhook secret (see clarion.secrets); never the secret itself.
+    # AES-GCM ciphertext of the webhook secret (clarion.storage.secret_box); never the secret.
     webhook_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
-    analysis_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # The number of the newest version record; the ETag is derived from it.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
-class AssistantVersion(Base):
+for _field in FIELDS:
+    setattr(Assistant, _field.name, mapped_column(_field.column, nullable=not _field.required))
+
+
+class AssistantVersion(OrganizationScoped, Base):
     """An immutable record of one change to an assistant, written in the change's transaction.
 
     There is no foreign key to ``assistants``: the history outlives the assistant's deletion.
@@ -50,10 +47,6 @@ class AssistantVersion(Base):
     # record ids are never shown, and it would rewrite sqlite_sequence on every change.
     __table_args__ = (UniqueConstraint("assistant_id", "version"),)
 
-    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        Identifier, ForeignKey("organizations.id", ondelete="CASCADE")
-    )
     assistant_id: Mapped[int] = mapped_column(Identifier)
     version: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))
@@ -65,3 +58,79 @@ class AssistantVersion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     api_key_id: Mapped[int | None] = mapped_column(Identifier, default=None)
     request_id: Mapped[str | None] = mapped_column(String(128), default=None)
+
+
+ASSISTANTS = cast(Table, Assistant.__table__)
+VERSIONS = cast(Table, AssistantVersion.__table__)
+
+Document = dict[str, Any] | orjson.Fragment
+"""A JSON column's value: decoded, or (rows read only to be shown) its stored JSON text."""
+
+_COLUMNS = [column.name for column in ASSISTANTS.columns]
+_FIELD_POSITIONS = [(_COLUMNS.index(field.name), field.name) for field in FIELDS]
+_FIXED_POSITIONS = [
+    _COLUMNS.index(name)
+    for name in (
+        "id",
+        "organization_id",
+        "webhook_secret_encrypted",
+        "created_at",
+        "updated_at",
+        "version",
+    )
+]
+
+
+@dataclass(slots=True)
+class AssistantRecord:
+    """An assistant as read or about to be written."""
+
+    id: int
+    organization_id: int
+    values: dict[str, Any]
+    """Every configurable field by name (clarion.assistants.fields), None where unset."""
+    webhook_secret_encrypted: bytes | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> AssistantRecord:
+        """The record of a row with every column of the table, in the table's order."""
+        identifier, organization_id, secret, created_at, updated_at, version = (
+            row[index] for index in _FIXED_POSITIONS
+        )
+        values = {name: row[index] for index, name in _FIELD_POSITIONS}
+        return cls(identifier, organization_id, values, secret, created_at, updated_at, version)
+
+    def columns(self) -> dict[str, Any]:
+        """Every column's value, by column name."""
+        return {
+            "id": self.id,
+            "organization_id": self.organization_id,
+            **self.values,
+            "webhook_secret_encrypted": self.webhook_secret_encrypted,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "version": self.version,
+        }
+
+
+@dataclass(slots=True)
+class VersionRecord:
+    """A version record row. Field order is the table's column order."""
+
+    id: int
+    organization_id: int
+    assistant_id: int
+    version: int
+    action: str
+    configuration: dict[str, Any]
+    changed_fields: list[str]
+    webhook_secret_change: str | None
+    created_at: dt.datetime
+    api_key_id: int | None
+    request_id: str | None
+
+
+assert [f.name for f in fields(VersionRecord)] == [c.name for c in VERSIONS.columns]  # noqa: S101

@@ -4,9 +4,9 @@ Every change to anything an assistant shows raises its version in the same trans
 (clarion.assistants.service), and ids are never reused, so an (id, version) pair names one
 representation for good. The list asks the database only which assistants and versions it
 shows, then writes out their kept JSON: reading, converting and encoding a hundred whole rows
-made a list request about four times as costly (bench/in_process.py, SQLite: about 600 us
-against 110 to 160 us of CPU). A list that needs any pair not kept here is read whole, and
-its assistants kept for the next one.
+made a list request several times as costly (the README's performance section has the
+figures). A list that needs any pair not kept here is read whole, and its assistants kept for
+the next one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from clarion.web import encode_json
+from clarion.api.responses import encode_json
 
 CAPACITY = 10_000
 """Representations kept per server process: about 8 MB at the size of a typical assistant."""
@@ -48,8 +48,3 @@ class RenderedAssistants:
             del self._bodies[next(iter(self._bodies))]
         self._bodies[key] = body
         return body
-
-
-def json_array(bodies: Sequence[bytes]) -> bytes:
-    """A JSON array of already-encoded values, as orjson would write it."""
-    return b"[" + b",".join(bodies) + b"]"

@@ -3,50 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from clarion.assistants import service
-from clarion.assistants.repository import AssistantRecord
-from clarion.assistants.schemas import (
-    Assistant,
-    AssistantVersion,
-    CreateAssistant,
-    UpdateAssistant,
+from clarion.api.dependencies import AuthorizedDep, JsonBody
+from clarion.api.errors import Error
+from clarion.api.openapi import error_response, error_responses
+from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, if_match, json_media_type, resource_id
+from clarion.api.responses import encode_json, json_response, reply_response
+from clarion.api.timestamps import as_utc_bound
+from clarion.assistants import http, service
+from clarion.assistants.bodies import parse_assistant_body
+from clarion.assistants.representation import (
     assistant_json,
     etag,
-    parse_assistant_body,
-    parse_merge_patch,
+    expected_versions,
     version_json,
 )
-from clarion.auth.dependencies import CallerDep, DatabaseDep
-from clarion.encryption import SecretBox
-from clarion.errors import Error
+from clarion.assistants.schemas import Assistant, AssistantVersion, CreateAssistant
+from clarion.database import Unit
+from clarion.database.windows import Window
 from clarion.idempotency import service as idempotency
-from clarion.statements import Transaction
-from clarion.timestamps import as_utc_bound
-from clarion.web import (
-    encode_json,
-    if_match,
-    json_response,
-    media_type,
-    read_json_body,
-    resource_id,
-)
 
-router = APIRouter(prefix="/v1/assistant", tags=["Assistants"])
+router = APIRouter(prefix=http.PREFIX, tags=["Assistants"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Error, "description": "Bad request"},
-    401: {"model": Error, "description": "Missing, invalid or revoked API key"},
-    404: {"model": Error, "description": "Assistant not found"},
-}
-PRECONDITION: dict[int | str, dict[str, Any]] = {
-    412: {"model": Error, "description": "If-Match does not match the current ETag"},
-}
+ERRORS = error_responses(not_found="Assistant not found")
+PRECONDITION = error_response(412, "If-Match does not match the current ETag")
 ETAG_HEADER = {"ETag": {"description": "Changes with every version", "schema": {"type": "string"}}}
 
 AssistantId = Annotated[
@@ -68,9 +52,6 @@ IdempotencyKey = Annotated[
         "response instead of creating a second assistant; another body is a 409",
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=1000, description="How many to return")]
-
-MERGE_PATCH = "application/merge-patch+json"
 _UPDATE_BODY = {
     "requestBody": {
         "description": "Assistant properties to update",
@@ -84,7 +65,7 @@ _UPDATE_BODY = {
                     "voicemail_message": None,
                 },
             },
-            MERGE_PATCH: {
+            http.MERGE_PATCH: {
                 "schema": {"$ref": "#/components/schemas/AssistantMergePatch"},
                 "example": {"model": {"temperature": 0.5, "max_tokens": None}},
             },
@@ -102,15 +83,6 @@ _CREATE_BODY = {
 }
 
 
-def _secrets(request: Request) -> SecretBox:
-    box: SecretBox = request.app.state.secret_box
-    return box
-
-
-def _assistant_response(row: AssistantRecord, status: int = 200) -> Response:
-    return json_response(assistant_json(row), status, {"ETag": etag(row)})
-
-
 @router.post(
     "",
     status_code=201,
@@ -124,43 +96,40 @@ def _assistant_response(row: AssistantRecord, status: int = 200) -> Response:
     summary="Create Assistant",
 )
 async def create_assistant(
-    request: Request,
-    caller: CallerDep,
-    database: DatabaseDep,
-    idempotency_key: IdempotencyKey = None,
+    raw: JsonBody, auth: AuthorizedDep, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Creates an assistant in the caller's organization."""
-    raw = await read_json_body(request)
     fields = parse_assistant_body(raw, CreateAssistant)
-    secrets = _secrets(request)
+
+    def create(unit: Unit) -> idempotency.StoredResponse:
+        record = service.create_assistant(unit, auth.caller, fields, auth.services.secrets)
+        return idempotency.StoredResponse(201, encode_json(assistant_json(record)), etag(record))
+
     if idempotency_key is None:
-        row = await database.write_transaction(service.create_assistant, caller, fields, secrets)
-        return _assistant_response(row, 201)
-
-    def create(session: Session) -> idempotency.StoredResponse:
-        row = service.create_assistant(Transaction.of(session), caller, fields, secrets)
-        return idempotency.StoredResponse(201, encode_json(assistant_json(row)), etag(row))
-
-    stored = await idempotency.run_once(
-        database,
-        caller,
-        "create_assistant",
-        idempotency.check_key(idempotency_key),
-        idempotency.request_digest(raw),
-        create,
-    )
-    headers = {"Idempotent-Replayed": "true" if stored.replayed else "false"}
-    if stored.etag:
-        headers["ETag"] = stored.etag
+        stored = await auth.database.write(create)
+    else:
+        request = idempotency.KeyedRequest(
+            auth.caller,
+            "create_assistant",
+            idempotency.check_key(idempotency_key),
+            idempotency.request_digest(raw),
+        )
+        stored = await idempotency.run_once(auth.database, request, create)
+    headers = {"ETag": stored.etag} if stored.etag else {}
+    if idempotency_key is not None:
+        headers["Idempotent-Replayed"] = "true" if stored.replayed else "false"
     return Response(stored.body, stored.status, headers, media_type="application/json")
 
 
-@router.get("", response_model=list[Assistant], responses=ERRORS, summary="List Assistants")
+@router.get(
+    "",
+    response_model=list[Assistant],  # type: ignore[valid-type] # a model made from the field table
+    responses=ERRORS,
+    summary="List Assistants",
+)
 async def list_assistants(
-    request: Request,
-    caller: CallerDep,
-    database: DatabaseDep,
-    limit: Limit = 100,
+    auth: AuthorizedDep,
+    limit: Limit = LIST_LIMIT_DEFAULT,
     created_at_ge: Annotated[
         dt.datetime | None,
         Query(
@@ -175,35 +144,26 @@ async def list_assistants(
     ] = None,
 ) -> Response:
     """Lists the caller's assistants, newest first (ties: highest id first)."""
-    body = await database.transaction(
-        service.list_assistants,
-        caller,
-        limit,
-        as_utc_bound(created_at_ge),
-        as_utc_bound(created_at_le),
-        request.app.state.rendered_assistants,
-    )
-    return Response(body, media_type="application/json")
+    window = Window(limit, as_utc_bound(created_at_ge), as_utc_bound(created_at_le))
+    return reply_response(await http.list_reply(auth.services, auth.caller, window))
 
 
 @router.get(
-    "/{assistantId}",
+    http.ITEM,
     response_model=Assistant,
     responses={**ERRORS, 200: {"headers": ETAG_HEADER}},
     summary="Get Assistant",
 )
-async def get_assistant(
-    assistant_id: AssistantId, caller: CallerDep, database: DatabaseDep
-) -> Response:
+async def get_assistant(assistant_id: AssistantId, auth: AuthorizedDep) -> Response:
     """Returns one assistant, with its ETag."""
-    row = await database.transaction(
-        service.get_assistant, caller, resource_id(assistant_id, "assistant")
+    record = await auth.database.read(
+        service.get_assistant, auth.caller, resource_id(assistant_id, "assistant")
     )
-    return _assistant_response(row)
+    return reply_response(http.assistant_reply(record))
 
 
 @router.patch(
-    "/{assistantId}",
+    http.ITEM,
     response_model=Assistant,
     responses={
         **ERRORS,
@@ -216,8 +176,8 @@ async def get_assistant(
 async def update_assistant(
     request: Request,
     assistant_id: AssistantId,
-    caller: CallerDep,
-    database: DatabaseDep,
+    raw: JsonBody,
+    auth: AuthorizedDep,
     _if_match: IfMatch = None,
 ) -> Response:
     """Updates an existing assistant.
@@ -230,23 +190,13 @@ async def update_assistant(
     applies only if the assistant's ETag still matches (else 412, and nothing changes).
     """
     target = resource_id(assistant_id, "assistant")
-    raw = await read_json_body(request)
-    merge = media_type(request) == MERGE_PATCH
-    changes = parse_merge_patch(raw) if merge else parse_assistant_body(raw, UpdateAssistant)
-    row = await database.write_transaction(
-        service.update_assistant,
-        caller,
-        target,
-        changes,
-        _secrets(request),
-        merge=merge,
-        if_match=if_match(request),
-    )
-    return _assistant_response(row)
+    media = json_media_type(request.scope)
+    reply = await http.update(auth.services, auth.caller, target, raw, media, request.scope)
+    return reply_response(reply)
 
 
 @router.delete(
-    "/{assistantId}",
+    http.ITEM,
     response_model=Assistant,
     responses={**ERRORS, **PRECONDITION},
     summary="Delete Assistant",
@@ -254,49 +204,50 @@ async def update_assistant(
 async def delete_assistant(
     request: Request,
     assistant_id: AssistantId,
-    caller: CallerDep,
-    database: DatabaseDep,
+    auth: AuthorizedDep,
     _if_match: IfMatch = None,
 ) -> Response:
     """Deletes an assistant and returns it as it was. Its version history stays readable."""
-    row = await database.write_transaction(
+    record = await auth.database.write(
         service.delete_assistant,
-        caller,
+        auth.caller,
         resource_id(assistant_id, "assistant"),
-        if_match=if_match(request),
+        expected=expected_versions(if_match(request.scope)),
     )
-    return json_response(assistant_json(row))
+    return json_response(assistant_json(record))
 
 
 @router.get(
-    "/{assistantId}/versions",
+    http.ITEM + "/versions",
     response_model=list[AssistantVersion],
     responses=ERRORS,
     summary="List Assistant Versions",
 )
 async def list_versions(
-    assistant_id: AssistantId, caller: CallerDep, database: DatabaseDep, limit: Limit = 100
+    assistant_id: AssistantId,
+    auth: AuthorizedDep,
+    limit: Limit = LIST_LIMIT_DEFAULT,
 ) -> Response:
     """The assistant's change history, newest first: who changed what, when, and to what."""
-    records = await database.transaction(
-        service.list_versions, caller, resource_id(assistant_id, "assistant"), limit
+    records = await auth.database.read(
+        service.list_versions, auth.caller, resource_id(assistant_id, "assistant"), limit
     )
     return json_response([version_json(record) for record in records])
 
 
 @router.get(
-    "/{assistantId}/versions/{version}",
+    http.ITEM + "/versions/{version}",
     response_model=AssistantVersion,
     responses=ERRORS,
     summary="Get Assistant Version",
 )
 async def get_version(
-    assistant_id: AssistantId, version: VersionNumber, caller: CallerDep, database: DatabaseDep
+    assistant_id: AssistantId, version: VersionNumber, auth: AuthorizedDep
 ) -> Response:
     """One version record."""
-    record = await database.transaction(
+    record = await auth.database.read(
         service.get_version,
-        caller,
+        auth.caller,
         resource_id(assistant_id, "assistant"),
         resource_id(version, "version"),
     )
@@ -304,7 +255,7 @@ async def get_version(
 
 
 @router.post(
-    "/{assistantId}/versions/{version}/restore",
+    http.ITEM + "/versions/{version}/restore",
     response_model=Assistant,
     responses={**ERRORS, **PRECONDITION, 200: {"headers": ETAG_HEADER}},
     summary="Restore Assistant Version",
@@ -313,8 +264,7 @@ async def restore_version(
     request: Request,
     assistant_id: AssistantId,
     version: VersionNumber,
-    caller: CallerDep,
-    database: DatabaseDep,
+    auth: AuthorizedDep,
     _if_match: IfMatch = None,
 ) -> Response:
     """Makes a recorded configuration current again, as a new version.
@@ -322,11 +272,11 @@ async def restore_version(
     The webhook secret is never recorded and stays as it is. Restoring a version of a deleted
     assistant brings it back under its old id (without a webhook secret).
     """
-    row = await database.write_transaction(
+    record = await auth.database.write(
         service.restore_version,
-        caller,
+        auth.caller,
         resource_id(assistant_id, "assistant"),
         resource_id(version, "version"),
-        if_match=if_match(request),
+        expected=expected_versions(if_match(request.scope)),
     )
-    return _assistant_response(row)
+    return reply_response(http.assistant_reply(record))

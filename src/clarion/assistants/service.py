@@ -1,6 +1,6 @@
 """The rules of the assistant resource: what a create, update, delete or restore does.
 
-Functions here run inside one transaction opened by the caller (see clarion.db) and raise
+Functions here run inside a unit of work they are given (clarion.database.units) and raise
 domain errors; they never commit and never speak HTTP. Every change writes its version
 record in that same transaction, so the history can never disagree with the assistant.
 """
@@ -9,27 +9,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
+from clarion.api.errors import NotFound, PreconditionFailed, found
+from clarion.api.merge_patch import apply_merge_patch
 from clarion.assistants import repository
-from clarion.assistants.rendered import RenderedAssistants, json_array
-from clarion.assistants.repository import AssistantRecord, VersionRecord
-from clarion.assistants.schemas import (
-    CONFIGURABLE_FIELDS,
-    configuration_of,
-    etag,
-    validate_fields,
-)
+from clarion.assistants.bodies import validate_fields
+from clarion.assistants.fields import CONFIGURABLE_FIELDS, configuration
+from clarion.assistants.models import AssistantRecord, VersionRecord
 from clarion.auth.service import Caller
-from clarion.db import utcnow
-from clarion.encryption import SecretBox
-from clarion.errors import NotFound, PreconditionFailed
-from clarion.merge_patch import apply_merge_patch
-from clarion.statements import Transaction
+from clarion.database import Unit
+from clarion.database.clock import utcnow
+from clarion.database.windows import Window
+from clarion.storage.secret_box import SecretBox
+
+ANY_VERSION: Collection[int] = range(1, 2**63)
+"""What ``If-Match: *`` expects: whichever version is current."""
 
 
 def create_assistant(
-    transaction: Transaction, caller: Caller, fields: dict[str, Any], secrets: SecretBox
+    unit: Unit, caller: Caller, fields: dict[str, Any], secrets: SecretBox
 ) -> AssistantRecord:
     now = utcnow()
     secret = fields.get("webhook_secret")
@@ -41,51 +41,42 @@ def create_assistant(
         created_at=now,
         version=1,
     )
-    repository.add(transaction, assistant)
-    changed = [name for name in CONFIGURABLE_FIELDS if getattr(assistant, name) is not None]
-    _record(transaction, caller, assistant, "created", changed, "set" if secret else None, now)
+    repository.add(unit.statements, assistant)
+    changed = [name for name, value in assistant.values.items() if value is not None]
+    _record(unit, caller, assistant, Change("created", changed, "set" if secret else None), now)
     return assistant
 
 
-def get_assistant(transaction: Transaction, caller: Caller, assistant_id: int) -> AssistantRecord:
+def get_assistant(unit: Unit, caller: Caller, assistant_id: int) -> AssistantRecord:
     """The assistant, read to be shown (see repository.get)."""
-    assistant = repository.get(transaction, caller.organization_id, assistant_id, to_show=True)
-    if assistant is None:
-        raise NotFound(f"assistant {assistant_id} not found")
-    return assistant
+    return found(
+        repository.get(unit.statements, caller.organization_id, assistant_id, to_show=True),
+        f"assistant {assistant_id} not found",
+    )
+
+
+def list_current_versions(unit: Unit, caller: Caller, window: Window) -> list[tuple[int, int]]:
+    """The (id, version) of each assistant the list shows, newest first."""
+    return repository.list_current_versions(unit.statements, caller.organization_id, window)
 
 
 def list_assistants(
-    transaction: Transaction,
-    caller: Caller,
-    limit: int,
-    created_from: dt.datetime | None,
-    created_to: dt.datetime | None,
-    rendered: RenderedAssistants,
-) -> bytes:
-    """The caller's assistants as the API shows them, newest first: a JSON array.
-
-    Either answer comes from one statement, so from one consistent view of the database: the
-    (id, version) pairs when every one of them is already rendered, else the whole rows.
-    """
-    organization_id = caller.organization_id
-    keys = repository.list_keys(transaction, organization_id, limit, created_from, created_to)
-    bodies = rendered.all_of(keys)
-    if bodies is None:
-        shown = repository.list_shown(transaction, organization_id, limit, created_from, created_to)
-        bodies = [rendered.render(key, representation) for key, representation in shown]
-    return json_array(bodies)
+    unit: Unit, caller: Caller, window: Window
+) -> list[tuple[tuple[int, int], dict[str, Any]]]:
+    """The caller's assistants as the API shows them, newest first, each with its
+    (id, version)."""
+    return repository.list_shown(unit.statements, caller.organization_id, window)
 
 
 def update_assistant(
-    transaction: Transaction,
+    unit: Unit,
     caller: Caller,
     assistant_id: int,
     changes: dict[str, Any],
     secrets: SecretBox,
     *,
     merge: bool = False,
-    if_match: Collection[str] | None = None,
+    expected: Collection[int] | None = None,
 ) -> AssistantRecord:
     """Apply ``changes``: each field replaces the stored value whole, or, with ``merge``, is
     applied as an RFC 7396 merge patch to it.
@@ -93,88 +84,88 @@ def update_assistant(
     The row is read under the write lock, so two clients changing different fields at the
     same moment both keep their change; only columns whose value differs are written.
     """
-    assistant = _find(transaction, caller, assistant_id, for_update=True)
-    _check_precondition(assistant, if_match)
+    assistant = _find(unit, caller, assistant_id, for_update=True)
+    _check_precondition(assistant, expected)
     values = {name: value for name, value in changes.items() if name in CONFIGURABLE_FIELDS}
     if merge:
         values = {
-            name: apply_merge_patch(getattr(assistant, name), value)
-            for name, value in values.items()
+            name: apply_merge_patch(assistant.values[name], value) for name, value in values.items()
         }
         validate_fields(values)
     changed = _assign(assistant, values)
     secret_change = None
     if "webhook_secret" in changes:
         secret_change = _assign_secret(assistant, changes["webhook_secret"], secrets)
-    return _commit_change(transaction, caller, assistant, "updated", changed, secret_change)
+    return _commit_change(unit, caller, assistant, Change("updated", changed, secret_change))
 
 
 def delete_assistant(
-    transaction: Transaction,
+    unit: Unit,
     caller: Caller,
     assistant_id: int,
     *,
-    if_match: Collection[str] | None = None,
+    expected: Collection[int] | None = None,
 ) -> AssistantRecord:
-    assistant = _find(transaction, caller, assistant_id, for_update=True)
-    _check_precondition(assistant, if_match)
-    _record(transaction, caller, assistant, "deleted", [], None, utcnow(), assistant.version + 1)
-    repository.delete_one(transaction, assistant)
+    assistant = _find(unit, caller, assistant_id, for_update=True)
+    _check_precondition(assistant, expected)
+    _record(unit, caller, assistant, Change("deleted", []), utcnow(), assistant.version + 1)
+    repository.delete_one(unit.statements, assistant)
     return assistant
 
 
-def list_versions(
-    transaction: Transaction, caller: Caller, assistant_id: int, limit: int
-) -> list[VersionRecord]:
+def list_versions(unit: Unit, caller: Caller, assistant_id: int, limit: int) -> list[VersionRecord]:
     """Newest first. The history of a deleted assistant stays readable."""
-    records = repository.list_versions(transaction, caller.organization_id, assistant_id, limit)
+    records = repository.list_versions(unit.statements, caller.organization_id, assistant_id, limit)
     if not records:
         raise NotFound(f"assistant {assistant_id} not found")
     return list(records)
 
 
-def get_version(
-    transaction: Transaction, caller: Caller, assistant_id: int, version: int
-) -> VersionRecord:
-    record = repository.get_version(transaction, caller.organization_id, assistant_id, version)
-    if record is None:
-        raise NotFound(f"version {version} of assistant {assistant_id} not found")
-    return record
+def get_version(unit: Unit, caller: Caller, assistant_id: int, version: int) -> VersionRecord:
+    """One version record of the caller's assistant."""
+    return found(
+        repository.get_version(unit.statements, caller.organization_id, assistant_id, version),
+        f"version {version} of assistant {assistant_id} not found",
+    )
 
 
 def restore_version(
-    transaction: Transaction,
+    unit: Unit,
     caller: Caller,
     assistant_id: int,
     version: int,
     *,
-    if_match: Collection[str] | None = None,
+    expected: Collection[int] | None = None,
 ) -> AssistantRecord:
     """Make a recorded configuration current again, as a new version.
 
     The webhook secret is never recorded, so it stays as it is. Restoring a version of a
     deleted assistant brings the assistant back, under its old id and without a secret.
     """
-    record = get_version(transaction, caller, assistant_id, version)
-    assistant = repository.get(transaction, caller.organization_id, assistant_id, for_update=True)
+    record = get_version(unit, caller, assistant_id, version)
+    assistant = repository.get(
+        unit.statements, caller.organization_id, assistant_id, for_update=True
+    )
     if assistant is None:
-        return _undelete(transaction, caller, assistant_id, record, if_match)
-    _check_precondition(assistant, if_match)
+        return _undelete(unit, caller, assistant_id, record, expected)
+    _check_precondition(assistant, expected)
     changed = _assign(assistant, _recorded_values(record))
-    return _commit_change(transaction, caller, assistant, "restored", changed, None)
+    return _commit_change(unit, caller, assistant, Change("restored", changed))
 
 
 def _undelete(
-    transaction: Transaction,
+    unit: Unit,
     caller: Caller,
     assistant_id: int,
     record: VersionRecord,
-    if_match: Collection[str] | None,
+    expected: Collection[int] | None,
 ) -> AssistantRecord:
-    if if_match is not None:
+    if expected is not None:
         raise PreconditionFailed("If-Match was given, but the assistant no longer exists")
-    latest = repository.latest_version_for_update(transaction, caller.organization_id, assistant_id)
-    first = repository.get_version(transaction, caller.organization_id, assistant_id, 1)
+    latest = repository.latest_version_for_update(
+        unit.statements, caller.organization_id, assistant_id
+    )
+    first = repository.get_version(unit.statements, caller.organization_id, assistant_id, 1)
     assert latest is not None and first is not None  # noqa: S101 - record exists, so these do
     now = utcnow()
     assistant = _new_assistant(
@@ -186,9 +177,9 @@ def _undelete(
         version=latest.version + 1,
     )
     assistant.updated_at = now
-    repository.add(transaction, assistant, keep_id=True)
-    changed = [name for name in CONFIGURABLE_FIELDS if getattr(assistant, name) is not None]
-    _record(transaction, caller, assistant, "restored", changed, None, now)
+    repository.add(unit.statements, assistant, keep_id=True)
+    changed = [name for name, value in assistant.values.items() if value is not None]
+    _record(unit, caller, assistant, Change("restored", changed), now)
     return assistant
 
 
@@ -204,15 +195,8 @@ def _new_assistant(
     return AssistantRecord(
         id=assistant_id,
         organization_id=organization_id,
-        name=fields["name"],
-        model=fields.get("model"),
-        voice=fields.get("voice"),
-        first_message=fields.get("first_message"),
-        max_duration_seconds=fields.get("max_duration_seconds"),
-        voicemail_message=fields.get("voicemail_message"),
-        webhook_url=fields.get("webhook_url"),
+        values={name: fields.get(name) for name in CONFIGURABLE_FIELDS},
         webhook_secret_encrypted=secret_encrypted,
-        analysis_plan=fields.get("analysis_plan"),
         created_at=created_at,
         updated_at=created_at,
         version=version,
@@ -227,8 +211,8 @@ def _assign(assistant: AssistantRecord, values: dict[str, Any]) -> list[str]:
     """Set the values that differ; the names of the fields that changed, in field order."""
     changed = []
     for name in CONFIGURABLE_FIELDS:
-        if name in values and getattr(assistant, name) != values[name]:
-            setattr(assistant, name, values[name])
+        if name in values and assistant.values[name] != values[name]:
+            assistant.values[name] = values[name]
             changed.append(name)
     return changed
 
@@ -244,51 +228,56 @@ def _assign_secret(
     return "changed" if was_set else "set"
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a change did: its action, the fields it altered, and how it touched the secret."""
+
+    action: str
+    changed: list[str]
+    secret_change: str | None = None
+
+
 def _commit_change(
-    transaction: Transaction,
-    caller: Caller,
-    assistant: AssistantRecord,
-    action: str,
-    changed: list[str],
-    secret_change: str | None,
+    unit: Unit, caller: Caller, assistant: AssistantRecord, change: Change
 ) -> AssistantRecord:
     """Bump the version and write its record, when anything changed at all."""
-    if not changed and secret_change is None:
+    if not change.changed and change.secret_change is None:
         return assistant
     now = max(utcnow(), assistant.updated_at)
     assistant.updated_at = now
     assistant.version += 1
-    columns = [*changed, "updated_at", "version"]
-    if secret_change is not None:
+    columns = [*change.changed, "updated_at", "version"]
+    if change.secret_change is not None:
         columns.append("webhook_secret_encrypted")
-    repository.save(transaction, assistant, columns)
-    _record(transaction, caller, assistant, action, changed, secret_change, now)
+    repository.save(unit.statements, assistant, columns)
+    _record(unit, caller, assistant, change, now)
     return assistant
 
 
 def _record(
-    transaction: Transaction,
+    unit: Unit,
     caller: Caller,
     assistant: AssistantRecord,
-    action: str,
-    changed: list[str],
-    secret_change: str | None,
+    change: Change,
     now: dt.datetime,
     version: int | None = None,
 ) -> None:
-    if secret_change is not None:
+    changed = change.changed
+    if change.secret_change is not None:
         changed = [*changed, "webhook_secret"]
     repository.add_version(
-        transaction,
+        unit.statements,
         VersionRecord(
             id=0,
             organization_id=assistant.organization_id,
             assistant_id=assistant.id,
             version=version or assistant.version,
-            action=action,
-            configuration=configuration_of(assistant),
+            action=change.action,
+            configuration=configuration(
+                assistant.values, assistant.webhook_secret_encrypted is not None
+            ),
             changed_fields=changed,
-            webhook_secret_change=secret_change,
+            webhook_secret_change=change.secret_change,
             created_at=now,
             api_key_id=caller.api_key_id,
             request_id=caller.request_id,
@@ -296,21 +285,21 @@ def _record(
     )
 
 
-def _check_precondition(assistant: AssistantRecord, if_match: Collection[str] | None) -> None:
-    if if_match is None or "*" in if_match or etag(assistant) in if_match:
+def _check_precondition(assistant: AssistantRecord, expected: Collection[int] | None) -> None:
+    if expected is None or assistant.version in expected:
         return
     raise PreconditionFailed(
-        f"If-Match does not match the assistant's current ETag {etag(assistant)}: "
+        f"If-Match does not match the assistant's current version {assistant.version}: "
         "it was changed since you read it; fetch it again"
     )
 
 
 def _find(
-    transaction: Transaction, caller: Caller, assistant_id: int, *, for_update: bool = False
+    unit: Unit, caller: Caller, assistant_id: int, *, for_update: bool = False
 ) -> AssistantRecord:
-    assistant = repository.get(
-        transaction, caller.organization_id, assistant_id, for_update=for_update
+    return found(
+        repository.get(
+            unit.statements, caller.organization_id, assistant_id, for_update=for_update
+        ),
+        f"assistant {assistant_id} not found",
     )
-    if assistant is None:
-        raise NotFound(f"assistant {assistant_id} not found")
-    return assistant

@@ -25,6 +25,7 @@ class KeyCache:
         self._entries: dict[str, tuple[float, int, int]] = {}
 
     def get(self, digest: str) -> tuple[int, int] | None:
+        """(key id, organization id) for a digest found valid within the last second, else None."""
         entry = self._entries.get(digest)
         if entry is None:
             return None
@@ -35,6 +36,7 @@ class KeyCache:
         return key_id, organization_id
 
     def put(self, digest: str, key_id: int, organization_id: int) -> None:
+        """Remember a digest the database just found valid, for one TTL."""
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()  # rare: a burst of distinct keys; start over
         self._entries[digest] = (self._clock() + self._ttl, key_id, organization_id)

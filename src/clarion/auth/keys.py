@@ -16,14 +16,17 @@ _KEY_LENGTH = len(KEY_PREFIX) + 43
 
 
 def generate_key() -> str:
+    """A new API key: the fixed prefix and 256 random bits."""
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 def key_digest(key: str) -> str:
+    """The SHA-256 hex digest under which a key is stored and looked up."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
 def display_prefix(key: str) -> str:
+    """The start of a key, kept so people can tell their keys apart without the secret."""
     return key[: len(KEY_PREFIX) + 6]
 
 

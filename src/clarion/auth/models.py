@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clarion.db import Base, Identifier, UTCDateTime
+from clarion.database.schema import Base, Identifier, OrganizationScoped, UTCDateTime
 
 
 class Organization(Base):
+    """A tenant: every other row belongs to exactly one."""
+
     __tablename__ = "organizations"
     __table_args__ = ({"sqlite_autoincrement": True},)
 
@@ -19,16 +21,15 @@ class Organization(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class ApiKey(Base):
+class ApiKey(OrganizationScoped, Base):
     """An API key. Only the SHA-256 digest of the key is kept; the key itself is shown once."""
 
     __tablename__ = "api_keys"
-    __table_args__ = ({"sqlite_autoincrement": True},)
-
-    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        Identifier, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    __table_args__ = (
+        Index("ix_api_keys_organization_id", "organization_id"),
+        {"sqlite_autoincrement": True},
     )
+
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters of the key, enough to tell keys apart in a listing.
     display_prefix: Mapped[str] = mapped_column(String(24))

@@ -11,6 +11,7 @@ from clarion.auth.models import ApiKey, Organization
 
 
 def add_organization(session: Session, name: str, now: dt.datetime) -> Organization:
+    """Insert an organization and return it with its new id."""
     organization = Organization(name=name, created_at=now)
     session.add(organization)
     session.flush()
@@ -18,12 +19,14 @@ def add_organization(session: Session, name: str, now: dt.datetime) -> Organizat
 
 
 def get_organization(session: Session, organization_id: int) -> Organization | None:
+    """The organization with this id, or None."""
     return session.get(Organization, organization_id)
 
 
 def add_key(
     session: Session, organization_id: int, digest: str, prefix: str, now: dt.datetime
 ) -> ApiKey:
+    """Insert a key, by its digest and display prefix only, and return it with its new id."""
     key = ApiKey(
         organization_id=organization_id, digest=digest, display_prefix=prefix, created_at=now
     )
@@ -43,6 +46,7 @@ def find_active_key(session: Session, digest: str) -> tuple[int, int] | None:
 
 
 def list_keys(session: Session, organization_id: int) -> list[ApiKey]:
+    """Every key of an organization, revoked ones included, oldest first."""
     return list(
         session.scalars(
             select(ApiKey).where(ApiKey.organization_id == organization_id).order_by(ApiKey.id)
@@ -51,6 +55,7 @@ def list_keys(session: Session, organization_id: int) -> list[ApiKey]:
 
 
 def revoke_key(session: Session, key_id: int, now: dt.datetime) -> ApiKey | None:
+    """Mark a key revoked unless it already is (the first time stands); None if no such key."""
     session.execute(
         update(ApiKey)
         .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))

@@ -1,14 +1,15 @@
-"""Creating organizations and managing their keys (used by the command line)."""
+"""Organizations and their API keys: creating them (the command line), and telling who a
+presented key belongs to (every request)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
+from clarion.api.errors import InvalidInput, NotFound, Unauthenticated
 from clarion.auth import keys, repository
-from clarion.db import utcnow
-from clarion.errors import InvalidInput, NotFound
+from clarion.auth.cache import KeyCache
+from clarion.database import Database, Unit
+from clarion.database.clock import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,34 +31,37 @@ class IssuedKey:
     api_key: str
 
 
-def create_organization(session: Session, name: str) -> tuple[int, IssuedKey]:
+def create_organization(unit: Unit, name: str) -> tuple[int, IssuedKey]:
     """A new organization with its first API key."""
     name = name.strip()
     if not 1 <= len(name) <= 200 or "\x00" in name:
         raise InvalidInput("name: must be 1 to 200 characters, without NUL")
-    organization = repository.add_organization(session, name, utcnow())
-    return organization.id, issue_key(session, organization.id)
+    organization = repository.add_organization(unit.session, name, utcnow())
+    return organization.id, issue_key(unit, organization.id)
 
 
-def issue_key(session: Session, organization_id: int) -> IssuedKey:
-    if repository.get_organization(session, organization_id) is None:
+def issue_key(unit: Unit, organization_id: int) -> IssuedKey:
+    """Another API key for an organization, shown only in what this returns."""
+    if repository.get_organization(unit.session, organization_id) is None:
         raise NotFound(f"organization {organization_id} not found")
     key = keys.generate_key()
     row = repository.add_key(
-        session, organization_id, keys.key_digest(key), keys.display_prefix(key), utcnow()
+        unit.session, organization_id, keys.key_digest(key), keys.display_prefix(key), utcnow()
     )
     return IssuedKey(key_id=row.id, organization_id=organization_id, api_key=key)
 
 
-def revoke_key(session: Session, key_id: int) -> dict[str, object]:
-    row = repository.revoke_key(session, key_id, utcnow())
+def revoke_key(unit: Unit, key_id: int) -> dict[str, object]:
+    """Revoke an API key: requests made with it fail from then on."""
+    row = repository.revoke_key(unit.session, key_id, utcnow())
     if row is None:
         raise NotFound(f"API key {key_id} not found")
     return {"key_id": row.id, "organization_id": row.organization_id, "revoked_at": row.revoked_at}
 
 
-def list_keys(session: Session, organization_id: int) -> list[dict[str, object]]:
-    if repository.get_organization(session, organization_id) is None:
+def list_keys(unit: Unit, organization_id: int) -> list[dict[str, object]]:
+    """An organization's keys, by prefix only: a key is never shown again."""
+    if repository.get_organization(unit.session, organization_id) is None:
         raise NotFound(f"organization {organization_id} not found")
     return [
         {
@@ -66,10 +70,29 @@ def list_keys(session: Session, organization_id: int) -> list[dict[str, object]]
             "created_at": row.created_at,
             "revoked_at": row.revoked_at,
         }
-        for row in repository.list_keys(session, organization_id)
+        for row in repository.list_keys(unit.session, organization_id)
     ]
 
 
-def find_key(session: Session, digest: str) -> tuple[int, int] | None:
+def find_key(unit: Unit, digest: str) -> tuple[int, int] | None:
     """(key id, organization id) of the unrevoked key with this digest."""
-    return repository.find_active_key(session, digest)
+    return repository.find_active_key(unit.session, digest)
+
+
+INVALID_KEY = "invalid or revoked API key"
+
+
+async def authenticate(
+    database: Database, cache: KeyCache, presented_key: str, request_id: str | None
+) -> Caller:
+    """The caller a presented key belongs to; 401 for an unknown or revoked key."""
+    if not keys.looks_like_key(presented_key):
+        raise Unauthenticated(INVALID_KEY)
+    digest = keys.key_digest(presented_key)
+    found = cache.get(digest)
+    if found is None:
+        found = await database.read(find_key, digest)
+        if found is None:
+            raise Unauthenticated(INVALID_KEY)
+        cache.put(digest, *found)
+    return Caller(api_key_id=found[0], organization_id=found[1], request_id=request_id)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clarion.db import Base, Identifier, UTCDateTime
+from clarion.database.schema import Base, OrganizationScoped, UTCDateTime
 
 
-class IdempotentRequest(Base):
+class IdempotentRequest(OrganizationScoped, Base):
     """The first response to a request made with an idempotency key, kept for replay."""
 
     __tablename__ = "idempotent_requests"
@@ -19,10 +19,6 @@ class IdempotentRequest(Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        Identifier, ForeignKey("organizations.id", ondelete="CASCADE")
-    )
     operation: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(255))
     # SHA-256 of the request body: the same key with another body is a client error.

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from clarion.api.errors import Conflict, InvalidInput
 from clarion.auth.service import Caller
-from clarion.db import Database, utcnow
-from clarion.errors import Conflict, InvalidInput
+from clarion.database import Database, Unit
+from clarion.database.clock import utcnow
 from clarion.idempotency.models import IdempotentRequest
 
 KEY_LIFETIME = dt.timedelta(hours=24)
@@ -30,6 +30,8 @@ _SANE_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 @dataclass(frozen=True, slots=True)
 class StoredResponse:
+    """A response as first given, to give again."""
+
     status: int
     body: bytes
     etag: str | None
@@ -37,40 +39,45 @@ class StoredResponse:
 
 
 def check_key(key: str) -> str:
+    """The key, when it is 1 to 255 visible ASCII characters; else a 400."""
     if not _SANE_KEY.fullmatch(key):
         raise InvalidInput("Idempotency-Key: must be 1 to 255 visible ASCII characters")
     return key
 
 
 def request_digest(body: bytes) -> str:
+    """What tells one request body from another."""
     return hashlib.sha256(body).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class KeyedRequest:
+    """A request made with an Idempotency-Key: by whom, for what, with which key and body."""
+
+    caller: Caller
+    operation: str
+    key: str
+    digest: str
+    """The body's digest (request_digest)."""
+
+
 async def run_once(
-    database: Database,
-    caller: Caller,
-    operation: str,
-    key: str,
-    digest: str,
-    perform: Callable[[Session], StoredResponse],
+    database: Database, request: KeyedRequest, perform: Callable[[Unit], StoredResponse]
 ) -> StoredResponse:
     """``perform`` once per (organization, operation, key); later calls replay its response."""
     try:
-        return await database.write(_run_once, caller, operation, key, digest, perform)
+        return await database.write(_run_once, request, perform)
     except IntegrityError:
         # A simultaneous request with this key committed first: replay its response.
-        return await database.write(_run_once, caller, operation, key, digest, perform)
+        return await database.write(_run_once, request, perform)
 
 
 def _run_once(
-    session: Session,
-    caller: Caller,
-    operation: str,
-    key: str,
-    digest: str,
-    perform: Callable[[Session], StoredResponse],
+    unit: Unit, request: KeyedRequest, perform: Callable[[Unit], StoredResponse]
 ) -> StoredResponse:
+    caller, operation, key, digest = request.caller, request.operation, request.key, request.digest
     now = utcnow()
+    session = unit.session
     scope = (
         IdempotentRequest.organization_id == caller.organization_id,
         IdempotentRequest.operation == operation,
@@ -88,7 +95,7 @@ def _run_once(
         )
     if remembered is not None:
         session.execute(delete(IdempotentRequest).where(*scope))
-    response = perform(session)
+    response = perform(unit)
     session.add(
         IdempotentRequest(
             organization_id=caller.organization_id,

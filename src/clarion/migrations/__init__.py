@@ -1,0 +1,1 @@
+"""Alembic migrations: the environment and the revision files for clarion's schema."""

@@ -1,10 +1,10 @@
-"""Alembic environment: always given a connection by clarion.migrate."""
+"""Alembic environment: always given a connection by clarion.database.migrate."""
 
 from alembic import context
 from sqlalchemy import text
 
-import clarion.tables  # noqa: F401 - registers every table on Base.metadata
-from clarion.db import Base
+import clarion.migrations.tables  # noqa: F401 - registers every table on Base.metadata
+from clarion.database.schema import Base
 
 connection = context.config.attributes["connection"]
 if connection.dialect.name == "postgresql":

@@ -8,7 +8,12 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Protocol
 
+from clarion.config import Settings
+from clarion.database import Database
 from clarion.runtime.supervision import LoopStatus, Step, supervise
+from clarion.storage.secret_box import SecretBox
+from clarion.webhooks.signing import Signer
+from clarion.webhooks.worker import DeliveryWorker
 
 log = logging.getLogger("clarion.runtime")
 
@@ -42,3 +47,20 @@ class Runtime:
             await asyncio.gather(
                 *(supervise(self.status(name), step, stop) for name, step in steps.items())
             )
+
+
+def background_work(
+    settings: Settings,
+    database: Database,
+    signer: Signer,
+    secrets: SecretBox,
+    delivery_due: asyncio.Event,
+    *,
+    deliver: bool = True,
+) -> list[BackgroundWork]:
+    """Every piece of background work a process runs, registered once for `clarion serve` and
+    `clarion worker`. ``delivery_due`` is set when this process commits a delivery."""
+    works: list[BackgroundWork] = []
+    if deliver:
+        works.append(DeliveryWorker(database, settings, signer, secrets, delivery_due))
+    return works

@@ -36,6 +36,7 @@ class LoopStatus:
     """When the loop entered its current state."""
 
     def succeeded(self) -> None:
+        """Record a step that worked: the loop is running, its failure count back to 0."""
         if self.state == "failing":
             log.info("%s recovered after %d failed steps", self.name, self.failures)
         if self.state != "running":
@@ -58,10 +59,12 @@ class LoopStatus:
         return backoff(self.failures)
 
     def stopped(self) -> None:
+        """Record that the loop has ended."""
         self.state, self.since = "stopped", _now()
 
     @property
     def healthy(self) -> bool:
+        """Whether health counts this loop as fine: starting or running."""
         return self.state in ("starting", "running")
 
 

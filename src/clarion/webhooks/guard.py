@@ -98,6 +98,7 @@ class GuardedResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
+        """The host's permitted addresses; raises BlockedAddress when none is permitted."""
         results = await self._inner.resolve(host, port, family)
         permitted = []
         reasons = []
@@ -113,6 +114,7 @@ class GuardedResolver(AbstractResolver):
         return permitted
 
     async def close(self) -> None:
+        """Close the threaded resolver underneath."""
         await self._inner.close()
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid

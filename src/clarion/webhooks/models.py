@@ -7,19 +7,18 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clarion.db import Base, Identifier, UTCDateTime
+from clarion.database.schema import Base, Identifier, OrganizationScoped, UTCDateTime
 
 
-class WebhookEvent(Base):
+class WebhookEvent(OrganizationScoped, Base):
     """A report to deliver, stored in the transaction that produced it. Never changes."""
 
     __tablename__ = "webhook_events"
-    __table_args__ = ({"sqlite_autoincrement": True},)
-
-    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        Identifier, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    __table_args__ = (
+        Index("ix_webhook_events_organization_id", "organization_id"),
+        {"sqlite_autoincrement": True},
     )
+
     assistant_id: Mapped[int] = mapped_column(Identifier)
     event_type: Mapped[str] = mapped_column(String(64))
     # The webhook-id header: the same on every attempt, so receivers can drop duplicates.
@@ -29,7 +28,7 @@ class WebhookEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class WebhookDelivery(Base):
+class WebhookDelivery(OrganizationScoped, Base):
     """Getting one event to one URL: pending, in flight (claimed, leased), succeeded, failed."""
 
     __tablename__ = "webhook_deliveries"
@@ -40,10 +39,6 @@ class WebhookDelivery(Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(
-        Identifier, ForeignKey("organizations.id", ondelete="CASCADE")
-    )
     event_id: Mapped[int] = mapped_column(
         Identifier, ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
     )

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
-from sqlalchemy.orm import Session
 
-from clarion.errors import NotFound
+from clarion.api.errors import NotFound
+from clarion.database import Unit
 from clarion.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from clarion.webhooks.sender import Outcome
 
@@ -41,7 +41,7 @@ class Claimed:
 
 
 def enqueue(
-    session: Session,
+    unit: Unit,
     *,
     organization_id: int,
     assistant_id: int,
@@ -52,6 +52,7 @@ def enqueue(
     now: dt.datetime,
 ) -> tuple[WebhookDelivery, WebhookEvent]:
     """Store an event and its delivery, due now, in the caller's transaction."""
+    session = unit.session
     event = WebhookEvent(
         organization_id=organization_id,
         assistant_id=assistant_id,
@@ -79,8 +80,9 @@ def enqueue(
     return delivery, event
 
 
-def claim(session: Session, limit: int, lease_seconds: float, now: dt.datetime) -> list[Claimed]:
+def claim(unit: Unit, limit: int, lease_seconds: float, now: dt.datetime) -> list[Claimed]:
     """Take up to ``limit`` due deliveries (and any whose lease ran out) for this worker."""
+    session = unit.session
     due = or_(
         and_(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now),
         and_(WebhookDelivery.status == IN_FLIGHT, WebhookDelivery.lease_expires_at < now),
@@ -136,7 +138,7 @@ def claim(session: Session, limit: int, lease_seconds: float, now: dt.datetime) 
 
 
 def record(
-    session: Session,
+    unit: Unit,
     results: Sequence[tuple[Claimed, dt.datetime, Outcome]],
     delays: Sequence[float],
     now: dt.datetime,
@@ -145,6 +147,7 @@ def record(
 
     Both are one executemany each, whatever the size of the batch.
     """
+    session = unit.session
     connection = session.connection()
     connection.execute(
         insert(WebhookAttempt),
@@ -211,13 +214,14 @@ def _delay(scheduled: float, retry_after: float | None) -> float:
 
 
 def list_deliveries(
-    session: Session,
+    unit: Unit,
     organization_id: int,
     assistant_id: int | None,
     status: str | None,
     limit: int,
 ) -> list[tuple[WebhookDelivery, WebhookEvent]]:
     """Newest first."""
+    session = unit.session
     query = (
         select(WebhookDelivery, WebhookEvent)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
@@ -232,8 +236,10 @@ def list_deliveries(
 
 
 def get_delivery(
-    session: Session, organization_id: int, delivery_id: int
+    unit: Unit, organization_id: int, delivery_id: int
 ) -> tuple[WebhookDelivery, WebhookEvent, list[WebhookAttempt]]:
+    """One of the organization's deliveries with its event and attempts; NotFound if none."""
+    session = unit.session
     row = session.execute(
         select(WebhookDelivery, WebhookEvent)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
@@ -253,14 +259,15 @@ def get_delivery(
 
 
 def redeliver(
-    session: Session, organization_id: int, delivery_id: int, now: dt.datetime
+    unit: Unit, organization_id: int, delivery_id: int, now: dt.datetime
 ) -> tuple[WebhookDelivery, WebhookEvent, list[WebhookAttempt]]:
     """Make a delivery due now again, whatever became of it; its attempts are kept."""
-    delivery, _event, _attempts = get_delivery(session, organization_id, delivery_id)
+    session = unit.session
+    delivery, _event, _attempts = get_delivery(unit, organization_id, delivery_id)
     if delivery.status != IN_FLIGHT:  # one in flight will be recorded by its worker
         delivery.status = PENDING
         delivery.next_attempt_at = now
         delivery.attempt_count = 0
         delivery.updated_at = now
         session.flush()
-    return get_delivery(session, organization_id, delivery_id)
+    return get_delivery(unit, organization_id, delivery_id)

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
-from clarion.auth.dependencies import CallerDep, DatabaseDep
-from clarion.errors import Error
-from clarion.web import MAX_ID, json_response, resource_id
+from clarion.api.dependencies import Authorized, AuthorizedDep, SignerDep
+from clarion.api.openapi import error_responses
+from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit, resource_id
+from clarion.api.responses import json_response
 from clarion.webhooks import service
 from clarion.webhooks.schemas import Delivery
-from clarion.webhooks.signing import Signer
 
 router = APIRouter(tags=["Webhooks"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Error, "description": "Bad request"},
-    401: {"model": Error, "description": "Missing, invalid or revoked API key"},
-    404: {"model": Error, "description": "Not found"},
-}
+ERRORS = error_responses()
 
 
 @router.get(
@@ -29,32 +26,27 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses={200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}}},
     summary="Webhook Signing Key",
 )
-async def signing_key(request: Request) -> Response:
+async def signing_key(signer: SignerDep) -> Response:
     """The public key (PEM) that verifies X-Clarion-Signature on every delivery. Public."""
-    signer: Signer = request.app.state.signer
     return Response(signer.public_key_pem, media_type="application/x-pem-file")
 
 
-@router.post(
-    "/v1/assistant/{assistantId}/webhook/test",
-    status_code=202,
-    response_model=Delivery,
-    responses=ERRORS,
-    summary="Send Test Webhook",
-)
-async def send_test(
-    request: Request,
-    assistant_id: Annotated[str, Path(alias="assistantId")],
-    caller: CallerDep,
-    database: DatabaseDep,
-) -> Response:
+AssistantId = Annotated[str, Path(alias="assistantId")]
+DeliveryId = Annotated[str, Path(alias="deliveryId")]
+# Operations that queue a delivery answer 202 with it: the worker sends it after the commit.
+QUEUED: dict[str, Any] = {"status_code": 202, "response_model": Delivery, "responses": ERRORS}
+
+
+async def _queue(auth: Authorized, work: Callable[..., dict[str, Any]], target: int) -> Response:
+    body = await auth.database.write(work, auth.caller, target, auth.services.delivery_due.set)
+    return json_response(body, 202)
+
+
+@router.post("/v1/assistant/{assistantId}/webhook/test", summary="Send Test Webhook", **QUEUED)
+async def send_test(assistant_id: AssistantId, auth: AuthorizedDep) -> Response:
     """Queues a realistic sample end-of-call report (call id 0) to the assistant's webhook
     now, signed like every delivery; returns the delivery to follow."""
-    body = await database.write(
-        service.send_test_report, caller, resource_id(assistant_id, "assistant")
-    )
-    request.app.state.delivery_wakeup.set()  # after commit: the worker may start at once
-    return json_response(body, 202)
+    return await _queue(auth, service.send_test_report, resource_id(assistant_id, "assistant"))
 
 
 @router.get(
@@ -64,15 +56,14 @@ async def send_test(
     summary="List Webhook Deliveries",
 )
 async def list_deliveries(
-    caller: CallerDep,
-    database: DatabaseDep,
+    auth: AuthorizedDep,
     assistant_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: Literal["pending", "in_flight", "succeeded", "failed"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = LIST_LIMIT_DEFAULT,
 ) -> Response:
     """The organization's deliveries, newest first."""
     return json_response(
-        await database.read(service.list_deliveries, caller, assistant_id, status, limit)
+        await auth.database.read(service.list_deliveries, auth.caller, assistant_id, status, limit)
     )
 
 
@@ -82,33 +73,16 @@ async def list_deliveries(
     responses=ERRORS,
     summary="Get Webhook Delivery",
 )
-async def get_delivery(
-    delivery_id: Annotated[str, Path(alias="deliveryId")], caller: CallerDep, database: DatabaseDep
-) -> Response:
+async def get_delivery(delivery_id: DeliveryId, auth: AuthorizedDep) -> Response:
     """One delivery, with its payload and every attempt."""
     return json_response(
-        await database.read(
-            service.get_delivery, caller, resource_id(delivery_id, "webhook delivery")
+        await auth.database.read(
+            service.get_delivery, auth.caller, resource_id(delivery_id, "webhook delivery")
         )
     )
 
 
-@router.post(
-    "/v1/webhook-deliveries/{deliveryId}/redeliver",
-    status_code=202,
-    response_model=Delivery,
-    responses=ERRORS,
-    summary="Redeliver Webhook",
-)
-async def redeliver(
-    request: Request,
-    delivery_id: Annotated[str, Path(alias="deliveryId")],
-    caller: CallerDep,
-    database: DatabaseDep,
-) -> Response:
+@router.post("/v1/webhook-deliveries/{deliveryId}/redeliver", summary="Redeliver Webhook", **QUEUED)
+async def redeliver(delivery_id: DeliveryId, auth: AuthorizedDep) -> Response:
     """Makes the delivery due now again, with a fresh retry schedule; past attempts stay."""
-    body = await database.write(
-        service.redeliver, caller, resource_id(delivery_id, "webhook delivery")
-    )
-    request.app.state.delivery_wakeup.set()
-    return json_response(body, 202)
+    return await _queue(auth, service.redeliver, resource_id(delivery_id, "webhook delivery"))

@@ -13,6 +13,8 @@ from clarion.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEven
 
 
 class CallAnalysis(BaseModel):
+    """What the call's analysis found: structured data drawn from it, and how it went."""
+
     structuredData: dict[str, Any] | None = None
     successEvaluation: str | None = None
 
@@ -49,6 +51,8 @@ class EndOfCallReport(BaseModel):
 
 
 class DeliveryAttempt(TypedDict):
+    """One try at sending a delivery, and what came of it."""
+
     number: int
     started_at: dt.datetime
     status_code: int | None
@@ -81,6 +85,7 @@ def delivery_json(
     event: WebhookEvent,
     attempts: list[WebhookAttempt] | None = None,
 ) -> dict[str, Any]:
+    """A delivery as the API shows it; with ``attempts``, its payload and attempts too."""
     body: dict[str, Any] = {
         "id": delivery.id,
         "assistant_id": delivery.assistant_id,

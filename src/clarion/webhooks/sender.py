@@ -38,6 +38,7 @@ class Outcome:
 
     @property
     def succeeded(self) -> bool:
+        """The receiver answered with a 2xx status."""
         return self.status_code is not None and 200 <= self.status_code < 300
 
     @property

@@ -1,7 +1,7 @@
 """The server's webhook signing key pair.
 
 Generated once into the data directory, encrypted at rest with the server secret key (see
-clarion.encryption), or given whole by ``CLARION_WEBHOOK_SIGNING_KEY`` (a PEM private key).
+clarion.storage.secret_box), or given whole by ``CLARION_WEBHOOK_SIGNING_KEY`` (a PEM private key).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from clarion.config import Settings
-from clarion.encryption import load_server_key
-from clarion.files import create_file_once, keep_private
+from clarion.storage.files import create_file_once, keep_private
+from clarion.storage.secret_box import load_server_key
 
 KEY_FILE_NAME = "webhook-signing-key.pem"
 _SIGNATURE = ec.ECDSA(hashes.SHA256())
@@ -32,6 +32,7 @@ class Signer:
 
 
 def load_signer(settings: Settings) -> Signer:
+    """The configured signing key, or the one in the data directory, created on first use."""
     if settings.webhook_signing_key is not None:
         pem = settings.webhook_signing_key.get_secret_value().encode()
         return Signer(_as_ec(serialization.load_pem_private_key(pem, password=None)))

@@ -18,9 +18,10 @@ from functools import partial
 import aiohttp
 
 from clarion.config import Settings
-from clarion.db import Database, utcnow
-from clarion.encryption import SecretBox
+from clarion.database import Database
+from clarion.database.clock import utcnow
 from clarion.runtime.supervision import Step
+from clarion.storage.secret_box import SecretBox
 from clarion.webhooks import outbox
 from clarion.webhooks.guard import resolver_kwargs
 from clarion.webhooks.outbox import Claimed
@@ -39,13 +40,18 @@ class DeliveryWorker:
     """Two loops: one claims due deliveries and starts their sends, one records outcomes."""
 
     def __init__(
-        self, database: Database, settings: Settings, signer: Signer, secrets: SecretBox
+        self,
+        database: Database,
+        settings: Settings,
+        signer: Signer,
+        secrets: SecretBox,
+        due: asyncio.Event,
     ) -> None:
         self.database = database
         self.settings = settings
         self.signer = signer
         self.secrets = secrets
-        self.wakeup = asyncio.Event()  # set when this process enqueues, to skip the idle wait
+        self.due = due  # set when this process commits a delivery: no need to wait to poll
         self._outcomes: asyncio.Queue[Recorded] | None = None
         self._unrecorded: list[Recorded] = []  # a batch whose recording failed, tried again
         self._sending: set[asyncio.Task[None]] = set()
@@ -84,8 +90,8 @@ class DeliveryWorker:
             await self._idle(stop)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        self.wakeup.clear()
-        waiters = [asyncio.create_task(self.wakeup.wait()), asyncio.create_task(stop.wait())]
+        self.due.clear()
+        waiters = [asyncio.create_task(self.due.wait()), asyncio.create_task(stop.wait())]
         await asyncio.wait(
             [*waiters, *self._sending],
             timeout=IDLE_POLL_SECONDS,

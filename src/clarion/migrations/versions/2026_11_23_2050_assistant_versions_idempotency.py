@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from clarion.db import UTCDateTime
+from clarion.database.schema import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 21:40:00
 import sqlalchemy as sa
 from alembic import op
 
-from clarion.db import UTCDateTime
+from clarion.database.schema import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"

@@ -65,7 +65,7 @@ def prepare_database_file(database: str | None) -> None:
     folder is missing as well; an existing one, and the files SQLite keeps beside it, lose
     group and others' access. An existing folder named by CLARION_DATABASE_URL is the
     operator's and stays as it is (the data directory is kept private by
-    clarion.encryption.load_server_key). In-memory and ``file:`` URI databases are left to
+    clarion.storage.secret_box.load_server_key). In-memory and ``file:`` URI databases are left to
     SQLite.
     """
     if not database or database == ":memory:" or database.startswith("file:"):

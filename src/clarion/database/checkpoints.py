@@ -2,19 +2,19 @@
 
 By default SQLite does this inside the commit that takes the log past 1,000 pages: copying
 those pages and two fsyncs then land on one unlucky request, and on the event loop every
-other request waits too. Measured on a PATCH, that was 30 of its 80 microseconds of database
-time, in stalls of ~11 ms. Here a thread of its own (SQLite releases the GIL while it works)
-runs a PASSIVE checkpoint every 100 ms, which never blocks a writer. PASSIVE alone can fall
-behind a steady stream of commits, and the log only starts over once it is fully copied, so
-when it passes RESTART_PAGES a RESTART checkpoint holds writers back for the few pages left
-and the log begins again from its start.
+other request waits too. Measured on a PATCH, that was a large share of its database time,
+in stalls (the README's performance section has the figures). Here a thread of its own (SQLite
+releases the GIL while it works) runs a PASSIVE checkpoint every 100 ms, which never blocks a
+writer. PASSIVE alone can fall behind a steady stream of commits, and the log only starts over
+once it is fully copied, so when it passes RESTART_PAGES a RESTART checkpoint holds writers
+back for the few pages left and the log begins again from its start.
 
 A RESTART needs the write lock. Taken from this thread, it left the event loop's next write
-sleeping in SQLite's busy handler (1, 2, 5, 10 ms ...) and PATCH p99 at 100,000 assistants
-near 60 ms. So a process whose writes run on its event loop passes ``restart``, which has
-the loop run the RESTART between two units of work: it copies and syncs what the PASSIVE
-passes just before it left, with nobody waiting for a lock. Measured at 100,000 assistants
-under PATCH load: RESTARTs from the thread held the loop 40-70 ms; these take ~5 ms.
+sleeping in SQLite's busy handler (1, 2, 5, 10 ms ...), and PATCH's p99 latency with it. So a
+process whose writes run on its event loop passes ``restart``, which has the loop run the
+RESTART between two units of work: it copies and syncs what the PASSIVE passes just before it
+left, with nobody waiting for a lock, and holds the loop a fraction as long as a RESTART from
+the thread did (the README's performance section has the figures).
 
 Before a RESTART the thread syncs the database file itself, through a descriptor it keeps
 open from :meth:`WalCheckpointer.start` until :meth:`WalCheckpointer.close`. SQLite locks
@@ -22,7 +22,7 @@ with POSIX locks, and closing any descriptor of a file drops every such lock the
 holds on it: a descriptor opened and closed for each sync left the server looking like no
 user of the database at all, and the next process to close its connection (a CLI command,
 another worker) deleted the log under the server's feet. So the descriptor is closed only
-once the process's connections to the database are (clarion.db.Database.dispose).
+once the process's connections to the database are (clarion.database.Database.dispose).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ CHECKPOINTS = "sqlite-checkpoints"
 
 
 class WalCheckpointer:
+    """Checkpoints one SQLite database from a thread of its own, so commits never do it."""
+
     def __init__(
         self,
         path: str,
@@ -59,6 +61,7 @@ class WalCheckpointer:
         self._database_file: int | None = None
 
     def start(self) -> None:
+        """Open the database file for syncing and start the checkpoint thread."""
         try:
             self._database_file = os.open(self._path, os.O_RDONLY)
         except OSError:
@@ -67,6 +70,7 @@ class WalCheckpointer:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the thread and wait for it; the database file stays open (see :meth:`close`)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -98,14 +102,16 @@ class WalCheckpointer:
             self.status.stopped()
 
     def checkpoint(self, connection: sqlite3.Connection) -> None:
+        """One pass: a PASSIVE checkpoint and, once the log passes ``restart_pages``, a RESTART."""
         ((_busy, pages, _copied),) = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         if pages < self._restart_pages:
             return
         # The RESTART fdatasyncs the log and the database file; make both nearly clean first,
         # here. A PASSIVE pass syncs the database file only when it reached the log's end,
-        # which under steady writes it never does (strace: the first RESTART's fdatasync of
-        # the database file took 64 ms). A second pass right away then leaves the log only
-        # what arrives in the moment before the RESTART runs.
+        # which under steady writes it never does (strace showed the first RESTART's fdatasync
+        # of the database file as a long wait; the README's performance section has the
+        # figure). A second pass right away then leaves the log only what arrives in the
+        # moment before the RESTART runs.
         self._sync_database_file()
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         if self._restart is not None:

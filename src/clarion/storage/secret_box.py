@@ -14,7 +14,7 @@ import os
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from clarion.config import Settings
-from clarion.files import create_file_once, keep_private
+from clarion.storage.files import create_file_once, keep_private
 
 _FORMAT_V1 = b"\x01"
 _NONCE_BYTES = 12
@@ -30,11 +30,13 @@ class SecretBox:
         self._aead = AESGCM(key)
 
     def encrypt(self, plaintext: str, organization_id: int) -> bytes:
+        """Seal a secret for one organization: format byte, nonce, then ciphertext and tag."""
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._aead.encrypt(nonce, plaintext.encode(), _context(organization_id))
         return _FORMAT_V1 + nonce + sealed
 
     def decrypt(self, ciphertext: bytes, organization_id: int) -> str:
+        """Open a secret sealed for this organization; fails for any other organization."""
         if ciphertext[:1] != _FORMAT_V1:
             raise ValueError("unknown secret format")
         nonce, sealed = ciphertext[1 : 1 + _NONCE_BYTES], ciphertext[1 + _NONCE_BYTES :]
@@ -50,7 +52,7 @@ def load_server_key(settings: Settings) -> bytes:
 
     The command line and the app both read the key as they start, so this is also where an
     existing data directory loses group and others' access (older versions created it open
-    to them; see clarion.files). Anyone who can read both the key file and the database can
+    to them; see clarion.storage.files). Anyone who can read both the key file and the database can
     decrypt the webhook secrets.
     """
     keep_private(settings.data_dir)
@@ -65,6 +67,7 @@ def load_server_key(settings: Settings) -> bytes:
 
 
 def decode_key(text: str) -> bytes:
+    """The 32-byte key from its URL-safe base64 text; ValueError if it is not one."""
     try:
         key = base64.urlsafe_b64decode(text.strip().encode())
     except (binascii.Error, ValueError) as exc:

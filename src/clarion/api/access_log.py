@@ -55,9 +55,10 @@ def _new_request_id() -> str:
 class AccessLog:
     """Writes the access line of every request to a byte stream (stderr when served).
 
-    It does not go through :mod:`logging`: a record, its handler lock and a formatter cost
-    about 40 us a line, a third of a fast request (see bench/). Lines written in one turn of
-    the event loop reach the stream together, flushed before the next turn.
+    It does not go through :mod:`logging`: a record, its handler lock and a formatter cost a
+    large share of a fast request (the README's performance section has the figures). Lines
+    written in one turn of the event loop reach the stream together, flushed before the next
+    turn.
     """
 
     def __init__(self, stream: IO[bytes] | None, log_format: LogFormat = "json") -> None:
@@ -77,6 +78,7 @@ class AccessLog:
         organization_id: int | None,
         request_id: str,
     ) -> None:
+        """Write one request's access line; the stream is flushed at the next turn of the loop."""
         if self._stream is None:
             return
         if self._text:
@@ -123,6 +125,7 @@ class AccessLog:
 
 
 def stderr_access_log(log_format: LogFormat) -> AccessLog:
+    """The access log the server writes: lines to stderr in the chosen format."""
     # sys.stderr.buffer is unbuffered (a raw FileIO: one system call per line); lines go
     # through a buffer of their own, which AccessLog flushes once per turn of the event loop.
     return AccessLog(open(sys.stderr.fileno(), "wb", closefd=False), log_format)
@@ -132,6 +135,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one JSON object: time, level, logger, message, request id, exception."""
         entry: dict[str, Any] = {
             "time": self.formatTime(record),
             "level": record.levelname.lower(),
@@ -144,6 +148,7 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """ISO 8601 in UTC with milliseconds and a ``Z``, as the access lines write it."""
         moment = time.gmtime(record.created)
         return time.strftime("%Y-%m-%dT%H:%M:%S", moment) + f".{int(record.msecs):03d}Z"
 
@@ -152,6 +157,7 @@ class TextFormatter(logging.Formatter):
     """Human-readable lines, with the request id when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The usual line, with ``request_id=`` added while a request is being served."""
         line = super().format(record)
         request_id = request_id_var.get()
         return f"{line} request_id={request_id}" if request_id else line

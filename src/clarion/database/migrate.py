@@ -6,10 +6,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL
 
-from clarion.db import create_database_engine
+from clarion.database.engines import create_database_engine
 
 
 def alembic_config() -> Config:
+    """Alembic's configuration, built in code: no alembic.ini to ship or find."""
     config = Config()
     config.set_main_option("script_location", "clarion:migrations")
     config.set_main_option(

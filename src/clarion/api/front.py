@@ -1,33 +1,48 @@
-"""The outermost ASGI app: request ids, the access line, and the hot paths ahead of FastAPI.
+"""The outermost ASGI app: request ids, the access line, and fast lanes ahead of FastAPI.
 
-Every HTTP request gets its ``X-Request-Id`` and its access line here. The assistant API's
-busiest calls (clarion.assistants.hot_paths) are answered here directly; everything else,
-and the lifespan, goes to the FastAPI application. Doing this in front of FastAPI rather than
-as its middleware keeps Starlette's middleware stack (each layer wraps ``send`` again) off
-those calls; failures on them are rendered exactly as clarion.errors renders them.
+Every HTTP request gets its ``X-Request-Id`` and its access line here; the front knows no
+resource. A resource package may register a fast lane (clarion.assistants.lanes) for a call
+a benchmark showed the framework's per-request machinery to slow down: it is built from the
+same pieces as the routes (clarion.api.requests, clarion.api.dependencies), and its failures
+become the Error body through the same function (clarion.api.errors.failure). Everything
+else, WebSockets and the lifespan go to the FastAPI application.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
-from clarion.assistants.hot_paths import AssistantHotPaths, Headers
-from clarion.errors import error_body, failure
-from clarion.request_log import AccessLog, request_id_of, request_id_var
+from clarion.api.access_log import AccessLog, request_id_of, request_id_var
+from clarion.api.errors import error_body, failure
+from clarion.api.responses import Headers, Reply
+
+Handler = Callable[[Scope, Receive], Awaitable[Reply]]
+"""A fast lane's handler: the 200 reply, or an exception that failure() renders."""
+
+
+class Lane(Protocol):
+    """A resource's fast lane: the handler for the requests it takes, None for the rest."""
+
+    def handler_for(self, scope: Scope) -> Handler | None:
+        """The handler for this request, or None to leave it to the framework's routes."""
+        ...
+
 
 _JSON = (b"content-type", b"application/json")
 
 
 class Front:
-    def __init__(
-        self, framework: FastAPI, hot_paths: AssistantHotPaths | None, access_log: AccessLog
-    ) -> None:
+    """The application as the server sees it: FastAPI behind request ids, access lines and
+    the fast lanes."""
+
+    def __init__(self, framework: FastAPI, lanes: Sequence[Lane], access_log: AccessLog) -> None:
         self.framework = framework
-        self.hot_paths = hot_paths
+        self.lanes = tuple(lanes)
         self.access_log = access_log
 
     @property
@@ -46,7 +61,11 @@ class Front:
         token = request_id_var.set(request_id)
         status = 500
         try:
-            handler = None if self.hot_paths is None else self.hot_paths.handler_for(scope)
+            handler = None
+            for lane in self.lanes:
+                handler = lane.handler_for(scope)
+                if handler is not None:
+                    break
             if handler is None:
                 status = await self._through_framework(scope, receive, send, request_id)
             else:

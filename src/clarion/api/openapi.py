@@ -14,6 +14,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from clarion import __version__
+from clarion.api.errors import Error
+from clarion.assistants.fields import MERGED_FIELDS
 from clarion.assistants.schemas import CreateAssistant, UpdateAssistant
 
 API_PREFIX = "/v1"
@@ -27,7 +29,25 @@ answers with the `Error` body: `{"error": <HTTP status>, "message": "..."}`.
 """
 
 
+Responses = dict[int | str, dict[str, Any]]
+
+
+def error_response(status: int, description: str) -> Responses:
+    """One documented failure, with the Error body."""
+    return {status: {"model": Error, "description": description}}
+
+
+def error_responses(not_found: str = "Not found") -> Responses:
+    """The failures every authenticated operation documents: 400, 401 and 404."""
+    return {
+        **error_response(400, "Bad request"),
+        **error_response(401, "Missing, invalid or revoked API key"),
+        **error_response(404, not_found),
+    }
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
+    """The served document: FastAPI's, with the contract's paths and schema names."""
     document = get_openapi(
         title="Clarion API",
         version=__version__,
@@ -56,7 +76,7 @@ def _merge_patch_schema(update: dict[str, Any]) -> dict[str, Any]:
     """UpdateAssistant, with the nested objects opened up: in a merge patch, a null value
     inside ``model``, ``voice`` or ``analysis_plan`` removes that key."""
     properties = dict(update["properties"])
-    for name in ("model", "voice", "analysis_plan"):
+    for name in sorted(MERGED_FIELDS):
         properties[name] = {
             "type": ["object", "null"],
             "additionalProperties": True,
@@ -79,6 +99,7 @@ def _without_framework_errors(path_item: dict[str, Any]) -> dict[str, Any]:
 
 
 def install_openapi(app: FastAPI) -> None:
+    """Serve our document (built once, on first request) as the app's OpenAPI document."""
     """Serve the shaped document (built once, on first request) at /openapi.json."""
     cache: dict[str, Any] = {}
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import literal_column, select
 from starlette.responses import Response
 
-from clarion.auth.dependencies import DatabaseDep
+from clarion.api.dependencies import ServicesDep
+from clarion.api.responses import json_response
+from clarion.database import Unit
 from clarion.database.failures import unavailability
-from clarion.runtime.registry import Runtime
+from clarion.database.statements import Prepared
 from clarion.runtime.supervision import LoopState
-from clarion.web import json_response
 
 router = APIRouter(tags=["Health"])
 
@@ -31,6 +31,8 @@ class LoopHealth(BaseModel):
 
 
 class Health(BaseModel):
+    """The server, its database and its background loops are all working."""
+
     status: Literal["ok"]
     database: Literal["ok"]
     loops: list[LoopHealth]
@@ -46,8 +48,11 @@ class Unhealthy(BaseModel):
     loops: list[LoopHealth]
 
 
-def _ping(session: Session) -> None:
-    session.execute(text("SELECT 1"))
+_PING = Prepared(lambda: select(literal_column("1")))
+
+
+def _ping(unit: Unit) -> None:
+    unit.statements.fetch_one(_PING)
 
 
 @router.get(
@@ -56,10 +61,10 @@ def _ping(session: Session) -> None:
     responses={503: {"model": Unhealthy, "description": "The database or a loop is down"}},
     summary="Health",
 )
-async def health(request: Request, database: DatabaseDep) -> Response:
+async def health(services: ServicesDep) -> Response:
     """Says whether the database answers and each background loop is working (503 if not).
     Needs no API key."""
-    runtime: Runtime = request.app.state.runtime
+    runtime = services.runtime
     loops = [
         {
             "name": status.name,
@@ -77,7 +82,7 @@ async def health(request: Request, database: DatabaseDep) -> Response:
     ]
     database_state = "ok"
     try:
-        await database.read(_ping)
+        await services.database.read(_ping)
     except Exception as error:
         reason = unavailability(error)
         if reason is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -21,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clarion.database.failures import unavailability
 
-log = logging.getLogger("clarion.errors")
+log = logging.getLogger("clarion.api.errors")
 
 
 class Error(BaseModel):
@@ -42,42 +43,70 @@ class ApiError(Exception):
 
 
 class InvalidInput(ApiError):
+    """The request names a field or parameter with a value the API does not accept."""
+
     status = 400
 
 
 class Unauthenticated(ApiError):
+    """No API key, or one that is unknown or revoked."""
+
     status = 401
 
 
 class NotFound(ApiError):
+    """Not there, or another organization's: the two are told apart nowhere."""
+
     status = 404
 
 
 class Conflict(ApiError):
+    """The request contradicts what the server already holds."""
+
     status = 409
 
 
 class PreconditionFailed(ApiError):
+    """If-Match names a version that is no longer current."""
+
     status = 412
 
 
 class PayloadTooLarge(ApiError):
+    """The body is over the server's limit."""
+
     status = 413
 
 
 class UnsupportedMediaType(ApiError):
+    """The body is not in a media type the operation reads."""
+
     status = 415
 
 
 class ServiceUnavailable(ApiError):
+    """The server cannot serve the request now; it may later."""
+
     status = 503
 
 
+T = TypeVar("T")
+
+
+def found(value: T | None, message: str) -> T:
+    """``value``, or NotFound with ``message`` when there is none."""
+    if value is None:
+        raise NotFound(message)
+    return value
+
+
 def error_body(status: int, message: str) -> bytes:
+    """The Error body's bytes."""
     return orjson.dumps({"error": status, "message": message})
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """The Error body as a framework response."""
     return Response(error_body(status, message), status, headers, media_type="application/json")
 
 
@@ -192,6 +221,7 @@ def _allowed_methods(request: Request) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Make every failure of the framework's routes the Error body."""
     for kind in (ApiError, RequestValidationError, HTTPException):
         app.add_exception_handler(kind, render_error)
     app.add_middleware(RenderUnhandled)

@@ -1,9 +1,9 @@
 """Statements compiled once by SQLAlchemy and run straight through the DB-API connection.
 
 SQLAlchemy writes the SQL, knows the dialect and converts values (its column types' own bind
-and result processors are used). What the hot paths skip is its per-execution machinery:
-the ORM session, cache-key generation and result objects cost about 0.1 to 0.7 ms a query on
-a 2-core machine, where the driver itself needs under 0.01 ms (see bench/ and the README).
+and result processors are used). What these statements skip is its per-execution machinery:
+the ORM session, cache-key generation and result objects, which cost many times what the
+driver does (the README's performance section has the figures).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Dialect
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -77,6 +76,7 @@ class Statement:
         """Each column's result conversion (None: the driver's value as it is)."""
 
     def parameters(self, values: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        """Named values as the driver takes them: converted, in order if it is positional."""
         if self._plain:
             if self._positional is None:
                 return values
@@ -94,6 +94,7 @@ class Statement:
         }
 
     def row(self, raw: Row) -> Row:
+        """A driver row with each column's result conversion applied."""
         if not self._results:
             return raw
         values = list(raw)
@@ -115,6 +116,7 @@ class Prepared:
         self._compiled: dict[str, Statement] = {}
 
     def on(self, dialect: Dialect) -> Statement:
+        """The statement compiled for this dialect, compiling it the first time."""
         statement = self._compiled.get(dialect.name)
         if statement is None:
             statement = self._compiled[dialect.name] = Statement(
@@ -123,32 +125,26 @@ class Prepared:
         return statement
 
 
-class Transaction:
+class Statements:
     """Runs prepared statements on one DB-API connection, inside its open transaction."""
 
     def __init__(self, dbapi_connection: Any, dialect: Dialect) -> None:
         self._cursor = dbapi_connection.cursor()
         self.dialect = dialect
 
-    @classmethod
-    def of(cls, session: Session) -> Transaction:
-        """The session's own transaction, for work that mixes both kinds of access."""
-        connection = session.connection()
-        # The DB-API connection: on PostgreSQL's async engine, the adapter whose calls wait
-        # on the event loop (from within the unit's greenlet), not psycopg's async connection.
-        return cls(connection.connection.dbapi_connection, connection.dialect)
-
     def control(self, statement: str) -> None:
         """Run a transaction-control statement (BEGIN IMMEDIATE, COMMIT, ROLLBACK)."""
         self._cursor.execute(statement)
 
     def execute(self, prepared: Prepared, **values: Any) -> int:
+        """Run a statement that returns no rows; the number of rows it changed."""
         statement = prepared.on(self.dialect)
         self._cursor.execute(statement.sql, statement.parameters(values))
         rowcount: int = self._cursor.rowcount
         return rowcount
 
     def fetch_one(self, prepared: Prepared, **values: Any) -> Row | None:
+        """The first row, converted, or None when there is none."""
         statement = prepared.on(self.dialect)
         self._cursor.execute(statement.sql, statement.parameters(values))
         # fetchall, not fetchone: it runs the statement to its end, so SQLite releases the
@@ -163,6 +159,7 @@ class Transaction:
         return statement, self._cursor.fetchall()
 
     def fetch_all(self, prepared: Prepared, **values: Any) -> Iterable[Row]:
+        """Every row, converted."""
         statement = prepared.on(self.dialect)
         self._cursor.execute(statement.sql, statement.parameters(values))
         convert = statement.row

@@ -1,0 +1,131 @@
+"""The shapes an assistant's configuration takes: its nested documents and checked strings.
+
+The nested objects (``model``, ``voice``, ``analysis_plan``) are TypedDicts: a well-known key
+may be left out but, when present, has its documented type (no null); keys not listed are
+allowed and kept as the client sent them, so a provider option we do not know yet survives a
+round trip.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from jsonschema import SchemaError
+from jsonschema.validators import validator_for
+from pydantic import AfterValidator, ConfigDict, Field, with_config
+from typing_extensions import TypedDict
+from yarl import URL
+
+NAME_MAX = 200
+MESSAGE_MAX = 10_000
+PROMPT_MAX = 100_000
+IDENTIFIER_MAX = 200
+WEBHOOK_URL_MAX = 2048
+WEBHOOK_SECRET_MAX = 1024
+
+Rubric = Literal[
+    "NumericScale",
+    "DescriptiveScale",
+    "Checklist",
+    "Matrix",
+    "PercentageScale",
+    "LikertScale",
+    "AutomaticRubric",
+    "PassFail",
+]
+
+
+def _check_webhook_url(value: str) -> str:
+    """The URL, if the sender can POST to it: read by yarl, the parser aiohttp sends with, so
+    a URL accepted here is never one the sender cannot read."""
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
+        raise ValueError("must not contain spaces or control characters")
+    try:
+        url = URL(value)
+    except ValueError as exc:  # a bad port, a backslash in the host, a bad IDNA label, ...
+        raise ValueError(f"is not a URL the server can send to: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("must be an absolute http or https URL")
+    # yarl forgets an empty user part ("https://@host/"); the text still shows one.
+    if url.user is not None or url.password is not None or "@" in urlsplit(value).netloc:
+        raise ValueError(
+            "must not contain a user name or password: it would be shown wherever the URL is"
+        )
+    return value
+
+
+def _check_header_value(value: str) -> str:
+    """The secret, if it can travel as an HTTP header value (X-Clarion-Secret)."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters: it is sent as a header value")
+    return value
+
+
+def _check_json_schema(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        validator_for(value).check_schema(value)
+    except SchemaError as exc:
+        raise ValueError(f"is not a valid JSON Schema: {exc.message}") from None
+    return value
+
+
+WebhookUrl = Annotated[
+    str,
+    Field(max_length=WEBHOOK_URL_MAX, description="Absolute http or https URL"),
+    AfterValidator(_check_webhook_url),
+]
+WebhookSecret = Annotated[
+    str,
+    Field(min_length=1, max_length=WEBHOOK_SECRET_MAX),
+    AfterValidator(_check_header_value),
+]
+JsonSchema = Annotated[
+    dict[str, Any],
+    Field(description="A JSON Schema (any draft jsonschema knows) for the extracted data"),
+    AfterValidator(_check_json_schema),
+]
+
+_OPEN = ConfigDict(extra="allow", strict=True)
+
+
+@with_config(_OPEN)
+class ModelMessage(TypedDict):
+    """One message of the model's prompt."""
+
+    role: Literal["system", "user", "assistant"]
+    content: Annotated[str, Field(max_length=PROMPT_MAX)]
+
+
+@with_config(_OPEN)
+class ModelConfig(TypedDict, total=False):
+    """The language-model configuration. Keys not listed here are kept as given."""
+
+    provider: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["openai"])]
+    model: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["gpt-4o"])]
+    temperature: Annotated[float, Field(ge=0, le=2)]
+    max_tokens: Annotated[int, Field(gt=0)]
+    messages: Annotated[list[ModelMessage], Field(max_length=1000)]
+
+
+@with_config(_OPEN)
+class VoiceConfig(TypedDict, total=False):
+    """The voice configuration. Keys not listed here are kept as given."""
+
+    provider: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["11labs"])]
+    voiceId: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX)]
+
+
+Prompt = Annotated[str, Field(max_length=PROMPT_MAX)]
+
+
+@with_config(_OPEN)
+class AnalysisPlan(TypedDict, total=False):
+    """How a finished call is analysed. Keys not listed here are kept as given."""
+
+    summaryPrompt: Prompt
+    structuredDataPrompt: Prompt
+    structuredDataSchema: JsonSchema
+    successEvaluationPrompt: Prompt
+    successEvaluationRubric: Rubric

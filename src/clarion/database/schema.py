@@ -1,0 +1,144 @@
+"""The schema's shared parts: the declarative base, column types, and the organization-scoped
+base every tenant table uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, ForeignKey, Integer, MetaData
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from clarion.database.statements import decode_json_text
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Every table's base: constraint names follow one convention, so migrations can name them."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# SQLite only gives auto-increment to a column declared exactly INTEGER PRIMARY KEY.
+Identifier = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class _SQLiteJSON(TypeDecorator[Any]):
+    """JSON kept as text on SQLite, encoded and decoded by orjson directly.
+
+    SQLAlchemy's SQLite JSON type converts through two layers of wrappers (one for numbers
+    stored bare, which we never store); an assistant row has up to three documents.
+    """
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _json_text
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        return decode_json_text
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+JSONDocument = _SQLiteJSON().with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """To UTC for the database (naive on SQLite); a naive value is refused."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        # SQLite keeps text; a fixed-width naive UTC form sorts correctly as text.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        """Back as aware UTC: a naive value from the database is taken to be UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    # On SQLite the two conversions below replace SQLAlchemy's (a format string of seven
+    # fields one way, a regular expression the other, then process_*_value): every assistant
+    # read converts two timestamps, and these cost far less (the README's performance section
+    # has the figures). The text is the same fixed-width "YYYY-MM-DD HH:MM:SS.ffffff"
+    # SQLAlchemy writes, so stored rows still compare.
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, our own conversion to stored text; elsewhere SQLAlchemy's."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_timestamp
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """On SQLite, our own conversion from stored text; elsewhere SQLAlchemy's."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        return _sqlite_datetime
+
+
+def _sqlite_timestamp(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" without its offset (datetime.replace is slower).
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_datetime(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    # Parsing the UTC offset in is faster than datetime.replace afterwards (the README's
+    # performance section has the figure).
+    return dt.datetime.fromisoformat(value + "+00:00")
+
+
+class OrganizationScoped:
+    """A row that belongs to one organization, and goes when it goes.
+
+    Every tenant table starts with these two columns; repositories always filter on the
+    second, so another organization's row is as good as missing.
+    """
+
+    @declared_attr
+    def id(cls) -> Mapped[int]:
+        """The row's id, the table's first column."""
+        return mapped_column(Identifier, primary_key=True, sort_order=-2)
+
+    @declared_attr
+    def organization_id(cls) -> Mapped[int]:
+        """The owning organization; its deletion deletes the row."""
+        return mapped_column(
+            Identifier, ForeignKey("organizations.id", ondelete="CASCADE"), sort_order=-1
+        )
