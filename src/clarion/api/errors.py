@@ -37,57 +37,44 @@ class ApiError(Exception):
 
     status = 400
 
+    def __init_subclass__(cls, status: int = 400) -> None:
+        cls.status = status
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class InvalidInput(ApiError):
+class InvalidInput(ApiError, status=400):
     """The request names a field or parameter with a value the API does not accept."""
 
-    status = 400
 
-
-class Unauthenticated(ApiError):
+class Unauthenticated(ApiError, status=401):
     """No API key, or one that is unknown or revoked."""
 
-    status = 401
 
-
-class NotFound(ApiError):
+class NotFound(ApiError, status=404):
     """Not there, or another organization's: the two are told apart nowhere."""
 
-    status = 404
 
-
-class Conflict(ApiError):
+class Conflict(ApiError, status=409):
     """The request contradicts what the server already holds."""
 
-    status = 409
 
-
-class PreconditionFailed(ApiError):
+class PreconditionFailed(ApiError, status=412):
     """If-Match names a version that is no longer current."""
 
-    status = 412
 
-
-class PayloadTooLarge(ApiError):
+class PayloadTooLarge(ApiError, status=413):
     """The body is over the server's limit."""
 
-    status = 413
 
-
-class UnsupportedMediaType(ApiError):
+class UnsupportedMediaType(ApiError, status=415):
     """The body is not in a media type the operation reads."""
 
-    status = 415
 
-
-class ServiceUnavailable(ApiError):
+class ServiceUnavailable(ApiError, status=503):
     """The server cannot serve the request now; it may later."""
-
-    status = 503
 
 
 T = TypeVar("T")

@@ -34,75 +34,8 @@ class Base(DeclarativeBase):
 Identifier = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class _SQLiteJSON(TypeDecorator[Any]):
-    """JSON kept as text on SQLite, encoded and decoded by orjson directly.
-
-    SQLAlchemy's SQLite JSON type converts through two layers of wrappers (one for numbers
-    stored bare, which we never store); an assistant row has up to three documents.
-    """
-
-    impl = JSON(none_as_null=True)
-    cache_ok = True
-
-    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-        return _json_text
-
-    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
-        return decode_json_text
-
-
 def _json_text(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
-
-
-JSONDocument = _SQLiteJSON().with_variant(JSONB(none_as_null=True), "postgresql")
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        """To UTC for the database (naive on SQLite); a naive value is refused."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(dt.UTC)
-        # SQLite keeps text; a fixed-width naive UTC form sorts correctly as text.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
-        """Back as aware UTC: a naive value from the database is taken to be UTC."""
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-    # On SQLite the two conversions below replace SQLAlchemy's (a format string of seven
-    # fields one way, a regular expression the other, then process_*_value): every assistant
-    # read converts two timestamps, and these cost far less (the README's performance section
-    # has the figures). The text is the same fixed-width "YYYY-MM-DD HH:MM:SS.ffffff"
-    # SQLAlchemy writes, so stored rows still compare.
-
-    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        """On SQLite, our own conversion to stored text; elsewhere SQLAlchemy's."""
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-        return _sqlite_timestamp
-
-    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
-        """On SQLite, our own conversion from stored text; elsewhere SQLAlchemy's."""
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
-        return _sqlite_datetime
 
 
 def _sqlite_timestamp(value: dt.datetime | None) -> str | None:
@@ -122,6 +55,74 @@ def _sqlite_datetime(value: str | None) -> dt.datetime | None:
     # Parsing the UTC offset in is faster than datetime.replace afterwards (the README's
     # performance section has the figure).
     return dt.datetime.fromisoformat(value + "+00:00")
+
+
+class _OwnConversionsOnSQLite(TypeDecorator[Any]):
+    """A type whose values SQLite's driver gets and gives through two plain functions of
+    ours, instead of SQLAlchemy's layered processors; other databases keep SQLAlchemy's."""
+
+    cache_ok = True
+    to_sqlite: Callable[[Any], Any]
+    from_sqlite: Callable[[Any], Any]
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, ``to_sqlite``; elsewhere SQLAlchemy's conversion."""
+        if dialect.name == "sqlite":
+            return type(self).to_sqlite
+        return super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """On SQLite, ``from_sqlite``; elsewhere SQLAlchemy's conversion."""
+        if dialect.name == "sqlite":
+            return type(self).from_sqlite
+        return super().result_processor(dialect, coltype)
+
+
+class _SQLiteJSON(_OwnConversionsOnSQLite):
+    """JSON kept as text on SQLite, encoded and decoded by orjson directly.
+
+    SQLAlchemy's SQLite JSON type converts through two layers of wrappers (one for numbers
+    stored bare, which we never store); an assistant row has up to three documents.
+    """
+
+    impl = JSON(none_as_null=True)
+    to_sqlite = staticmethod(_json_text)
+    from_sqlite = staticmethod(decode_json_text)
+
+
+JSONDocument = _SQLiteJSON().with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+class UTCDateTime(_OwnConversionsOnSQLite):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """To UTC for the database (naive on SQLite); a naive value is refused."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        # SQLite keeps text; a fixed-width naive UTC form sorts correctly as text.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        """Back as aware UTC: a naive value from the database is taken to be UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    # On SQLite the conversions replace SQLAlchemy's (a format string of seven fields one
+    # way, a regular expression the other, then process_*_value): every assistant read
+    # converts two timestamps, and these cost far less (the README's performance section has
+    # the figures). The text is the same fixed-width "YYYY-MM-DD HH:MM:SS.ffffff" SQLAlchemy
+    # writes, so stored rows still compare.
+    to_sqlite = staticmethod(_sqlite_timestamp)
+    from_sqlite = staticmethod(_sqlite_datetime)
 
 
 class OrganizationScoped:

@@ -28,11 +28,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import aiohttp
 import orjson
 
 from clarion.providers.anthropic_stream import StreamedReply, finish_reason, unexpected_shape
-from clarion.providers.endpoint import Endpoint, endpoint_url
+from clarion.providers.endpoint import HTTPProvider
 from clarion.providers.messages import (
     ChatRequest,
     Completion,
@@ -42,7 +41,7 @@ from clarion.providers.messages import (
     TextDelta,
     ToolCall,
 )
-from clarion.providers.provider import DEFAULT_TIMEOUT_SECONDS, STRUCTURED_OUTPUT_NAME
+from clarion.providers.provider import STRUCTURED_OUTPUT_NAME
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -50,27 +49,16 @@ DEFAULT_MAX_TOKENS = 1024
 OPENING_TURN = "[the conversation has started]"
 
 
-class AnthropicProvider:
+class AnthropicProvider(HTTPProvider):
     """The Messages API over the caller's session; see the module docstring."""
 
     name = "anthropic"
+    path = "v1/messages"
+    default_base_url = DEFAULT_BASE_URL
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> None:
-        self._endpoint = Endpoint(
-            session,
-            self.name,
-            endpoint_url(base_url, "v1/messages"),
-            {"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION},
-            api_key,
-            timeout,
-        )
+    def headers(self, api_key: str) -> dict[str, str]:
+        """The headers that carry the API key."""
+        return {"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION}
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """The reply as it is generated (see :class:`~clarion.providers.provider.Provider`)."""

@@ -22,6 +22,7 @@ from clarion.providers.errors import (
     error_from_answer,
     error_in_stream,
 )
+from clarion.providers.provider import DEFAULT_TIMEOUT_SECONDS
 from clarion.providers.sse import MalformedStream, ServerSentEvent, read_events
 
 # How long a finished stream may take to end its body before its connection is given up.
@@ -161,3 +162,27 @@ def _plain(value: object) -> object:
     if isinstance(value, Mapping):
         return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+class HTTPProvider:
+    """What every adapter shares: its endpoint, on the caller's session, built from the key."""
+
+    name: str
+    path: str
+    """The operation's path below the base URL."""
+    default_base_url: str
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_key: str,
+        *,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        url = endpoint_url(base_url or self.default_base_url, self.path)
+        self._endpoint = Endpoint(session, self.name, url, self.headers(api_key), api_key, timeout)
+
+    def headers(self, api_key: str) -> dict[str, str]:
+        """The headers that carry the API key (and anything else every request needs)."""
+        raise NotImplementedError

@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import orjson
 
-from clarion.providers.endpoint import Endpoint, endpoint_url
+from clarion.providers.endpoint import Endpoint, HTTPProvider
 from clarion.providers.errors import ProviderError
 from clarion.providers.messages import (
     ChatRequest,
@@ -28,34 +27,23 @@ from clarion.providers.messages import (
     ToolCall,
     decoded_tool_call,
 )
-from clarion.providers.provider import DEFAULT_TIMEOUT_SECONDS, STRUCTURED_OUTPUT_NAME
+from clarion.providers.provider import STRUCTURED_OUTPUT_NAME
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 _SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError)
 
 
-class OpenAIProvider:
+class OpenAIProvider(HTTPProvider):
     """Chat completions over the caller's session; see the module docstring."""
 
     name = "openai"
+    path = "chat/completions"
+    default_base_url = DEFAULT_BASE_URL
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> None:
-        self._endpoint = Endpoint(
-            session,
-            self.name,
-            endpoint_url(base_url, "chat/completions"),
-            {"Authorization": f"Bearer {api_key}"},
-            api_key,
-            timeout,
-        )
+    def headers(self, api_key: str) -> dict[str, str]:
+        """The headers that carry the API key."""
+        return {"Authorization": f"Bearer {api_key}"}
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """The reply as it is generated (see :class:`~clarion.providers.provider.Provider`)."""
