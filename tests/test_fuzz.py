@@ -19,6 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from json_values import (
+    EDGE_FLOATS,
+    EDGE_INTEGERS,
+    EDGE_STRINGS,
     deeply_nested,
     dumps,
     json_keys,
@@ -71,7 +74,7 @@ VALID_OBJECTS: dict[str, list[dict[str, Any]]] = {
 }
 
 # Examples per test; each example is a dozen requests or so.
-EXAMPLES = 100
+EXAMPLES = 80
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     derandomize=True,
@@ -234,9 +237,10 @@ class TrackedAssistant:
     def _check_written(self, response: Any) -> None:
         """The write's own answer, and the version it recorded, hold the new configuration."""
         self._check_assistant(loads_deep(response.content), response)
-        newest = _read(self.api.get(f"{self.path}/versions", params={"limit": 1}))
-        assert len(newest) == 1, newest
-        self._check_configuration(newest[0]["configuration"], response)
+        read = self.api.get(f"{self.path}/versions", params={"limit": 1})
+        newest = _read(read)
+        assert len(newest) == 1, _describe(read)
+        self._check_configuration(newest[0]["configuration"], read)
         self.versions[newest[0]["version"]] = (dict(self.configuration), self.secret_set)
 
     def _check_assistant(self, body: Any, response: Any) -> None:
@@ -327,6 +331,35 @@ def test_any_value_in_any_field_is_kept_as_sent_or_refused(api: Api) -> None:
         _exercise(api, dumps({"name": "Fuzz", **created}), dumps(replaced), dumps(merged))
 
     round_trip()
+
+
+EDGE_VALUES: tuple[Any, ...] = (
+    *EDGE_INTEGERS,
+    *EDGE_FLOATS,
+    *EDGE_STRINGS,
+    True,
+    False,
+    None,
+    [],
+    {},
+)
+
+
+def test_edge_values_are_kept_as_sent_or_refused(api: Api) -> None:
+    """Each value where number and text formats change, in each free-form object, every way
+    of writing it. Every value is tried, and every value that fails is reported."""
+    failures = []
+    for value in EDGE_VALUES:
+        try:
+            _exercise(
+                api,
+                dumps({"name": "Edges", "model": {"v": value, "n": [value]}}),
+                dumps({"voice": {"v": value, "n": {"v": value}}}),
+                dumps({"analysis_plan": {"v": value}, "model": {"w": value}}),
+            )
+        except AssertionError as failure:
+            failures.append(f"{value!r}: {str(failure).splitlines()[0][:400]}")
+    assert not failures, "\n".join(failures)
 
 
 def _nested_lists(depth: int) -> bytes:

@@ -41,7 +41,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # Examples per operation, media type and generation mode.
-EXAMPLES = 50
+EXAMPLES = 30
 
 # Path parameters that name something real, and how many of each the run sets up.
 SEEDED_ASSISTANTS = 2
