@@ -46,6 +46,14 @@ def error_responses(not_found: str = "Not found") -> Responses:
     }
 
 
+def body_error_responses() -> Responses:
+    """The failures of an operation that reads a JSON body, beyond the usual ones."""
+    return {
+        **error_response(413, "The body is larger than the server accepts"),
+        **error_response(415, "The body is not JSON"),
+    }
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     """The served document: FastAPI's, with the contract's paths and schema names."""
     document = get_openapi(

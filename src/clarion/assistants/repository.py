@@ -190,8 +190,10 @@ def save(statements: Statements, assistant: AssistantRecord, changed: list[str])
                 .values({name: bindparam(name) for name in columns})
             )
         )
-    every = assistant.columns()
-    values = {name: every[name] for name in columns}
+    fields = assistant.values
+    values = {
+        name: fields[name] if name in fields else getattr(assistant, name) for name in columns
+    }
     statements.execute(
         prepared, id=assistant.id, organization_id=assistant.organization_id, **values
     )

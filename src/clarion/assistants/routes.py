@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from clarion.api.dependencies import AuthorizedDep, JsonBody
 from clarion.api.errors import Error
-from clarion.api.openapi import error_response, error_responses
+from clarion.api.openapi import body_error_responses, error_response, error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, if_match, json_media_type, resource_id
 from clarion.api.responses import encode_json, json_response, reply_response
 from clarion.api.timestamps import as_utc_bound
@@ -30,6 +30,7 @@ from clarion.idempotency import service as idempotency
 router = APIRouter(prefix=http.PREFIX, tags=["Assistants"])
 
 ERRORS = error_responses(not_found="Assistant not found")
+BODY_ERRORS = body_error_responses()
 PRECONDITION = error_response(412, "If-Match does not match the current ETag")
 ETAG_HEADER = {"ETag": {"description": "Changes with every version", "schema": {"type": "string"}}}
 
@@ -89,6 +90,7 @@ _CREATE_BODY = {
     response_model=Assistant,
     responses={
         **ERRORS,
+        **BODY_ERRORS,
         201: {"headers": ETAG_HEADER},
         409: {"model": Error, "description": "Idempotency-Key reused with another body"},
     },
@@ -167,6 +169,7 @@ async def get_assistant(assistant_id: AssistantId, auth: AuthorizedDep) -> Respo
     response_model=Assistant,
     responses={
         **ERRORS,
+        **BODY_ERRORS,
         **PRECONDITION,
         200: {"description": "Assistant updated successfully", "headers": ETAG_HEADER},
     },

@@ -86,6 +86,7 @@ class _SQLiteJSON(_OwnConversionsOnSQLite):
     """
 
     impl = JSON(none_as_null=True)
+    cache_ok = True
     to_sqlite = staticmethod(_json_text)
     from_sqlite = staticmethod(decode_json_text)
 
@@ -97,6 +98,7 @@ class UTCDateTime(_OwnConversionsOnSQLite):
     """A timestamp that is always timezone-aware UTC in Python, whatever the database keeps."""
 
     impl = DateTime(timezone=True)
+    cache_ok = True
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         """To UTC for the database (naive on SQLite); a naive value is refused."""
