@@ -73,7 +73,7 @@ def _drain(workdir: Path, args: argparse.Namespace, workers: int, url: str) -> f
         **os.environ,
         "CLARION_DATA_DIR": str(workdir),
         "CLARION_DATABASE_URL": database_url,
-        "CLARION_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "CLARION_ALLOWED_NETWORKS": "127.0.0.0/8",
         "CLARION_LOG_FORMAT": "text",
     }
     processes = [

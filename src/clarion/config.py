@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -21,7 +21,7 @@ def _default_data_dir() -> Path:
 class Settings(BaseSettings):
     """Server settings. Every field can be set as ``CLARION_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="CLARION_", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="CLARION_", frozen=True, populate_by_name=True)
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     """Where the embedded database and the generated server key live."""
@@ -46,8 +46,16 @@ class Settings(BaseSettings):
     webhook_signing_key: SecretStr | None = None
     """A PEM EC P-256 private key; unset: generated once into data_dir, encrypted at rest."""
 
-    webhook_allowed_networks: str = ""
-    """Comma-separated CIDRs that deliveries may reach although they are private or local."""
+    outbound_allowed_networks: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "CLARION_ALLOWED_NETWORKS",
+            "CLARION_WEBHOOK_ALLOWED_NETWORKS",  # its name before providers were reached too
+            "outbound_allowed_networks",
+        ),
+    )
+    """Comma-separated CIDRs that outbound connections (webhook deliveries, language-model
+    providers) may reach although they are private or local."""
 
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
     """A delivery succeeds on any 2xx answered within this time."""
@@ -61,7 +69,7 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=64, ge=1, le=1024)
     """Deliveries one worker process sends at once."""
 
-    @field_validator("webhook_allowed_networks")
+    @field_validator("outbound_allowed_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
         for part in filter(None, (p.strip() for p in value.split(","))):
@@ -78,8 +86,8 @@ class Settings(BaseSettings):
 
     @cached_property
     def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        """The private or local networks deliveries may reach, from ``webhook_allowed_networks``."""
-        parts = (part.strip() for part in self.webhook_allowed_networks.split(","))
+        """The private or local networks outbound connections may reach anyway."""
+        parts = (part.strip() for part in self.outbound_allowed_networks.split(","))
         return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
 
     @cached_property

@@ -17,7 +17,7 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={
             "run_worker": True,
-            "webhook_allowed_networks": "127.0.0.0/8",
+            "outbound_allowed_networks": "127.0.0.0/8",
             "webhook_retry_schedule": FAST_RETRIES,
             "webhook_timeout_seconds": 1.0,
         }

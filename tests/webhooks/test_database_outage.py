@@ -191,7 +191,7 @@ def test_a_worker_process_outlives_the_outage(
         **os.environ,
         "CLARION_DATA_DIR": str(settings.data_dir),
         "CLARION_DATABASE_URL": settings.database_url,
-        "CLARION_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "CLARION_ALLOWED_NETWORKS": "127.0.0.0/8",
         "CLARION_LOG_FORMAT": "json",
     }
     worker = subprocess.Popen(

@@ -15,8 +15,8 @@ from sqlalchemy import update
 from clarion.assistants.models import Assistant as AssistantRow
 from clarion.config import Settings
 from clarion.database import Database
+from clarion.outbound.guard import Network
 from clarion.storage.secret_box import SecretBox
-from clarion.webhooks.guard import Network
 from clarion.webhooks.receiver import WrongSecret, verify
 from clarion.webhooks.sender import Outcome, attempt
 from clarion.webhooks.signing import Signer

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from clarion.config import Settings
-from clarion.webhooks.guard import BlockedAddress, GuardedResolver, block_reason
+from clarion.outbound.guard import BlockedAddress, GuardedResolver, block_reason
 from support import Api
 from webhook_receiver import Answer, Receiver, eventually
 
@@ -65,7 +65,7 @@ def test_the_resolver_keeps_only_permitted_addresses() -> None:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"webhook_allowed_networks": ""})  # nothing allowed
+    return settings.model_copy(update={"outbound_allowed_networks": ""})  # nothing allowed
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
-from clarion.webhooks.guard import BlockedAddress, Network, addresses_of, check_literal, within
+from clarion.outbound.guard import BlockedAddress, Network, addresses_of, check_literal, within
 from clarion.webhooks.signing import Signer
 
 EXCERPT_BYTES = 2048

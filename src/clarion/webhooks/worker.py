@@ -20,10 +20,10 @@ import aiohttp
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
+from clarion.outbound.guard import resolver_kwargs
 from clarion.runtime.supervision import Step
 from clarion.storage.secret_box import SecretBox
 from clarion.webhooks import outbox
-from clarion.webhooks.guard import resolver_kwargs
 from clarion.webhooks.outbox import Claimed
 from clarion.webhooks.sender import Outcome, attempt
 from clarion.webhooks.signing import Signer

@@ -1,9 +1,9 @@
-"""Server-side request forgery guard: deliveries never reach internal addresses.
+"""Server-side request forgery guard: outbound connections never reach internal addresses.
 
 The host is resolved when the delivery is sent, every address is checked, and aiohttp
 connects only to the addresses that passed (the resolver hands it nothing else), so a DNS
 answer that changes between check and connect cannot slip past. IP literals in the URL are
-checked before the request. ``CLARION_WEBHOOK_ALLOWED_NETWORKS`` opens chosen ranges (an
+checked before the request. ``CLARION_ALLOWED_NETWORKS`` opens chosen ranges (an
 on-premises receiver, the tests' loopback receivers).
 """
 
