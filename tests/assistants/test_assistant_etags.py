@@ -49,3 +49,13 @@ def test_matching_if_match_applies(api: Api) -> None:
 
 def test_if_match_on_a_missing_assistant_is_404(api: Api) -> None:
     assert_error(api.patch("/v1/assistant/999", json={}, headers={"If-Match": '"v1"'}), 404)
+
+
+def test_a_stale_if_match_names_the_current_etag(api: Api) -> None:
+    assistant = api.create_assistant()
+    path = f"/v1/assistant/{assistant['id']}"
+    api.patch(path, json={"first_message": "Changed"})
+
+    response = api.patch(path, json={"first_message": "Late"}, headers={"If-Match": '"v1"'})
+
+    assert_error(response, 412, 'current ETag "v2"')

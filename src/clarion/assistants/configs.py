@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import unicodedata
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 from pydantic import AfterValidator, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
-from yarl import URL
+
+from clarion.outbound.urls import check_outbound_url
 
 NAME_MAX = 200
 MESSAGE_MAX = 10_000
@@ -37,25 +37,6 @@ Rubric = Literal[
 ]
 
 
-def _check_webhook_url(value: str) -> str:
-    """The URL, if the sender can POST to it: read by yarl, the parser aiohttp sends with, so
-    a URL accepted here is never one the sender cannot read."""
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in value):
-        raise ValueError("must not contain spaces or control characters")
-    try:
-        url = URL(value)
-    except ValueError as exc:  # a bad port, a backslash in the host, a bad IDNA label, ...
-        raise ValueError(f"is not a URL the server can send to: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError("must be an absolute http or https URL")
-    # yarl forgets an empty user part ("https://@host/"); the text still shows one.
-    if url.user is not None or url.password is not None or "@" in urlsplit(value).netloc:
-        raise ValueError(
-            "must not contain a user name or password: it would be shown wherever the URL is"
-        )
-    return value
-
-
 def _check_header_value(value: str) -> str:
     """The secret, if it can travel as an HTTP header value (X-Clarion-Secret)."""
     if any(unicodedata.category(ch) == "Cc" for ch in value):
@@ -74,7 +55,7 @@ def _check_json_schema(value: dict[str, Any]) -> dict[str, Any]:
 WebhookUrl = Annotated[
     str,
     Field(max_length=WEBHOOK_URL_MAX, description="Absolute http or https URL"),
-    AfterValidator(_check_webhook_url),
+    AfterValidator(check_outbound_url),
 ]
 WebhookSecret = Annotated[
     str,

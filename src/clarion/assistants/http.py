@@ -13,7 +13,12 @@ from clarion.assistants import service
 from clarion.assistants.bodies import parse_assistant_body, parse_merge_patch
 from clarion.assistants.models import AssistantRecord
 from clarion.assistants.rendered import RenderedAssistants
-from clarion.assistants.representation import assistant_json, etag, expected_versions
+from clarion.assistants.representation import (
+    assistant_json,
+    etag,
+    expected_versions,
+    stale_as_etag,
+)
 from clarion.assistants.schemas import UpdateAssistant
 from clarion.auth.service import Caller
 from clarion.database import Unit
@@ -35,15 +40,16 @@ async def update(
     """Apply a PATCH body (``media``: JSON or a merge patch), honouring If-Match."""
     merge = media == MERGE_PATCH
     changes = parse_merge_patch(body) if merge else parse_assistant_body(body, UpdateAssistant)
-    record = await services.database.write(
-        service.update_assistant,
-        caller,
-        assistant_id,
-        changes,
-        services.secrets,
-        merge=merge,
-        expected=expected_versions(if_match(scope)),
-    )
+    with stale_as_etag():
+        record = await services.database.write(
+            service.update_assistant,
+            caller,
+            assistant_id,
+            changes,
+            services.secrets,
+            merge=merge,
+            expected=expected_versions(if_match(scope)),
+        )
     return assistant_reply(record)
 
 

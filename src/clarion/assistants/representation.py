@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from clarion.api.errors import PreconditionFailed
 from clarion.assistants.fields import configuration
 from clarion.assistants.models import AssistantRecord, VersionRecord
-from clarion.assistants.service import ANY_VERSION
+from clarion.assistants.service import ANY_VERSION, StaleVersion
 
 
 def assistant_json(record: AssistantRecord) -> dict[str, Any]:
@@ -23,7 +25,23 @@ def assistant_json(record: AssistantRecord) -> dict[str, Any]:
 
 def etag(record: AssistantRecord) -> str:
     """A strong ETag that changes with every version of the assistant."""
-    return f'"v{record.version}"'
+    return _etag_of(record.version)
+
+
+def _etag_of(version: int) -> str:
+    return f'"v{version}"'
+
+
+@contextmanager
+def stale_as_etag() -> Iterator[None]:
+    """Say a stale If-Match in the client's terms: the ETag the assistant has now."""
+    try:
+        yield
+    except StaleVersion as stale:
+        raise PreconditionFailed(
+            f"If-Match does not match the assistant's current ETag {_etag_of(stale.current)}: "
+            "it was changed since you read it; fetch it again"
+        ) from None
 
 
 def expected_versions(tags: Collection[str] | None) -> Collection[int] | None:

@@ -20,6 +20,7 @@ from clarion.assistants.representation import (
     assistant_json,
     etag,
     expected_versions,
+    stale_as_etag,
     version_json,
 )
 from clarion.assistants.schemas import Assistant, AssistantVersion, CreateAssistant
@@ -211,12 +212,13 @@ async def delete_assistant(
     _if_match: IfMatch = None,
 ) -> Response:
     """Deletes an assistant and returns it as it was. Its version history stays readable."""
-    record = await auth.database.write(
-        service.delete_assistant,
-        auth.caller,
-        resource_id(assistant_id, "assistant"),
-        expected=expected_versions(if_match(request.scope)),
-    )
+    with stale_as_etag():
+        record = await auth.database.write(
+            service.delete_assistant,
+            auth.caller,
+            resource_id(assistant_id, "assistant"),
+            expected=expected_versions(if_match(request.scope)),
+        )
     return json_response(assistant_json(record))
 
 
@@ -275,11 +277,12 @@ async def restore_version(
     The webhook secret is never recorded and stays as it is. Restoring a version of a deleted
     assistant brings it back under its old id (without a webhook secret).
     """
-    record = await auth.database.write(
-        service.restore_version,
-        auth.caller,
-        resource_id(assistant_id, "assistant"),
-        resource_id(version, "version"),
-        expected=expected_versions(if_match(request.scope)),
-    )
+    with stale_as_etag():
+        record = await auth.database.write(
+            service.restore_version,
+            auth.caller,
+            resource_id(assistant_id, "assistant"),
+            resource_id(version, "version"),
+            expected=expected_versions(if_match(request.scope)),
+        )
     return reply_response(http.assistant_reply(record))

@@ -285,13 +285,17 @@ def _record(
     )
 
 
+class StaleVersion(PreconditionFailed):
+    """If-Match named versions of which none is the assistant's current one."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"If-Match does not name the assistant's current version {current}")
+        self.current = current
+
+
 def _check_precondition(assistant: AssistantRecord, expected: Collection[int] | None) -> None:
-    if expected is None or assistant.version in expected:
-        return
-    raise PreconditionFailed(
-        f"If-Match does not match the assistant's current version {assistant.version}: "
-        "it was changed since you read it; fetch it again"
-    )
+    if expected is not None and assistant.version not in expected:
+        raise StaleVersion(assistant.version)
 
 
 def _find(
