@@ -179,7 +179,8 @@ def _cases(
     other than the API key); some give date-time parameters the calendar's ends; the rest are
     as schemathesis makes them."""
     strategies = []
-    names = [parameter.name for parameter in operation.path_parameters]
+    # Path parameters this run has real values for (any other is generated).
+    names = [p.name for p in operation.path_parameters if p.name in seeds.path_parameters]
     headers = {"If-Match": "*"} if "If-Match" in operation.headers else None
     # A negative case that names real things has to break something else: a body, a query.
     if (names or headers) and (mode is GenerationMode.POSITIVE or _takes_data(operation)):
