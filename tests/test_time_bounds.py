@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from clarion.api.timestamps import as_utc_bound
-from support import Api
+from support import Api, assert_error
 
 EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -86,3 +86,10 @@ def test_a_bound_is_utc_and_within_the_calendar(
     bound = as_utc_bound(moment)
     assert bound == expected
     assert bound is None or bound.tzinfo is dt.UTC
+
+
+@pytest.mark.parametrize("bound", ["0.0", "1700000000", "-5", "1700000000.5"])
+def test_a_bound_that_is_a_bare_number_is_refused(api: Api, bound: str) -> None:
+    response = api.get("/v1/assistant", params={"created_at_le": bound})
+
+    assert_error(response, 400, "created_at_le", "ISO 8601")

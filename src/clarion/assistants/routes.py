@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -13,7 +12,7 @@ from clarion.api.errors import Error
 from clarion.api.openapi import body_error_responses, error_response, error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, if_match, json_media_type, resource_id
 from clarion.api.responses import encode_json, json_response, reply_response
-from clarion.api.timestamps import as_utc_bound
+from clarion.api.timestamps import IsoDateTime, as_utc_bound
 from clarion.assistants import http, service
 from clarion.assistants.bodies import parse_assistant_body
 from clarion.assistants.representation import (
@@ -134,13 +133,13 @@ async def list_assistants(
     auth: AuthorizedDep,
     limit: Limit = LIST_LIMIT_DEFAULT,
     created_at_ge: Annotated[
-        dt.datetime | None,
+        IsoDateTime | None,
         Query(
             description="Only assistants created at or after this ISO 8601 time (UTC if no zone)"
         ),
     ] = None,
     created_at_le: Annotated[
-        dt.datetime | None,
+        IsoDateTime | None,
         Query(
             description="Only assistants created at or before this ISO 8601 time (UTC if no zone)"
         ),
