@@ -2,5 +2,6 @@
 
 import clarion.assistants.models
 import clarion.auth.models
+import clarion.credentials.models
 import clarion.idempotency.models
 import clarion.webhooks.models  # noqa: F401
