@@ -23,6 +23,7 @@ from clarion.assistants.rendered import RenderedAssistants
 from clarion.assistants.routes import router as assistants_router
 from clarion.auth.cache import KeyCache
 from clarion.config import Settings
+from clarion.credentials.routes import router as credentials_router
 from clarion.database import Database
 from clarion.database.checkpoints import CHECKPOINTS
 from clarion.runtime.registry import Runtime, background_work
@@ -83,6 +84,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(assistants_router)
     app.include_router(webhooks_router)
+    app.include_router(credentials_router)
     install_error_handlers(app)
     install_openapi(app)
     lanes = [AssistantLane(services)]

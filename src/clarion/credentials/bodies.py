@@ -1,0 +1,49 @@
+"""Reading credential request bodies: one JSON object, checked against a request model, with
+server-owned fields and nulls that would clear something required refused by name.
+
+No message here ever quotes a value the client sent: the body carries an API key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from clarion.api.errors import InvalidInput, describe_validation_error
+
+# Fields the server owns. Naming one in a request body is a 400 that says it is read-only.
+READ_ONLY_FIELDS = frozenset(
+    {"id", "organization_id", "is_api_key_set", "api_key_hint", "created_at", "updated_at"}
+)
+_NOT_NULL = {
+    "provider": "provider: cannot be null; every credential is for one provider",
+    "api_key": "api_key: cannot be null; every credential has a key "
+    "(send a new one to replace it, or delete the credential)",
+}
+
+
+def read_body(raw: bytes, schema: type[BaseModel]) -> dict[str, Any]:
+    """The fields of a request body, checked against ``schema``, as the client sent them."""
+    if not raw.strip():
+        raise InvalidInput("request body is empty: send a JSON object")
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        # The decoder's message gives a position, never the text around it.
+        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("request body must be a JSON object")
+    for field in document:
+        if field in READ_ONLY_FIELDS:
+            raise InvalidInput(f"{field!r} is read-only and cannot be set")
+    for field, message in _NOT_NULL.items():
+        if field in document and document[field] is None:
+            raise InvalidInput(message)
+    try:
+        schema.model_validate(document)
+    except ValidationError as exc:
+        # describe_validation_error names the field and the rule, never the input.
+        raise InvalidInput(describe_validation_error(exc)) from None
+    return document

@@ -1,0 +1,125 @@
+"""HTTP routes for provider credentials. They parse and render; the service decides."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from clarion.api.dependencies import AuthorizedDep, JsonBody
+from clarion.api.openapi import body_error_responses, error_responses
+from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, resource_id
+from clarion.api.responses import json_response
+from clarion.credentials import service
+from clarion.credentials.bodies import read_body
+from clarion.credentials.schemas import (
+    CreateCredential,
+    Credential,
+    UpdateCredential,
+    credential_json,
+)
+
+router = APIRouter(prefix="/v1/credential", tags=["Provider credentials"])
+
+ERRORS = error_responses(not_found="Credential not found")
+BODY_ERRORS = body_error_responses()
+
+CredentialId = Annotated[
+    str, Path(alias="credentialId", description="ID of the credential (a positive integer)")
+]
+
+
+def _body(schema: type[BaseModel], description: str) -> dict[str, Any]:
+    """The request body's entry in the OpenAPI document: the routes read the body themselves
+    (clarion.credentials.bodies), so FastAPI does not know its model."""
+    return {
+        "requestBody": {
+            "description": description,
+            "required": True,
+            "content": {"application/json": {"schema": schema.model_json_schema()}},
+        }
+    }
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Credential,
+    responses={**ERRORS, **BODY_ERRORS},
+    openapi_extra=_body(CreateCredential, "The new credential"),
+    summary="Create Credential",
+)
+async def create_credential(auth: AuthorizedDep, raw: JsonBody) -> Response:
+    """Stores an API key for a language-model provider in the caller's organization.
+
+    `api_key` is write-only: it is stored encrypted and never returned, only its last 4
+    characters (`api_key_hint`) for a key of 16 characters or more.
+    """
+    fields = read_body(raw, CreateCredential)
+    record = await auth.database.write(
+        service.create_credential, auth.caller, fields, auth.services.secrets
+    )
+    return json_response(credential_json(record), 201)
+
+
+@router.get(
+    "",
+    response_model=list[Credential],
+    responses=ERRORS,
+    summary="List Credentials",
+)
+async def list_credentials(auth: AuthorizedDep, limit: Limit = LIST_LIMIT_DEFAULT) -> Response:
+    """Lists the caller's credentials, newest first (ties: highest id first)."""
+    records = await auth.database.read(service.list_credentials, auth.caller, limit)
+    return json_response([credential_json(record) for record in records])
+
+
+@router.get(
+    "/{credentialId}",
+    response_model=Credential,
+    responses=ERRORS,
+    summary="Get Credential",
+)
+async def get_credential(credential_id: CredentialId, auth: AuthorizedDep) -> Response:
+    """Returns one credential (never its key)."""
+    record = await auth.database.read(
+        service.get_credential, auth.caller, resource_id(credential_id, "credential")
+    )
+    return json_response(credential_json(record))
+
+
+@router.patch(
+    "/{credentialId}",
+    response_model=Credential,
+    responses={**ERRORS, **BODY_ERRORS},
+    openapi_extra=_body(UpdateCredential, "Credential properties to update"),
+    summary="Update Credential",
+)
+async def update_credential(
+    credential_id: CredentialId, auth: AuthorizedDep, raw: JsonBody
+) -> Response:
+    """Updates a credential: a field left out is unchanged, `null` clears `base_url` or
+    `name`, a new `api_key` replaces the old one (it cannot be cleared). `provider` cannot
+    change: create another credential for another provider."""
+    target = resource_id(credential_id, "credential")
+    changes = read_body(raw, UpdateCredential)
+    record = await auth.database.write(
+        service.update_credential, auth.caller, target, changes, auth.services.secrets
+    )
+    return json_response(credential_json(record))
+
+
+@router.delete(
+    "/{credentialId}",
+    response_model=Credential,
+    responses=ERRORS,
+    summary="Delete Credential",
+)
+async def delete_credential(credential_id: CredentialId, auth: AuthorizedDep) -> Response:
+    """Deletes a credential and returns it as it was."""
+    record = await auth.database.write(
+        service.delete_credential, auth.caller, resource_id(credential_id, "credential")
+    )
+    return json_response(credential_json(record))

@@ -1,0 +1,149 @@
+"""What the API accepts and returns for provider credentials: the checked field types, the
+request models, the Credential representation, and how a credential is shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import TypedDict
+
+from clarion.credentials.models import NAME_MAX, CredentialRecord
+from clarion.outbound.urls import check_outbound_url
+
+Provider = Literal["openai", "anthropic"]
+
+API_KEY_MAX = 512
+BASE_URL_MAX = 2048
+HINT_PREFIX = "…"
+
+
+def _check_api_key(value: str) -> str:
+    """The key, if it is made of visible ASCII characters (``!`` to ``~``) only: it travels
+    as an HTTP header value (``Authorization: Bearer``, ``x-api-key``), where anything else is
+    mangled or refused, and a space or line break in it is always a pasting mistake. The
+    message never quotes the key."""
+    if not all("!" <= ch <= "~" for ch in value):
+        raise ValueError(
+            "must be visible ASCII characters only, without spaces or control characters"
+        )
+    return value
+
+
+def _check_name(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (\\u0000)")
+    return value
+
+
+ApiKey = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=API_KEY_MAX,
+        description="The provider's API key. Write-only: stored encrypted, never returned.",
+        json_schema_extra={"writeOnly": True, "pattern": "^[!-~]+$"},
+    ),
+    AfterValidator(_check_api_key),
+]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=NAME_MAX, description="A name to tell credentials apart"),
+    AfterValidator(_check_name),
+]
+BaseUrl = Annotated[
+    str,
+    Field(
+        max_length=BASE_URL_MAX,
+        description="Where the provider's API is (absolute http or https URL), for a "
+        "compatible server or a proxy; left out: the provider's own",
+        examples=["https://api.openai.com/v1"],
+    ),
+    AfterValidator(check_outbound_url),
+]
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    """Document an optional field that is never null: left out, or a value."""
+    schema.pop("default", None)
+
+
+def _never_null(description: str | None = None) -> Any:
+    """A field a request may leave out but never set to null (clarion.credentials.bodies
+    refuses null with a message of its own): the model takes None only as "left out"."""
+    return Field(None, description=description, json_schema_extra=_without_default)
+
+
+_REQUEST = ConfigDict(extra="forbid", strict=True)
+
+
+class CreateCredential(BaseModel):
+    """A new provider credential. Only ``provider`` and ``api_key`` are required."""
+
+    model_config = _REQUEST
+
+    provider: Provider = Field(description="The provider the key is for")
+    api_key: ApiKey
+    base_url: BaseUrl | None = None
+    name: Name | None = None
+
+
+class UpdateCredential(BaseModel):
+    """Credential properties to update. A field left out is unchanged; ``null`` clears
+    ``base_url`` or ``name``. ``api_key`` may be replaced, never cleared; ``provider`` cannot
+    change (sending the credential's own provider is allowed)."""
+
+    model_config = _REQUEST
+
+    provider: Provider | SkipJsonSchema[None] = _never_null(
+        "The credential's own provider, or left out: it cannot change"
+    )
+    api_key: ApiKey | SkipJsonSchema[None] = _never_null()
+    base_url: BaseUrl | None = None
+    name: Name | None = None
+
+
+class Credential(TypedDict):
+    """A provider credential. Fields without a value are left out; the key is never shown."""
+
+    id: int
+    organization_id: int
+    provider: Provider
+    name: NotRequired[Annotated[str, Field(description="The credential's name")]]
+    base_url: NotRequired[
+        Annotated[str, Field(description="Where requests go instead of the provider's own API")]
+    ]
+    is_api_key_set: Annotated[bool, Field(description="Always true: every credential has a key")]
+    api_key_hint: NotRequired[
+        Annotated[
+            str,
+            Field(
+                description="``…`` and the key's last 4 characters, to tell keys apart; "
+                "left out for a key shorter than 16 characters",
+                examples=["…wxyz"],
+            ),
+        ]
+    ]
+    created_at: Annotated[dt.datetime, Field(description="When it was created (UTC)")]
+    updated_at: Annotated[dt.datetime, Field(description="When it was last changed (UTC)")]
+
+
+def credential_json(record: CredentialRecord) -> dict[str, Any]:
+    """The Credential representation: fields without a value are left out."""
+    shown: dict[str, Any] = {
+        "id": record.id,
+        "organization_id": record.organization_id,
+        "provider": record.provider,
+    }
+    if record.name is not None:
+        shown["name"] = record.name
+    if record.base_url is not None:
+        shown["base_url"] = record.base_url
+    shown["is_api_key_set"] = True
+    if record.api_key_hint is not None:
+        shown["api_key_hint"] = HINT_PREFIX + record.api_key_hint
+    shown["created_at"] = record.created_at
+    shown["updated_at"] = record.updated_at
+    return shown

@@ -1,0 +1,166 @@
+"""The rules of the provider credential resource, and the lookup a conversation makes.
+
+Functions here run inside a unit of work they are given (clarion.database.units) and raise
+domain errors; they never commit and never speak HTTP. The API key is encrypted as soon as
+it arrives and decrypted only by :func:`resolve_credential`; no error raised here quotes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+
+from clarion.api.errors import InvalidInput, found
+from clarion.auth.service import Caller
+from clarion.credentials import repository
+from clarion.credentials.models import HINT_LENGTH, CredentialRecord
+from clarion.database import Unit
+from clarion.database.clock import utcnow
+from clarion.storage.secret_box import SecretBox
+
+HINT_MIN_KEY_LENGTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCredential:
+    """What a conversation needs to reach its provider. Its repr leaves out the key."""
+
+    credential_id: int
+    provider: str
+    api_key: str = field(repr=False)
+    base_url: str | None
+    """None: the provider's own API."""
+
+
+def key_hint(api_key: str) -> str | None:
+    """The key's last 4 characters, or None for a key shorter than 16.
+
+    Shown (as ``…wxyz``) so that whoever manages the keys can tell which one is stored, after
+    a rotation say, as the providers' own consoles do. Provider keys are dozens of random
+    characters; the last 4 leave the rest as far beyond guessing as ever. A short key (a
+    local server's, say) gets no hint: 4 characters would be a good part of it.
+    """
+    if len(api_key) < HINT_MIN_KEY_LENGTH:
+        return None
+    return api_key[-HINT_LENGTH:]
+
+
+def create_credential(
+    unit: Unit, caller: Caller, fields: dict[str, Any], secrets: SecretBox
+) -> CredentialRecord:
+    """A new credential in the caller's organization, its key encrypted."""
+    now = utcnow()
+    api_key: str = fields["api_key"]
+    credential = CredentialRecord(
+        id=0,
+        organization_id=caller.organization_id,
+        provider=fields["provider"],
+        name=fields.get("name"),
+        base_url=fields.get("base_url"),
+        api_key_encrypted=secrets.encrypt(api_key, caller.organization_id),
+        api_key_hint=key_hint(api_key),
+        created_at=now,
+        updated_at=now,
+    )
+    repository.add(unit.statements, credential)
+    return credential
+
+
+def get_credential(unit: Unit, caller: Caller, credential_id: int) -> CredentialRecord:
+    """The caller's credential."""
+    return _find(unit, caller, credential_id)
+
+
+def list_credentials(unit: Unit, caller: Caller, limit: int) -> list[CredentialRecord]:
+    """The caller's credentials, newest first."""
+    return repository.list_newest_first(unit.statements, caller.organization_id, limit)
+
+
+def update_credential(
+    unit: Unit, caller: Caller, credential_id: int, changes: dict[str, Any], secrets: SecretBox
+) -> CredentialRecord:
+    """Apply ``changes``: a field given replaces the stored value, ``null`` clears ``name`` or
+    ``base_url``; a new ``api_key`` replaces the old. Nothing changed, nothing is written."""
+    credential = _find(unit, caller, credential_id, for_update=True)
+    provider = changes.get("provider")
+    if provider is not None and provider != credential.provider:
+        raise InvalidInput(
+            f"provider: cannot be changed; this credential is for {credential.provider} "
+            f"(create a new credential for {provider})"
+        )
+    changed = False
+    for name in ("name", "base_url"):
+        if name in changes and changes[name] != getattr(credential, name):
+            setattr(credential, name, changes[name])
+            changed = True
+    api_key = changes.get("api_key")
+    if api_key is not None:
+        credential.api_key_encrypted = secrets.encrypt(api_key, caller.organization_id)
+        credential.api_key_hint = key_hint(api_key)
+        changed = True
+    if changed:
+        credential.updated_at = max(utcnow(), credential.updated_at)
+        repository.save(unit.statements, credential)
+    return credential
+
+
+def delete_credential(unit: Unit, caller: Caller, credential_id: int) -> CredentialRecord:
+    """Delete the caller's credential; the credential as it was."""
+    credential = _find(unit, caller, credential_id, for_update=True)
+    repository.delete_one(unit.statements, credential)
+    return credential
+
+
+def resolve_credential(
+    unit: Unit,
+    organization_id: int,
+    provider: str,
+    credential_id: int | None,
+    secrets: SecretBox,
+) -> ResolvedCredential | None:
+    """The key a conversation with ``provider`` uses, decrypted, and where to send it.
+
+    With ``credential_id``, that credential, which must be the organization's and for this
+    provider (else InvalidInput naming ``model.credential_id``); without, the organization's
+    newest credential for the provider, or None when it has none.
+    """
+    if credential_id is None:
+        credential = repository.newest_of_provider(unit.statements, organization_id, provider)
+        if credential is None:
+            return None
+    else:
+        credential = repository.get(unit.statements, organization_id, credential_id)
+        if credential is None:
+            raise InvalidInput(f"model.credential_id: credential {credential_id} not found")
+        if credential.provider != provider:
+            raise InvalidInput(
+                f"model.credential_id: credential {credential_id} is for "
+                f"{credential.provider}, not {provider}"
+            )
+    return ResolvedCredential(
+        credential.id, credential.provider, _api_key(credential, secrets), credential.base_url
+    )
+
+
+def _api_key(credential: CredentialRecord, secrets: SecretBox) -> str:
+    try:
+        return secrets.decrypt(credential.api_key_encrypted, credential.organization_id)
+    except (InvalidTag, ValueError):
+        # Sealed under another server key (CLARION_SECRET_KEY changed, or a copied row).
+        raise InvalidInput(
+            f"credential {credential.id}: its api_key cannot be read with this server's "
+            "secret key; set api_key again"
+        ) from None
+
+
+def _find(
+    unit: Unit, caller: Caller, credential_id: int, *, for_update: bool = False
+) -> CredentialRecord:
+    return found(
+        repository.get(
+            unit.statements, caller.organization_id, credential_id, for_update=for_update
+        ),
+        f"credential {credential_id} not found",
+    )
