@@ -119,3 +119,18 @@ def test_path_id_that_is_not_a_positive_integer_is_404(api: Api) -> None:
 
 def test_unknown_id_is_404(api: Api) -> None:
     assert_error(api.get("/v1/assistant/424242"), 404, "424242")
+
+
+def test_numbers_in_documents_come_back_as_sent(api: Api) -> None:
+    # jsonb would keep 1e16 as the integer 10000000000000000, and -0.0 as 0.
+    model = {"provider": "openai", "big": 1e16, "negative_zero": -0.0, "exact": 2**63}
+    assistant = api.create_assistant(model=model)
+
+    for shown in (
+        api.get(f"/v1/assistant/{assistant['id']}").json(),
+        api.get("/v1/assistant", params={"created_at_ge": "2000-01-01T00:00:00Z"}).json()[0],
+        api.get(f"/v1/assistant/{assistant['id']}/versions/1").json()["configuration"],
+    ):
+        assert type(shown["model"]["big"]) is float and shown["model"]["big"] == 1e16
+        assert str(shown["model"]["negative_zero"]) == "-0.0"
+        assert shown["model"]["exact"] == 2**63

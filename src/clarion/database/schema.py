@@ -9,7 +9,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, ForeignKey, Integer, MetaData
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -91,7 +90,9 @@ class _SQLiteJSON(_OwnConversionsOnSQLite):
     from_sqlite = staticmethod(decode_json_text)
 
 
-JSONDocument = _SQLiteJSON().with_variant(JSONB(none_as_null=True), "postgresql")
+# json, not jsonb, on PostgreSQL: jsonb would keep numbers as numeric values (1e16 as an
+# integer), and nothing queries inside these documents.
+JSONDocument = _SQLiteJSON()
 
 
 class UTCDateTime(_OwnConversionsOnSQLite):
