@@ -22,6 +22,7 @@ FULL = {
     "first_message": "Hello, this is Northside Clinic calling about your appointment.",
     "max_duration_seconds": 600,
     "voicemail_message": "Please call us back at your convenience.",
+    "silence_timeout_seconds": 20,
     "webhook_url": "https://hooks.example.org/clarion",
     "analysis_plan": {
         "summaryPrompt": "Summarise the call.",

@@ -157,3 +157,14 @@ def test_non_json_content_type_is_refused(api: Api, assistant: dict[str, Any]) -
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert_error(response, 415, "Content-Type")
+
+
+@pytest.mark.parametrize("value", [4, 3601, 30.0, "30", True])
+def test_silence_timeout_is_a_whole_number_of_seconds_from_5_to_3600(
+    api: Api, value: object
+) -> None:
+    assert_error(
+        api.post("/v1/assistant", json={"name": "x", "silence_timeout_seconds": value}),
+        400,
+        "silence_timeout_seconds",
+    )

@@ -76,6 +76,12 @@ FIELDS: tuple[AssistantField, ...] = (
     AssistantField(
         "analysis_plan", JSONDocument, AnalysisPlan, "The post-call analysis plan", document=True
     ),
+    AssistantField(
+        "silence_timeout_seconds",
+        Integer(),
+        Annotated[int, Field(ge=5, le=3600)],
+        "How long the patient may stay silent before the call ends, in seconds (30 when unset)",
+    ),
 )
 
 CONFIGURABLE_FIELDS = tuple(field.name for field in FIELDS)
