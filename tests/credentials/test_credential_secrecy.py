@@ -11,7 +11,7 @@ from credential_api import KEY, OTHER_KEY, create_credential, leaks
 from sqlalchemy import text
 
 from clarion.database import Database
-from clarion.storage.secret_box import SecretBox
+from clarion.storage.secret_box import PROVIDER_API_KEY, SecretBox
 from support import Api, Tenant
 
 
@@ -37,9 +37,11 @@ def test_the_key_is_encrypted_at_rest(api: Api, database: Database, app: Any) ->
     assert not any(leaks(_as_text(value), KEY) for value in row.values())
     ciphertext = bytes(row["api_key_encrypted"])
     box: SecretBox = app.state.services.secrets
-    assert box.decrypt(ciphertext, api.tenant.organization_id) == KEY
+    assert box.decrypt(ciphertext, api.tenant.organization_id, PROVIDER_API_KEY) == KEY
     with pytest.raises(Exception):  # noqa: B017 - bound to its organization: any failure
-        box.decrypt(ciphertext, api.tenant.organization_id + 1)
+        box.decrypt(ciphertext, api.tenant.organization_id + 1, PROVIDER_API_KEY)
+    with pytest.raises(Exception):  # noqa: B017 - and to its purpose: not a webhook secret
+        box.decrypt(ciphertext, api.tenant.organization_id)
 
 
 def test_a_replaced_key_is_encrypted_too(
@@ -53,7 +55,8 @@ def test_a_replaced_key_is_encrypted_too(
     assert not any(leaks(_as_text(value), OTHER_KEY) for value in row.values())
     assert bytes(row["api_key_encrypted"]) != before
     box: SecretBox = app.state.services.secrets
-    assert box.decrypt(bytes(row["api_key_encrypted"]), api.tenant.organization_id) == OTHER_KEY
+    ciphertext = bytes(row["api_key_encrypted"])
+    assert box.decrypt(ciphertext, api.tenant.organization_id, PROVIDER_API_KEY) == OTHER_KEY
 
 
 def _everything_said(response: Any) -> str:

@@ -18,7 +18,7 @@ from clarion.credentials import repository
 from clarion.credentials.models import HINT_LENGTH, CredentialRecord
 from clarion.database import Unit
 from clarion.database.clock import utcnow
-from clarion.storage.secret_box import SecretBox
+from clarion.storage.secret_box import PROVIDER_API_KEY, SecretBox
 
 HINT_MIN_KEY_LENGTH = 16
 
@@ -59,7 +59,7 @@ def create_credential(
         provider=fields["provider"],
         name=fields.get("name"),
         base_url=fields.get("base_url"),
-        api_key_encrypted=secrets.encrypt(api_key, caller.organization_id),
+        api_key_encrypted=secrets.encrypt(api_key, caller.organization_id, PROVIDER_API_KEY),
         api_key_hint=key_hint(api_key),
         created_at=now,
         updated_at=now,
@@ -97,7 +97,9 @@ def update_credential(
             changed = True
     api_key = changes.get("api_key")
     if api_key is not None:
-        credential.api_key_encrypted = secrets.encrypt(api_key, caller.organization_id)
+        credential.api_key_encrypted = secrets.encrypt(
+            api_key, caller.organization_id, PROVIDER_API_KEY
+        )
         credential.api_key_hint = key_hint(api_key)
         changed = True
     if changed:
@@ -146,7 +148,9 @@ def resolve_credential(
 
 def _api_key(credential: CredentialRecord, secrets: SecretBox) -> str:
     try:
-        return secrets.decrypt(credential.api_key_encrypted, credential.organization_id)
+        return secrets.decrypt(
+            credential.api_key_encrypted, credential.organization_id, PROVIDER_API_KEY
+        )
     except (InvalidTag, ValueError):
         # Sealed under another server key (CLARION_SECRET_KEY changed, or a copied row).
         raise InvalidInput(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from typing import Literal
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -20,6 +21,11 @@ _FORMAT_V1 = b"\x01"
 _NONCE_BYTES = 12
 KEY_FILE_NAME = "secret.key"
 
+Purpose = Literal["webhook-secret", "provider-api-key"]
+"""What a sealed secret is for: part of what it is sealed to."""
+WEBHOOK_SECRET: Purpose = "webhook-secret"  # noqa: S105 - a name, not a secret
+PROVIDER_API_KEY: Purpose = "provider-api-key"
+
 
 class SecretBox:
     """Encrypts and decrypts short secrets with the server key."""
@@ -29,22 +35,29 @@ class SecretBox:
             raise ValueError("the server secret key must be 32 bytes")
         self._aead = AESGCM(key)
 
-    def encrypt(self, plaintext: str, organization_id: int) -> bytes:
-        """Seal a secret for one organization: format byte, nonce, then ciphertext and tag."""
+    def encrypt(
+        self, plaintext: str, organization_id: int, purpose: Purpose = WEBHOOK_SECRET
+    ) -> bytes:
+        """Seal a secret for one organization and one purpose: format byte, nonce, then
+        ciphertext and tag."""
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext.encode(), _context(organization_id))
-        return _FORMAT_V1 + nonce + sealed
+        context = _context(organization_id, purpose)
+        return _FORMAT_V1 + nonce + self._aead.encrypt(nonce, plaintext.encode(), context)
 
-    def decrypt(self, ciphertext: bytes, organization_id: int) -> str:
-        """Open a secret sealed for this organization; fails for any other organization."""
+    def decrypt(
+        self, ciphertext: bytes, organization_id: int, purpose: Purpose = WEBHOOK_SECRET
+    ) -> str:
+        """Open a secret sealed for this organization and purpose; fails for any other."""
         if ciphertext[:1] != _FORMAT_V1:
             raise ValueError("unknown secret format")
         nonce, sealed = ciphertext[1 : 1 + _NONCE_BYTES], ciphertext[1 + _NONCE_BYTES :]
-        return self._aead.decrypt(nonce, sealed, _context(organization_id)).decode()
+        return self._aead.decrypt(nonce, sealed, _context(organization_id, purpose)).decode()
 
 
-def _context(organization_id: int) -> bytes:
-    return b"clarion/webhook-secret/organization/%d" % organization_id
+def _context(organization_id: int, purpose: Purpose) -> bytes:
+    # A ciphertext copied into a column of another purpose, or another organization's row,
+    # does not open there.
+    return b"clarion/%s/organization/%d" % (purpose.encode(), organization_id)
 
 
 def load_server_key(settings: Settings) -> bytes:
