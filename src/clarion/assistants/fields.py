@@ -91,9 +91,15 @@ MERGED_FIELDS = frozenset(field.name for field in FIELDS if field.document)
 """The fields a merge patch merges into the stored value key by key, when it sends an object."""
 
 
-def configuration(values: dict[str, Any], secret_set: bool) -> dict[str, Any]:
-    """What a client configured, as the API shows it: fields without a value are left out,
-    and the webhook secret is only a flag."""
-    shown = {name: value for name, value in values.items() if value is not None}
+def configuration(
+    values: dict[str, Any], secret_set: bool, shown: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a client configured, as the API shows it (added to ``shown`` when given): fields
+    without a value are left out, and the webhook secret is only a flag."""
+    if shown is None:
+        shown = {}
+    for name, value in values.items():
+        if value is not None:
+            shown[name] = value
     shown["is_webhook_secret_set"] = secret_set
     return shown

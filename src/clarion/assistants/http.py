@@ -20,6 +20,7 @@ from clarion.assistants.representation import (
     stale_as_etag,
 )
 from clarion.assistants.schemas import UpdateAssistant
+from clarion.assistants.service import StaleVersion
 from clarion.auth.service import Caller
 from clarion.database import Unit
 from clarion.database.windows import Window
@@ -40,7 +41,7 @@ async def update(
     """Apply a PATCH body (``media``: JSON or a merge patch), honouring If-Match."""
     merge = media == MERGE_PATCH
     changes = parse_merge_patch(body) if merge else parse_assistant_body(body, UpdateAssistant)
-    with stale_as_etag():
+    try:
         record = await services.database.write(
             service.update_assistant,
             caller,
@@ -50,6 +51,8 @@ async def update(
             merge=merge,
             expected=expected_versions(if_match(scope)),
         )
+    except StaleVersion as stale:
+        raise stale_as_etag(stale) from None
     return assistant_reply(record)
 
 

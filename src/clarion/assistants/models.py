@@ -66,19 +66,19 @@ VERSIONS = cast(Table, AssistantVersion.__table__)
 Document = dict[str, Any] | orjson.Fragment
 """A JSON column's value: decoded, or (rows read only to be shown) its stored JSON text."""
 
-_COLUMNS = [column.name for column in ASSISTANTS.columns]
-_FIELD_POSITIONS = [(_COLUMNS.index(field.name), field.name) for field in FIELDS]
-_FIXED_POSITIONS = [
-    _COLUMNS.index(name)
-    for name in (
-        "id",
-        "organization_id",
-        "webhook_secret_encrypted",
-        "created_at",
-        "updated_at",
-        "version",
-    )
-]
+_FIXED = (
+    "id",
+    "organization_id",
+    "webhook_secret_encrypted",
+    "created_at",
+    "updated_at",
+    "version",
+)
+_FIELD_NAMES = tuple(field.name for field in FIELDS)
+# The fixed columns come first, then the fields in the table's order (they are added to the
+# class after it): a row splits into the two by position.
+assert tuple(column.name for column in ASSISTANTS.columns) == (*_FIXED, *_FIELD_NAMES)  # noqa: S101
+_FIRST_FIELD = len(_FIXED)
 
 
 @dataclass(slots=True)
@@ -97,11 +97,8 @@ class AssistantRecord:
     @classmethod
     def from_row(cls, row: Any) -> AssistantRecord:
         """The record of a row with every column of the table, in the table's order."""
-        identifier, organization_id, secret, created_at, updated_at, version = (
-            row[index] for index in _FIXED_POSITIONS
-        )
-        values = {name: row[index] for index, name in _FIELD_POSITIONS}
-        return cls(identifier, organization_id, values, secret, created_at, updated_at, version)
+        values = dict(zip(_FIELD_NAMES, row[_FIRST_FIELD:], strict=True))
+        return cls(row[0], row[1], values, row[2], row[3], row[4], row[5])
 
     def columns(self) -> dict[str, Any]:
         """Every column's value, by column name."""

@@ -156,13 +156,13 @@ def _shown(
     for index, name, convert in readers:
         value = row[index]
         values[name] = value if value is None or convert is None else convert(value)
-    return {
+    shown = {
         "id": row[0],
         "organization_id": organization_id,
         "created_at": timestamp(row[1]),
         "updated_at": timestamp(row[2]),
-        **configuration(values, bool(row[_SECRET_SET])),  # SQLite gives 0 or 1
     }
+    return configuration(values, bool(row[_SECRET_SET]), shown)  # SQLite gives 0 or 1
 
 
 def add(statements: Statements, assistant: AssistantRecord, *, keep_id: bool = False) -> None:

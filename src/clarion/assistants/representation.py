@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from typing import Any
 
 from clarion.api.errors import PreconditionFailed
@@ -14,13 +13,13 @@ from clarion.assistants.service import ANY_VERSION, StaleVersion
 
 def assistant_json(record: AssistantRecord) -> dict[str, Any]:
     """The Assistant representation: optional fields without a value are left out."""
-    return {
+    shown = {
         "id": record.id,
         "organization_id": record.organization_id,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
-        **configuration(record.values, record.webhook_secret_encrypted is not None),
     }
+    return configuration(record.values, record.webhook_secret_encrypted is not None, shown)
 
 
 def etag(record: AssistantRecord) -> str:
@@ -32,16 +31,12 @@ def _etag_of(version: int) -> str:
     return f'"v{version}"'
 
 
-@contextmanager
-def stale_as_etag() -> Iterator[None]:
-    """Say a stale If-Match in the client's terms: the ETag the assistant has now."""
-    try:
-        yield
-    except StaleVersion as stale:
-        raise PreconditionFailed(
-            f"If-Match does not match the assistant's current ETag {_etag_of(stale.current)}: "
-            "it was changed since you read it; fetch it again"
-        ) from None
+def stale_as_etag(stale: StaleVersion) -> PreconditionFailed:
+    """A stale If-Match said in the client's terms: the ETag the assistant has now."""
+    return PreconditionFailed(
+        f"If-Match does not match the assistant's current ETag {_etag_of(stale.current)}: "
+        "it was changed since you read it; fetch it again"
+    )
 
 
 def expected_versions(tags: Collection[str] | None) -> Collection[int] | None:

@@ -23,6 +23,7 @@ from clarion.assistants.representation import (
     version_json,
 )
 from clarion.assistants.schemas import Assistant, AssistantVersion, CreateAssistant
+from clarion.assistants.service import StaleVersion
 from clarion.database import Unit
 from clarion.database.windows import Window
 from clarion.idempotency import service as idempotency
@@ -211,13 +212,15 @@ async def delete_assistant(
     _if_match: IfMatch = None,
 ) -> Response:
     """Deletes an assistant and returns it as it was. Its version history stays readable."""
-    with stale_as_etag():
+    try:
         record = await auth.database.write(
             service.delete_assistant,
             auth.caller,
             resource_id(assistant_id, "assistant"),
             expected=expected_versions(if_match(request.scope)),
         )
+    except StaleVersion as stale:
+        raise stale_as_etag(stale) from None
     return json_response(assistant_json(record))
 
 
@@ -276,7 +279,7 @@ async def restore_version(
     The webhook secret is never recorded and stays as it is. Restoring a version of a deleted
     assistant brings it back under its old id (without a webhook secret).
     """
-    with stale_as_etag():
+    try:
         record = await auth.database.write(
             service.restore_version,
             auth.caller,
@@ -284,4 +287,6 @@ async def restore_version(
             resource_id(version, "version"),
             expected=expected_versions(if_match(request.scope)),
         )
+    except StaleVersion as stale:
+        raise stale_as_etag(stale) from None
     return reply_response(http.assistant_reply(record))

@@ -13,6 +13,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clarion.database.checkpoints import WalCheckpointer, restart_log
 from clarion.database.engines import (
@@ -59,24 +60,25 @@ class Database:
         self, work: Callable[Concatenate[Unit, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run ``work(unit, ...)`` in a read transaction: one consistent snapshot."""
-        return await self._run(False, work, args, kwargs)
+        if self._async_readers is None:
+            return self._held().read(work, args, kwargs)
+        return await self._on_postgres(self._async_readers, work, args, kwargs)
 
     async def write(
         self, work: Callable[Concatenate[Unit, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run ``work(unit, ...)`` in a write transaction, committed before this returns."""
-        return await self._run(True, work, args, kwargs)
-
-    async def _run(
-        self, write: bool, work: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> T:
         if self._async_engine is None:
-            held = self._held()
-            if write:
-                return await held.group_commit.run(work, args, kwargs)
-            return held.read(work, args, kwargs)
-        engine = self._async_engine if write else self._async_readers
-        assert engine is not None  # noqa: S101 - both exist on PostgreSQL
+            return await self._held().group_commit.run(work, args, kwargs)
+        return await self._on_postgres(self._async_engine, work, args, kwargs)
+
+    async def _on_postgres(
+        self,
+        engine: AsyncEngine,
+        work: Callable[..., T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
         async with self._unit_slot(), engine.connect() as connection:
             return await connection.run_sync(_unit_on, work, args, kwargs)
 
@@ -184,10 +186,10 @@ class _HeldConnection:
         except BaseException:
             with contextlib.suppress(sqlite3.OperationalError):  # a session ended it already
                 statements.control("ROLLBACK")
+            forget_transaction(self.connection)
             raise
-        else:
-            statements.control("COMMIT")
-        finally:
+        statements.control("COMMIT")
+        if unit.used_session:
             forget_transaction(self.connection)
         unit.ended(committed=True)
         return result

@@ -41,8 +41,9 @@ class Unit:
         self._connection = connection
         self._shared = shared
         self._session: Session | None = None
-        self._committed: list[Hook] = []
-        self._rolled_back: list[Hook] = []
+        # Most units register no hook: the lists are made on first use.
+        self._committed: list[Hook] | None = None
+        self._rolled_back: list[Hook] | None = None
 
     @property
     def session(self) -> Session:
@@ -66,28 +67,37 @@ class Unit:
 
     def after_commit(self, hook: Hook) -> None:
         """Run ``hook`` once this unit's changes are committed (never if they are not)."""
+        if self._committed is None:
+            self._committed = []
         self._committed.append(hook)
 
     def on_rollback(self, hook: Hook) -> None:
         """Run ``hook`` if this unit's changes are rolled back."""
+        if self._rolled_back is None:
+            self._rolled_back = []
         self._rolled_back.append(hook)
+
+    @property
+    def used_session(self) -> bool:
+        """Whether the work asked for a session (which may have told SQLAlchemy of the
+        transaction)."""
+        return self._session is not None
 
     def finish(self) -> None:
         """The work returned: write what the session holds, still inside the transaction."""
         if self._session is not None:
             self._session.commit()  # flushes (and releases its savepoint): never commits
             self._session.close()
-            self._session = None
 
     def abandon(self) -> None:
         """The work raised: drop what the session holds, before the transaction rolls back."""
         if self._session is not None:
             self._session.close()
-            self._session = None
 
     def ended(self, committed: bool) -> None:
         """Run the hooks for how the transaction ended."""
-        for hook in self._committed if committed else self._rolled_back:
+        hooks = self._committed if committed else self._rolled_back
+        for hook in hooks or ():
             try:
                 hook()
             except Exception:
