@@ -14,6 +14,7 @@ from sqlalchemy import Insert, Select, bindparam, delete, insert, select, update
 
 from clarion.assistants.fields import FIELDS, configuration
 from clarion.assistants.models import ASSISTANTS, VERSIONS, AssistantRecord, VersionRecord
+from clarion.database.schema import of_organization, one_of_organization
 from clarion.database.statements import Prepared, Row, Statements
 from clarion.database.windows import Window
 
@@ -23,8 +24,7 @@ _VERSION_COLUMNS = [column.name for column in VERSIONS.columns]
 
 def _scoped_assistant() -> Any:
     return select(ASSISTANTS).where(
-        ASSISTANTS.c.id == bindparam("id"),
-        ASSISTANTS.c.organization_id == bindparam("organization_id"),
+        *one_of_organization(ASSISTANTS),
     )
 
 
@@ -44,8 +44,7 @@ _INSERT = Prepared(lambda: _insert(with_id=False))
 _INSERT_WITH_ID = Prepared(lambda: _insert(with_id=True))
 _DELETE = Prepared(
     lambda: delete(ASSISTANTS).where(
-        ASSISTANTS.c.id == bindparam("id"),
-        ASSISTANTS.c.organization_id == bindparam("organization_id"),
+        *one_of_organization(ASSISTANTS),
     )
 )
 _UPDATES: dict[tuple[str, ...], Prepared] = {}
@@ -68,7 +67,7 @@ _VERSION = _SECRET_SET + 1
 
 
 def _list(columns: tuple[Any, ...], created_from: bool, created_to: bool) -> Select[Any]:
-    query = select(*columns).where(ASSISTANTS.c.organization_id == bindparam("organization_id"))
+    query = select(*columns).where(of_organization(ASSISTANTS))
     if created_from:
         query = query.where(ASSISTANTS.c.created_at >= bindparam("created_from"))
     if created_to:
@@ -184,8 +183,7 @@ def save(statements: Statements, assistant: AssistantRecord, changed: list[str])
             lambda: (
                 update(ASSISTANTS)
                 .where(
-                    ASSISTANTS.c.id == bindparam("id"),
-                    ASSISTANTS.c.organization_id == bindparam("organization_id"),
+                    *one_of_organization(ASSISTANTS),
                 )
                 .values({name: bindparam(name) for name in columns})
             )
@@ -200,6 +198,7 @@ def save(statements: Statements, assistant: AssistantRecord, changed: list[str])
 
 
 def delete_one(statements: Statements, assistant: AssistantRecord) -> None:
+    """Delete the assistant (its version records stay)."""
     statements.execute(_DELETE, id=assistant.id, organization_id=assistant.organization_id)
 
 
@@ -210,7 +209,7 @@ _ADD_VERSION = Prepared(
 
 def _versions_of() -> Any:
     return select(VERSIONS).where(
-        VERSIONS.c.organization_id == bindparam("organization_id"),
+        of_organization(VERSIONS),
         VERSIONS.c.assistant_id == bindparam("assistant_id"),
     )
 
@@ -226,6 +225,7 @@ _LATEST_VERSION_FOR_UPDATE = Prepared(
 
 
 def add_version(statements: Statements, record: VersionRecord) -> None:
+    """Insert a version record."""
     values = {name: getattr(record, name) for name in _VERSION_COLUMNS}
     del values["id"]
     statements.execute(_ADD_VERSION, **values)
@@ -234,6 +234,7 @@ def add_version(statements: Statements, record: VersionRecord) -> None:
 def get_version(
     statements: Statements, organization_id: int, assistant_id: int, version: int
 ) -> VersionRecord | None:
+    """One version record of the organization's assistant, or None."""
     row = statements.fetch_one(
         _GET_VERSION, organization_id=organization_id, assistant_id=assistant_id, version=version
     )
@@ -243,6 +244,7 @@ def get_version(
 def list_versions(
     statements: Statements, organization_id: int, assistant_id: int, limit: int
 ) -> list[VersionRecord]:
+    """The assistant's version records, newest first."""
     rows = statements.fetch_all(
         _LIST_VERSIONS, organization_id=organization_id, assistant_id=assistant_id, limit=limit
     )
@@ -252,6 +254,7 @@ def list_versions(
 def latest_version_for_update(
     statements: Statements, organization_id: int, assistant_id: int
 ) -> VersionRecord | None:
+    """The newest version record, locked until the transaction ends (PostgreSQL)."""
     row = statements.fetch_one(
         _LATEST_VERSION_FOR_UPDATE, organization_id=organization_id, assistant_id=assistant_id
     )

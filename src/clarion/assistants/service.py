@@ -31,6 +31,7 @@ ANY_VERSION: Collection[int] = range(1, 2**63)
 def create_assistant(
     unit: Unit, caller: Caller, fields: dict[str, Any], secrets: SecretBox
 ) -> AssistantRecord:
+    """A new assistant in the caller's organization, with its first version record."""
     now = utcnow()
     secret = fields.get("webhook_secret")
     assistant = _new_assistant(
@@ -106,6 +107,7 @@ def delete_assistant(
     *,
     expected: Collection[int] | None = None,
 ) -> AssistantRecord:
+    """Delete the assistant, recording the deletion as its last version."""
     assistant = _find(unit, caller, assistant_id, for_update=True)
     _check_precondition(assistant, expected)
     _record(unit, caller, assistant, Change("deleted", []), utcnow(), assistant.version + 1)

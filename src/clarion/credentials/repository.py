@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from clarion.credentials.models import CREDENTIALS, CredentialRecord
+from clarion.database.schema import of_organization, one_of_organization
 from clarion.database.statements import Prepared, Row, Statements
 
 _COLUMNS = [column.name for column in CREDENTIALS.columns]
@@ -22,13 +23,12 @@ _NEWEST_FIRST = (CREDENTIALS.c.created_at.desc(), CREDENTIALS.c.id.desc())
 
 def _scoped() -> Any:
     return select(CREDENTIALS).where(
-        CREDENTIALS.c.id == bindparam("id"),
-        CREDENTIALS.c.organization_id == bindparam("organization_id"),
+        *one_of_organization(CREDENTIALS),
     )
 
 
 def _organizations() -> Any:
-    return select(CREDENTIALS).where(CREDENTIALS.c.organization_id == bindparam("organization_id"))
+    return select(CREDENTIALS).where(of_organization(CREDENTIALS))
 
 
 _GET = Prepared(_scoped)
@@ -55,16 +55,14 @@ _UPDATE = Prepared(
     lambda: (
         update(CREDENTIALS)
         .where(
-            CREDENTIALS.c.id == bindparam("id"),
-            CREDENTIALS.c.organization_id == bindparam("organization_id"),
+            *one_of_organization(CREDENTIALS),
         )
         .values({name: bindparam(name) for name in _CHANGEABLE})
     )
 )
 _DELETE = Prepared(
     lambda: delete(CREDENTIALS).where(
-        CREDENTIALS.c.id == bindparam("id"),
-        CREDENTIALS.c.organization_id == bindparam("organization_id"),
+        *one_of_organization(CREDENTIALS),
     )
 )
 

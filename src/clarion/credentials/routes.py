@@ -25,6 +25,9 @@ router = APIRouter(prefix="/v1/credential", tags=["Provider credentials"])
 
 ERRORS = error_responses(not_found="Credential not found")
 BODY_ERRORS = body_error_responses()
+ITEM = "/{credentialId}"
+ONE: dict[str, Any] = {"response_model": Credential, "responses": ERRORS}
+"""What every operation on one credential answers."""
 
 CredentialId = Annotated[
     str, Path(alias="credentialId", description="ID of the credential (a positive integer)")
@@ -76,12 +79,7 @@ async def list_credentials(auth: AuthorizedDep, limit: Limit = LIST_LIMIT_DEFAUL
     return json_response([credential_json(record) for record in records])
 
 
-@router.get(
-    "/{credentialId}",
-    response_model=Credential,
-    responses=ERRORS,
-    summary="Get Credential",
-)
+@router.get(ITEM, summary="Get Credential", **ONE)
 async def get_credential(credential_id: CredentialId, auth: AuthorizedDep) -> Response:
     """Returns one credential (never its key)."""
     record = await auth.database.read(
@@ -91,7 +89,7 @@ async def get_credential(credential_id: CredentialId, auth: AuthorizedDep) -> Re
 
 
 @router.patch(
-    "/{credentialId}",
+    ITEM,
     response_model=Credential,
     responses={**ERRORS, **BODY_ERRORS},
     openapi_extra=_body(UpdateCredential, "Credential properties to update"),
@@ -111,12 +109,7 @@ async def update_credential(
     return json_response(credential_json(record))
 
 
-@router.delete(
-    "/{credentialId}",
-    response_model=Credential,
-    responses=ERRORS,
-    summary="Delete Credential",
-)
+@router.delete(ITEM, summary="Delete Credential", **ONE)
 async def delete_credential(credential_id: CredentialId, auth: AuthorizedDep) -> Response:
     """Deletes a credential and returns it as it was."""
     record = await auth.database.write(

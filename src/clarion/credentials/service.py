@@ -162,9 +162,6 @@ def _api_key(credential: CredentialRecord, secrets: SecretBox) -> str:
 def _find(
     unit: Unit, caller: Caller, credential_id: int, *, for_update: bool = False
 ) -> CredentialRecord:
-    return found(
-        repository.get(
-            unit.statements, caller.organization_id, credential_id, for_update=for_update
-        ),
-        f"credential {credential_id} not found",
-    )
+    organization_id = caller.organization_id
+    record = repository.get(unit.statements, organization_id, credential_id, for_update=for_update)
+    return found(record, f"credential {credential_id} not found")

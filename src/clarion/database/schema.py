@@ -8,7 +8,18 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, ForeignKey, Integer, MetaData
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -146,3 +157,15 @@ class OrganizationScoped:
         return mapped_column(
             Identifier, ForeignKey("organizations.id", ondelete="CASCADE"), sort_order=-1
         )
+
+
+def one_of_organization(table: Table) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The conditions of a statement on one organization's row: the ``id`` and
+    ``organization_id`` parameters. Another organization's row is never matched."""
+    return table.c.id == bindparam("id"), of_organization(table)
+
+
+def of_organization(table: Table) -> ColumnElement[bool]:
+    """The condition of a statement on an organization's rows: the ``organization_id``
+    parameter."""
+    return table.c.organization_id == bindparam("organization_id")

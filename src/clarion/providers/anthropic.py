@@ -30,15 +30,13 @@ from typing import Any
 
 import orjson
 
+from clarion.providers import messages as chat
 from clarion.providers.anthropic_stream import StreamedReply, finish_reason, unexpected_shape
 from clarion.providers.endpoint import HTTPProvider
 from clarion.providers.messages import (
     ChatRequest,
     Completion,
     Message,
-    StreamEnd,
-    StreamEvent,
-    TextDelta,
     ToolCall,
 )
 from clarion.providers.provider import STRUCTURED_OUTPUT_NAME
@@ -60,21 +58,21 @@ class AnthropicProvider(HTTPProvider):
         """The headers that carry the API key."""
         return {"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION}
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncIterator[chat.StreamEvent]:
         """The reply as it is generated (see :class:`~clarion.providers.provider.Provider`)."""
         reply = StreamedReply(self._endpoint, structured=request.json_schema is not None)
         async with self._endpoint.events(_body(request, stream=True)) as events:
             async for event in events:
                 text = reply.take(event.data)
                 if text:
-                    yield TextDelta(text)
+                    yield chat.TextDelta(text)
                 if reply.stopped:
                     break
         if not reply.stopped:
             raise reply.ended_early()
         for call in reply.tool_calls:
             yield call
-        yield StreamEnd(reply.finish_reason)
+        yield chat.StreamEnd(reply.finish_reason)
 
     async def complete(self, request: ChatRequest) -> Completion:
         """The whole reply in one answer."""
