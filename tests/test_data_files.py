@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +28,7 @@ from clarion.database.migrate import upgrade
 from clarion.storage.secret_box import KEY_FILE_NAME as SECRET_KEY_FILE
 from clarion.webhooks.signing import KEY_FILE_NAME as SIGNING_KEY_FILE
 from clarion.webhooks.signing import load_signer
+from served import clarion_serving
 from support import Api, Tenant
 
 DATABASE_FILES = ("clarion.db", "clarion.db-wal", "clarion.db-shm")
@@ -46,13 +44,6 @@ def umask(request: pytest.FixtureRequest) -> Iterator[int]:
         yield mask
     finally:
         os.umask(previous)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _mode(path: Path) -> int:
@@ -89,28 +80,8 @@ def _clarion(*args: str, data_dir: Path) -> str:
 def served(tmp_path: Path, umask: int) -> Iterator[tuple[str, Path]]:
     """`clarion serve` on a data directory that does not exist yet: its URL and the folder."""
     data_dir = tmp_path / "fresh" / "clarion"
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clarion", "serve", "--port", str(port)],
-        env=_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not start")
-        yield base, data_dir
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=20)
+    with clarion_serving(_env(data_dir)) as served:
+        yield served.base, data_dir
 
 
 def test_a_served_data_directory_is_private(served: tuple[str, Path]) -> None:

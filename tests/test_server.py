@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,13 +13,7 @@ import httpx
 import pytest
 
 from clarion.config import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from served import clarion_serving
 
 
 def _clarion(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -48,31 +39,11 @@ def server_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def server(server_env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clarion", "serve", "--port", str(port)],
-        env=server_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not start")
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
-        # The server's log never carries a key or a webhook secret.
-        assert "clarion_sk_" not in output
-        assert "whsec-e2e" not in output
+    with clarion_serving(server_env) as served:
+        yield served.base
+    # The server's log never carries a key or a webhook secret.
+    assert "clarion_sk_" not in served.output
+    assert "whsec-e2e" not in served.output
 
 
 def test_cli_and_server_work_together(server: str, server_env: dict[str, str]) -> None:

@@ -17,15 +17,13 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
-from clarion.webhooks import outbox
-from clarion.webhooks.models import WebhookDelivery
-from support import Api, Tenant, assert_error
+from support import Api, Tenant, assert_error, enqueue_reports, unfinished_deliveries, worker_env
 from webhook_receiver import Answer, Receiver, eventually
 
 POSTGRES = bool(os.environ.get("CLARION_TEST_DATABASE_URL"))
@@ -73,33 +71,6 @@ def database_away(settings: Settings) -> Iterator[None]:
     admin.dispose()
 
 
-def _enqueue_due_soon(database: Database, tenant: Tenant, url: str, count: int) -> set[str]:
-    """Reports that fall due a moment from now, so they wait out the outage as pending."""
-    due = utcnow() + dt.timedelta(seconds=1)
-    ids = set()
-    with database.unit(write=True) as unit:
-        for number in range(count):
-            _delivery, event = outbox.enqueue(
-                unit,
-                organization_id=tenant.organization_id,
-                assistant_id=1,
-                url=url,
-                secret_encrypted=None,
-                event_type="end-of-call-report",
-                body=b'{"id": %d, "assistant_id": 1, "call_status": "ended"}' % number,
-                now=due,
-            )
-            ids.add(event.webhook_id)
-    return ids
-
-
-def _unfinished(database: Database) -> int:
-    with database.unit() as unit:
-        session = unit.session
-        statuses = WebhookDelivery.status.in_(["pending", "in_flight"])
-        return session.scalar(select(func.count()).where(statuses)) or 0
-
-
 def _loop(health: dict[str, Any], name: str) -> dict[str, Any]:
     found: dict[str, Any] = next(loop for loop in health["loops"] if loop["name"] == name)
     return found
@@ -126,7 +97,7 @@ def test_pending_reports_are_delivered_after_the_database_comes_back(
     receiver: Receiver,
 ) -> None:
     url = receiver.on("/after-outage", lambda _n: Answer(200))
-    webhook_ids = _enqueue_due_soon(database, tenant, url, 20)
+    webhook_ids = enqueue_reports(database, tenant, url, 20, due=utcnow() + dt.timedelta(seconds=1))
     answers = []
 
     with database_away(settings):
@@ -150,7 +121,9 @@ def test_pending_reports_are_delivered_after_the_database_comes_back(
     assert "webhook-claims" in body["message"]
 
     # The same process, never restarted, delivers every report once the database is back.
-    eventually(lambda: _unfinished(database) == 0, "every pending report to be delivered", 60)
+    eventually(
+        lambda: unfinished_deliveries(database) == 0, "every pending report to be delivered", 60
+    )
     delivered = {received.headers["webhook-id"] for received in receiver.to("/after-outage")}
     assert delivered == webhook_ids
     eventually(lambda: client.get("/v1/health").status_code == 200, "health to recover", 30)
@@ -186,17 +159,9 @@ def test_a_worker_process_outlives_the_outage(
 ) -> None:
     settings = quiet_server
     url = receiver.on("/worker-outage", lambda _n: Answer(200))
-    assert settings.database_url is not None
-    env = {
-        **os.environ,
-        "CLARION_DATA_DIR": str(settings.data_dir),
-        "CLARION_DATABASE_URL": settings.database_url,
-        "CLARION_ALLOWED_NETWORKS": "127.0.0.0/8",
-        "CLARION_LOG_FORMAT": "json",
-    }
     worker = subprocess.Popen(
         [sys.executable, "-m", "clarion", "worker"],
-        env=env,
+        env=worker_env(settings, CLARION_LOG_FORMAT="json"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -209,14 +174,18 @@ def test_a_worker_process_outlives_the_outage(
             "the worker to start",
             30,
         )
-        webhook_ids = _enqueue_due_soon(database, tenant, url, 10)
+        webhook_ids = enqueue_reports(
+            database, tenant, url, 10, due=utcnow() + dt.timedelta(seconds=1)
+        )
         with database_away(settings):
             eventually(
                 lambda: any(b"webhook-claims failed" in line for line in log_lines),
                 "the worker to meet the outage",
                 30,
             )
-        eventually(lambda: _unfinished(database) == 0, "the worker to deliver everything", 60)
+        eventually(
+            lambda: unfinished_deliveries(database) == 0, "the worker to deliver everything", 60
+        )
         assert worker.poll() is None  # still running: it never gave up
         delivered = {received.headers["webhook-id"] for received in receiver.to("/worker-outage")}
         assert delivered == webhook_ids

@@ -1,0 +1,58 @@
+"""`clarion serve` as a real subprocess on a free port, for the tests that need the server
+as a user runs it."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+
+def free_port() -> int:
+    """A port nobody listens on at the moment."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Served:
+    """A running server: its base URL and, once it has stopped, everything it printed."""
+
+    base: str
+    output: str = ""
+
+
+@contextmanager
+def clarion_serving(env: dict[str, str]) -> Iterator[Served]:
+    """Start `clarion serve`, wait until its health answers 200, and stop it with SIGINT."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clarion", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    served = Served(f"http://127.0.0.1:{port}")
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{served.base}/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("server did not start")
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        served.output, _ = process.communicate(timeout=20)
