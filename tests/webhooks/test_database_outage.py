@@ -197,3 +197,45 @@ def test_a_worker_process_outlives_the_outage(
     failures = [orjson.loads(line) for line in log_lines if b"webhook-claims failed" in line]
     assert failures and all(entry["level"] == "warning" for entry in failures)
     assert all("exception" not in entry for entry in failures)
+
+
+@contextmanager
+def database_read_only(settings: Settings) -> Iterator[None]:
+    """PostgreSQL: every new transaction of the server's database is read-only (a standby,
+    or a database an operator froze), and the connections already open are ended."""
+    assert settings.database_url is not None
+    url = make_url(settings.database_url)
+    name = url.database
+    admin = create_engine(
+        url.set(drivername="postgresql+psycopg", database="postgres"),
+        isolation_level="AUTOCOMMIT",
+    )
+    terminate = text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = :name AND pid <> pg_backend_pid()"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+        connection.execute(terminate, {"name": name})
+        try:
+            yield
+        finally:
+            connection.execute(text(f'ALTER DATABASE "{name}" RESET default_transaction_read_only'))
+            connection.execute(terminate, {"name": name})
+    admin.dispose()
+
+
+@pytest.mark.skipif(not POSTGRES, reason="a read-only PostgreSQL database")
+def test_a_write_to_a_read_only_database_is_503_and_reads_go_on(
+    api: Api, settings: Settings
+) -> None:
+    assistant = api.create_assistant()
+    path = f"/v1/assistant/{assistant['id']}"
+    with database_read_only(settings):
+        refused = api.patch(path, json={"first_message": "Changed while read-only"})
+        read = api.get(path)
+
+    assert_error(refused, 503, "database")
+    assert refused.headers["retry-after"]
+    assert read.status_code == 200 and read.json() == assistant
+    assert api.get(path).json() == assistant  # nothing was written
