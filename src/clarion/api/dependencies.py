@@ -59,20 +59,10 @@ def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-def _database(services: ServicesDep) -> Database:
-    return services.database
-
-
-def _secrets(services: ServicesDep) -> SecretBox:
-    return services.secrets
-
-
 def _signer(services: ServicesDep) -> Signer:
     return services.signer
 
 
-DatabaseDep = Annotated[Database, Depends(_database)]
-SecretsDep = Annotated[SecretBox, Depends(_secrets)]
 SignerDep = Annotated[Signer, Depends(_signer)]
 
 

@@ -73,10 +73,6 @@ class UnsupportedMediaType(ApiError, status=415):
     """The body is not in a media type the operation reads."""
 
 
-class ServiceUnavailable(ApiError, status=503):
-    """The server cannot serve the request now; it may later."""
-
-
 T = TypeVar("T")
 
 
