@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -22,10 +24,14 @@ from clarion.assistants.lanes import AssistantLane
 from clarion.assistants.rendered import RenderedAssistants
 from clarion.assistants.routes import router as assistants_router
 from clarion.auth.cache import KeyCache
+from clarion.calls.after_call import AfterCalls
+from clarion.calls.live import LiveCalls
+from clarion.calls.routes import router as calls_router
 from clarion.config import Settings
 from clarion.credentials.routes import router as credentials_router
 from clarion.database import Database
 from clarion.database.checkpoints import CHECKPOINTS
+from clarion.runtime.drains import drain_before_stopping
 from clarion.runtime.registry import Runtime, background_work
 from clarion.storage.secret_box import SecretBox, load_server_key
 from clarion.webhooks.routes import router as webhooks_router
@@ -39,16 +45,21 @@ def create_app(
 ) -> Front:
     """Build the application. The database must already be migrated (clarion.database.migrate)."""
     settings = settings or Settings()
+    database = Database(settings.database)
+    secrets = SecretBox(load_server_key(settings))
+    delivery_due, after_call_due = asyncio.Event(), asyncio.Event()
     services = Services(
         settings=settings,
-        database=Database(settings.database),
-        secrets=SecretBox(load_server_key(settings)),
+        database=database,
+        secrets=secrets,
         signer=load_signer(settings),
         key_cache=key_cache or KeyCache(),
         runtime=Runtime(),
         body_limit=BodyLimit(settings.max_body_bytes),
         rendered_assistants=RenderedAssistants(),
-        delivery_due=asyncio.Event(),
+        delivery_due=delivery_due,
+        live_calls=LiveCalls(settings, database, secrets, after_call_due),
+        after_calls=AfterCalls(settings, database, secrets, after_call_due, delivery_due),
     )
 
     @asynccontextmanager
@@ -63,7 +74,10 @@ def create_app(
             services.secrets,
             services.delivery_due,
             deliver=settings.run_worker,
+            live_calls=services.live_calls,
+            after_calls=services.after_calls,
         )
+        drain_before_stopping(partial(_drain, services))
         background = asyncio.create_task(runtime.run(works, stop))
         yield
         stop.set()
@@ -85,10 +99,20 @@ def create_app(
     app.include_router(assistants_router)
     app.include_router(webhooks_router)
     app.include_router(credentials_router)
+    app.include_router(calls_router)
     install_error_handlers(app)
     install_openapi(app)
     lanes = [AssistantLane(services)]
     return Front(app, lanes, access_log or stderr_access_log(settings.log_format))
+
+
+async def _drain(services: Services, signum: int) -> None:
+    """Before the server stops: take no new calls, let the live ones go on for a while on
+    SIGTERM (none on SIGINT, someone at a terminal), end the rest, and queue the reports of
+    every call ended here."""
+    seconds = services.settings.call_drain_seconds if signum == signal.SIGTERM else 0.0
+    await services.live_calls.drain(seconds)
+    await services.after_calls.settle()
 
 
 def create_server_app() -> Front:

@@ -69,6 +69,36 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=64, ge=1, le=1024)
     """Deliveries one worker process sends at once."""
 
+    public_url: str | None = None
+    """The server's address as clients reach it (``https://clarion.example.org``), behind a
+    proxy; unset: web call URLs name the host each request came to."""
+
+    max_live_calls_per_organization: int = Field(default=50, ge=1)
+    """Calls of one organization queued or in progress at once; one more is a 429."""
+
+    call_lease_seconds: float = Field(default=30.0, gt=0)
+    """How long a live call stays with its process unrenewed before another ends it as
+    ``worker-died``."""
+
+    call_drain_seconds: float = Field(default=30.0, ge=0)
+    """On SIGTERM, how long live calls may go on before they end as ``server-shutdown``."""
+
+    call_join_seconds: float = Field(default=60.0, gt=0)
+    """How long a web call waits for its caller before it ends as
+    ``customer-did-not-answer``."""
+
+    openai_api_key: SecretStr | None = None
+    """The OpenAI key for organizations without a credential of their own."""
+
+    openai_base_url: str | None = None
+    """Where that key is sent (an OpenAI-compatible server); unset: OpenAI's API."""
+
+    anthropic_api_key: SecretStr | None = None
+    """The Anthropic key for organizations without a credential of their own."""
+
+    anthropic_base_url: str | None = None
+    """Where that key is sent; unset: Anthropic's API."""
+
     @field_validator("outbound_allowed_networks")
     @classmethod
     def _networks(cls, value: str) -> str:

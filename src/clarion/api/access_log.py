@@ -163,6 +163,12 @@ class TextFormatter(logging.Formatter):
         return f"{line} request_id={request_id}" if request_id else line
 
 
+def _without_websocket_lines(record: logging.LogRecord) -> bool:
+    """Drop the server's own line for each WebSocket: it shows the query string, where a web
+    call's token is. The access line (without it) is written instead."""
+    return not str(record.msg).startswith('%s - "WebSocket %s"')
+
+
 def configure_logging(log_format: LogFormat) -> None:
     """Send clarion's and the server's logs to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
@@ -175,6 +181,7 @@ def configure_logging(log_format: LogFormat) -> None:
         logger.handlers = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    logging.getLogger("uvicorn.error").addFilter(_without_websocket_lines)
     # The pool logs a traceback for every connection it fails to reset or close while the
     # database is away; the request or loop that met the failure has already logged it once.
     logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)

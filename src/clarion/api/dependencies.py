@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,6 +26,10 @@ from clarion.database import Database
 from clarion.runtime.registry import Runtime
 from clarion.storage.secret_box import SecretBox
 from clarion.webhooks.signing import Signer
+
+if TYPE_CHECKING:
+    from clarion.calls.after_call import AfterCalls
+    from clarion.calls.live import LiveCalls
 
 MISSING_CREDENTIALS = "missing bearer token: send 'Authorization: Bearer <API key>'"
 
@@ -44,6 +48,10 @@ class Services:
     rendered_assistants: RenderedAssistants
     delivery_due: asyncio.Event
     """Set once a delivery is committed: the worker in this process need not wait to poll."""
+    live_calls: LiveCalls
+    """The calls this process holds."""
+    after_calls: AfterCalls
+    """The analysis and reports of ended calls, and the reaper."""
 
 
 def services_of(app: Any) -> Services:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -36,6 +36,8 @@ class ApiError(Exception):
     """A failure the client can act on. ``status`` is the HTTP status it is reported with."""
 
     status = 400
+    headers: ClassVar[Mapping[str, str]] = {}
+    """Headers the response carries besides the body (Retry-After, say)."""
 
     def __init_subclass__(cls, status: int = 400) -> None:
         cls.status = status
@@ -63,6 +65,16 @@ class Conflict(ApiError, status=409):
 
 class PreconditionFailed(ApiError, status=412):
     """If-Match names a version that is no longer current."""
+
+
+class TooManyRequests(ApiError, status=429):
+    """Over a limit the server keeps per organization."""
+
+
+class Unavailable(ApiError, status=503):
+    """The server cannot take this now (it is shutting down, say); try again shortly."""
+
+    headers: ClassVar[Mapping[str, str]] = {"Retry-After": "5"}
 
 
 class PayloadTooLarge(ApiError, status=413):
@@ -138,7 +150,7 @@ def failure(exc: Exception, method: str, path: str) -> tuple[int, str, dict[str,
     with the traceback, for the server log only).
     """
     if isinstance(exc, ApiError):
-        return exc.status, exc.message, {}
+        return exc.status, exc.message, dict(exc.headers)
     reason = unavailability(exc)
     if reason is not None:
         log.warning("database unavailable on %s %s: %s", method, path, reason)

@@ -51,6 +51,9 @@ class Front:
         return self.framework.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.framework(scope, receive, send)
             return
@@ -88,6 +91,35 @@ class Front:
                 state.get("organization_id"),
                 request_id,
             )
+            request_id_var.reset(token)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket, with an access line when it closes: 101 if it was accepted, else the
+        status it was refused with. The line names the path only, never the query string
+        (where a web call's token is)."""
+        started = time.perf_counter()
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        status = 500
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal status
+            kind = message["type"]
+            if kind == "websocket.accept":
+                status = 101
+            elif kind == "websocket.http.response.start":
+                status = message["status"]
+            elif kind == "websocket.close" and status == 500:
+                status = 403  # closed before accepting: the server answers 403
+            await send(message)
+
+        try:
+            await self.framework(scope, receive, send_tracked)
+        finally:
+            route = getattr(scope.get("route"), "path_format", None)
+            elapsed = round((time.perf_counter() - started) * 1000, 3)
+            self.access_log.write("GET", scope["path"], route, status, elapsed, None, request_id)
             request_id_var.reset(token)
 
     async def _through_framework(

@@ -73,13 +73,13 @@ def _read_document(raw: bytes) -> dict[str, Any]:
     for field in document:
         if field in READ_ONLY_FIELDS:
             raise InvalidInput(f"{field!r} is read-only and cannot be set")
-    _check_storable(document, raw)
+    check_storable(document, raw)
     if "name" in document and document["name"] is None:
         raise InvalidInput("name: cannot be null; every assistant has a name")
     return document
 
 
-def _check_storable(document: dict[str, Any], raw: bytes) -> None:
+def check_storable(document: dict[str, Any], raw: bytes) -> None:
     """Raise InvalidInput unless every later step (storage, rendering, version records) can
     carry ``document`` unchanged; see clarion.assistants.documents."""
     if nested_too_deeply(document, raw):

@@ -143,6 +143,11 @@ class Statements:
         rowcount: int = self._cursor.rowcount
         return rowcount
 
+    def execute_many(self, prepared: Prepared, rows: Sequence[dict[str, Any]]) -> None:
+        """Run a statement that returns no rows once for each set of values, in one call."""
+        statement = prepared.on(self.dialect)
+        self._cursor.executemany(statement.sql, [statement.parameters(row) for row in rows])
+
     def fetch_one(self, prepared: Prepared, **values: Any) -> Row | None:
         """The first row, converted, or None when there is none."""
         statement = prepared.on(self.dialect)

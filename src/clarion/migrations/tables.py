@@ -2,6 +2,7 @@
 
 import clarion.assistants.models
 import clarion.auth.models
+import clarion.calls.models
 import clarion.credentials.models
 import clarion.idempotency.models
 import clarion.webhooks.models  # noqa: F401

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
+from yarl import URL
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -86,6 +87,19 @@ async def addresses_of(host: str, port: int) -> list[Address]:
         pass
     answers = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [ipaddress.ip_address(str(answer[4][0])) for answer in answers]
+
+
+async def address_inside(url: URL, allowed: Sequence[Network]) -> str | None:
+    """An address of the URL's host when every one lies in ``allowed``, else None."""
+    if not allowed or url.host is None:
+        return None
+    try:
+        addresses = await addresses_of(url.host, url.port or 80)
+    except (OSError, ValueError):
+        return None  # the send resolves it again, and records why it cannot
+    if not addresses or not all(within(address, allowed) for address in addresses):
+        return None
+    return str(addresses[0])
 
 
 class GuardedResolver(AbstractResolver):

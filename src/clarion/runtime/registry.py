@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Protocol
 
+from clarion.calls.after_call import AfterCalls
+from clarion.calls.live import LiveCalls
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.runtime.supervision import LoopStatus, Step, supervise
@@ -57,10 +59,21 @@ def background_work(
     delivery_due: asyncio.Event,
     *,
     deliver: bool = True,
+    live_calls: LiveCalls | None = None,
+    after_calls: AfterCalls | None = None,
 ) -> list[BackgroundWork]:
     """Every piece of background work a process runs, registered once for `clarion serve` and
-    `clarion worker`. ``delivery_due`` is set when this process commits a delivery."""
+    `clarion worker`. ``delivery_due`` is set when this process commits a delivery.
+
+    A server holds live calls (``live_calls``); every process ends the calls nobody holds
+    and analyses and reports ended ones (``after_calls``, made here when not given).
+    """
     works: list[BackgroundWork] = []
     if deliver:
         works.append(DeliveryWorker(database, settings, signer, secrets, delivery_due))
+    if live_calls is not None:
+        works.append(live_calls)
+    works.append(
+        after_calls or AfterCalls(settings, database, secrets, asyncio.Event(), delivery_due)
+    )
     return works

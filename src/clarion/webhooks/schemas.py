@@ -15,8 +15,11 @@ from clarion.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEven
 class CallAnalysis(BaseModel):
     """What the call's analysis found: structured data drawn from it, and how it went."""
 
-    structuredData: dict[str, Any] | None = None
-    successEvaluation: str | None = None
+    structuredData: Any = None
+    successEvaluation: bool | float | str | None = None
+    structuredDataError: str | None = Field(
+        None, description="Why there is no structuredData although the plan asked for it"
+    )
 
 
 class EndOfCallReport(BaseModel):
@@ -32,7 +35,7 @@ class EndOfCallReport(BaseModel):
     transcript: str | None = Field(None, description="Lines labelled 'AI:' and 'User:'")
     source_number: str | None = None
     destination_number: str | None = Field(None, description="E.164")
-    call_type: Literal["outboundPhoneCall", "inboundPhoneCall"] | None = None
+    call_type: Literal["webCall", "outboundPhoneCall", "inboundPhoneCall"] | None = None
     analysis: CallAnalysis | None = None
     summary: str | None = None
     outcome: str | None = Field(None, examples=["resolved", "unresolved", "voicemail"])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
-from clarion.outbound.guard import BlockedAddress, Network, addresses_of, check_literal, within
+from clarion.outbound.guard import BlockedAddress, Network, address_inside, check_literal
 from clarion.webhooks.signing import Signer
 
 EXCERPT_BYTES = 2048
@@ -112,7 +112,7 @@ async def _request(
     if url.scheme == "https":
         headers["X-Clarion-Secret"] = secret
         return url, headers
-    inside = await _address_inside(url, allowed)
+    inside = await address_inside(url, allowed)
     if inside is None:
         return url, headers
     # To that very address, so a different DNS answer at connect time cannot take the secret
@@ -120,19 +120,6 @@ async def _request(
     headers["X-Clarion-Secret"] = secret
     headers["Host"] = url.host_port_subcomponent or ""
     return url.with_host(inside), headers
-
-
-async def _address_inside(url: URL, allowed: Sequence[Network]) -> str | None:
-    """An address of the URL's host when every one lies in ``allowed``, else None."""
-    if not allowed or url.host is None:
-        return None
-    try:
-        addresses = await addresses_of(url.host, url.port or 80)
-    except (OSError, ValueError):
-        return None  # the send resolves it again, and records why it cannot
-    if not addresses or not all(within(address, allowed) for address in addresses):
-        return None
-    return str(addresses[0])
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,0 +1,54 @@
+"""Reading a new call's request body: one JSON object, checked against CreateCall and by what
+the call can store, with messages that never quote what was sent (task parameters may hold
+patient details)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from clarion.api.errors import InvalidInput, describe_validation_error
+from clarion.assistants.bodies import check_storable
+from clarion.calls.schemas import CreateCall
+
+READ_ONLY_FIELDS = frozenset(
+    {
+        "id",
+        "organization_id",
+        "call_status",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "ended_reason",
+        "messages",
+        "transcript",
+        "analysis",
+        "summary",
+        "web_call_url",
+        "created_at",
+        "updated_at",
+    }
+)
+
+
+def read_call_body(raw: bytes) -> dict[str, Any]:
+    """The fields of a new call, checked, as the client sent them."""
+    if not raw.strip():
+        raise InvalidInput("request body is empty: send a JSON object")
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("request body must be a JSON object")
+    for field in document:
+        if field in READ_ONLY_FIELDS:
+            raise InvalidInput(f"{field!r} is read-only and cannot be set")
+    check_storable(document, raw)
+    try:
+        CreateCall.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc)) from None
+    return document

@@ -1,0 +1,188 @@
+"""One live call's conversation: plain data, and the loop that holds it over a channel.
+
+The first message is said (and recorded) before anything else. Each user message is
+recorded, then the model sees the assistant's instructions and the conversation so far and
+its reply is spoken as it streams. The model ends the call with the built-in ``end_call``
+tool; silence after the assistant's turn ends it; so does the call's maximum duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from clarion.calls.channel import Channel, HungUp
+from clarion.calls.language_model import ModelSettings
+from clarion.calls.models import SaidMessage
+from clarion.providers import (
+    ChatRequest,
+    Message,
+    Provider,
+    ProviderError,
+    StreamEnd,
+    TextDelta,
+    Tool,
+    ToolCall,
+)
+
+END_CALL = Tool(
+    "end_call",
+    "End the call. Use it once the conversation is over, after saying goodbye; "
+    "any text sent with it is said first.",
+    {"type": "object", "properties": {}, "additionalProperties": False},
+)
+DEFAULT_SILENCE_SECONDS = 30
+PROVIDER_ATTEMPTS = 2  # a failed request is tried once more at once
+
+
+class ModelFailed(Exception):
+    """The model could not be reached twice in a row: the call ends as pipeline-error-llm."""
+
+
+@dataclass(slots=True)
+class Conversation:
+    """What a live call holds: its model, what was said so far (as the model reads it), and
+    when it began."""
+
+    call_id: int
+    model: ModelSettings
+    started_ms: int
+    history: list[Message] = field(default_factory=list)
+    said: int = 0
+    """Messages recorded so far: the next one's position."""
+
+    def request(self) -> ChatRequest:
+        """What the model is asked for the next assistant turn."""
+        instructions = [Message.system(text) for text in self.model.instructions]
+        return ChatRequest(
+            model=self.model.model,
+            messages=[*instructions, *self.history],
+            temperature=self.model.temperature,
+            max_tokens=self.model.max_tokens,
+            tools=(END_CALL,),
+        )
+
+    def message(self, role: str, text: str, began_ms: int, ended_ms: int) -> SaidMessage:
+        """The record of a message just said, in its place in the call."""
+        record = SaidMessage(
+            self.call_id,
+            self.said,
+            role,
+            text,
+            began_ms,
+            ended_ms,
+            round((began_ms - self.started_ms) / 1000, 3),
+        )
+        self.said += 1
+        return record
+
+
+def now_ms() -> int:
+    """Unix time in milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+class Turns:
+    """Holds one conversation over its channel until it ends; :meth:`hold` returns why.
+
+    ``record`` stores each message as it is said (clarion.calls.recorder). Stopping the call
+    from outside (a request, the server shutting down, the lease lost) cancels the task that
+    runs :meth:`hold`; the caller then knows the reason.
+    """
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        channel: Channel,
+        provider: Provider,
+        record: Callable[[SaidMessage], None],
+        *,
+        first_message: str | None,
+        silence_seconds: float,
+        max_duration_seconds: float | None,
+    ) -> None:
+        self.conversation = conversation
+        self._channel = channel
+        self._provider = provider
+        self._record = record
+        self._first_message = first_message
+        self._silence = silence_seconds
+        self._max_duration = max_duration_seconds
+
+    async def hold(self) -> str:
+        """Converse until the call ends; its ``ended_reason``."""
+        try:
+            async with asyncio.timeout(self._max_duration):
+                return await self._converse()
+        except TimeoutError:
+            return "exceeded-max-duration"
+
+    async def _converse(self) -> str:
+        conversation = self.conversation
+        await self._channel.started(conversation.call_id)
+        if self._first_message:
+            began = now_ms()
+            await self._channel.say(self._first_message)
+            self._said_by_assistant(self._first_message, began)
+        while True:
+            try:
+                async with asyncio.timeout(self._silence):
+                    heard = await self._channel.hear()
+            except TimeoutError:
+                return "silence-timed-out"
+            if isinstance(heard, HungUp):
+                return "customer-ended"
+            at = now_ms()
+            self._record(conversation.message("user", heard.text, at, at))
+            conversation.history.append(Message.user(heard.text))
+            try:
+                ends = await self._reply()
+            except ModelFailed:
+                return "pipeline-error-llm"
+            if ends:
+                return "assistant-ended"
+
+    async def _reply(self) -> bool:
+        """Say the model's next turn; whether it ended the call."""
+        request = self.conversation.request()
+        for attempt in range(1, PROVIDER_ATTEMPTS + 1):
+            try:
+                began, text, calls = await self._stream(request)
+                break
+            except ProviderError:
+                if attempt == PROVIDER_ATTEMPTS:
+                    raise ModelFailed from None
+        ends = any(call.name == END_CALL.name for call in calls)
+        if text or not ends:
+            await self._channel.say(text)
+        if text:
+            self._said_by_assistant(text, began)
+        return ends
+
+    async def _stream(self, request: ChatRequest) -> tuple[int, str, list[ToolCall]]:
+        """Stream one reply to the channel: when it began, its text and its tool calls."""
+        pieces: list[str] = []
+        calls: list[ToolCall] = []
+        began = 0
+        stream = self._provider.stream(request)
+        try:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    if not pieces:
+                        began = now_ms()
+                    pieces.append(event.text)
+                    await self._channel.say_piece(event.text)
+                elif isinstance(event, ToolCall):
+                    calls.append(event)
+                elif isinstance(event, StreamEnd):
+                    break
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+        return began or now_ms(), "".join(pieces), calls
+
+    def _said_by_assistant(self, text: str, began: int) -> None:
+        conversation = self.conversation
+        self._record(conversation.message("assistant", text, began, now_ms()))
+        conversation.history.append(Message.assistant(text))

@@ -1,0 +1,119 @@
+"""Which language model a call talks to, with which key, and the adapter that reaches it.
+
+An assistant's ``model.provider`` picks the organization's credential for that provider
+(``model.credential_id`` may name one); without one, the server-wide key of the settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from clarion.api.errors import InvalidInput
+from clarion.config import Settings
+from clarion.credentials.service import ResolvedCredential, resolve_credential
+from clarion.database import Unit
+from clarion.outbound.guard import address_inside
+from clarion.providers import AnthropicProvider, OpenAIProvider, Provider
+from clarion.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_BASE_URL
+from clarion.providers.openai import DEFAULT_BASE_URL as OPENAI_BASE_URL
+from clarion.storage.secret_box import SecretBox
+
+ADAPTERS: dict[str, type[OpenAIProvider] | type[AnthropicProvider]] = {
+    "openai": OpenAIProvider,
+    "anthropic": AnthropicProvider,
+}
+DEFAULT_BASE_URLS = {"openai": OPENAI_BASE_URL, "anthropic": ANTHROPIC_BASE_URL}
+SERVER_CREDENTIAL_ID = 0  # the server-wide key of the settings, not an organization's
+ANTHROPIC_MAX_TEMPERATURE = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSettings:
+    """The model part of a call's configuration, checked."""
+
+    provider: str
+    model: str
+    temperature: float | None
+    max_tokens: int | None
+    credential_id: int | None
+    instructions: tuple[str, ...]
+    """The contents of the system messages of ``model.messages``, in order."""
+
+
+def model_settings(configuration: dict[str, Any]) -> ModelSettings:
+    """The call's model settings; InvalidInput names what a conversation cannot run without."""
+    model = configuration.get("model")
+    if not isinstance(model, dict):
+        raise InvalidInput("model: the assistant has no model configuration to talk with")
+    provider = model.get("provider")
+    if provider not in ADAPTERS:
+        raise InvalidInput(
+            f"model.provider: calls can use {' or '.join(ADAPTERS)}"
+            + ("" if provider is None else f", not {str(provider)[:64]!r}")
+        )
+    name = model.get("model")
+    if not isinstance(name, str):
+        raise InvalidInput("model.model: name the model the call talks to (gpt-4o, say)")
+    temperature = model.get("temperature")
+    if provider == "anthropic" and temperature is not None and temperature > 1:
+        raise InvalidInput(f"model.temperature: anthropic takes 0 to {ANTHROPIC_MAX_TEMPERATURE:g}")
+    credential_id = model.get("credential_id")
+    if credential_id is not None and (
+        not isinstance(credential_id, int) or isinstance(credential_id, bool) or credential_id < 1
+    ):
+        raise InvalidInput("model.credential_id: must be the id of a credential")
+    instructions = tuple(
+        message["content"] for message in model.get("messages", ()) if message["role"] == "system"
+    )
+    return ModelSettings(
+        provider, name, temperature, model.get("max_tokens"), credential_id, instructions
+    )
+
+
+def credential_for(
+    unit: Unit, organization_id: int, model: ModelSettings, settings: Settings, secrets: SecretBox
+) -> ResolvedCredential:
+    """The key the call's model is reached with; InvalidInput says which one is missing."""
+    credential = resolve_credential(
+        unit, organization_id, model.provider, model.credential_id, secrets
+    )
+    if credential is not None:
+        return credential
+    key = getattr(settings, f"{model.provider}_api_key")
+    if key is None:
+        variable = f"CLARION_{model.provider.upper()}_API_KEY"
+        raise InvalidInput(
+            f"model.provider: no {model.provider} credential: create one with "
+            f"POST /v1/credential, or set {variable} on the server"
+        )
+    return ResolvedCredential(
+        SERVER_CREDENTIAL_ID,
+        model.provider,
+        key.get_secret_value(),
+        getattr(settings, f"{model.provider}_base_url"),
+    )
+
+
+class PlainTextKey(Exception):
+    """The provider's URL is plain http outside the allowed networks: the key is not sent."""
+
+
+async def open_provider(
+    session: aiohttp.ClientSession, credential: ResolvedCredential, settings: Settings
+) -> Provider:
+    """The adapter for the credential's provider, on the shared session.
+
+    Over plain http the key would cross the network readable: it is sent only to an address
+    inside CLARION_ALLOWED_NETWORKS (a model server on the LAN), else PlainTextKey.
+    """
+    base_url = credential.base_url or DEFAULT_BASE_URLS[credential.provider]
+    url = URL(base_url)
+    if url.scheme == "http" and await address_inside(url, settings.allowed_networks) is None:
+        raise PlainTextKey(
+            f"{credential.provider} base_url is plain http outside CLARION_ALLOWED_NETWORKS"
+        )
+    return ADAPTERS[credential.provider](session, credential.api_key, base_url=base_url)

@@ -1,0 +1,78 @@
+"""Stores what is said in this process's calls, as it is said, many calls to a transaction.
+
+A conversation hands each message over and goes on speaking; the recorder writes whatever
+has gathered in one transaction as soon as the previous one is committed, so under load a
+write carries many messages and a turn never waits on the database. Before a call's end is
+recorded, :meth:`Recorder.written` waits for its messages to be committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from clarion.calls import service
+from clarion.calls.models import SaidMessage
+from clarion.database import Database
+
+log = logging.getLogger("clarion.calls")
+
+
+class Recorder:
+    """The process's pending messages and the loop step that writes them."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._pending: list[SaidMessage] = []
+        self._gathered: asyncio.Event | None = None
+        self._committed: asyncio.Condition | None = None
+        self._taken = 0  # messages handed over so far
+        self._written = 0  # of which committed
+
+    def record(self, message: SaidMessage) -> None:
+        """Queue a message to be stored; it is written within the next transaction."""
+        self._pending.append(message)
+        self._taken += 1
+        if self._gathered is not None:
+            self._gathered.set()
+
+    async def written(self) -> None:
+        """Return once every message handed over until now is committed."""
+        if self._committed is None:
+            return
+        target = self._taken
+        async with self._committed:
+            await self._committed.wait_for(lambda: self._written >= target)
+
+    async def write(self, stop: asyncio.Event) -> None:
+        """One step of the recorder's loop: wait for messages, write them all at once. A
+        failed write keeps them, to be written by the next step."""
+        if self._gathered is None:
+            self._gathered = asyncio.Event()
+            self._committed = asyncio.Condition()
+        if not self._pending:
+            self._gathered.clear()
+            stopping = asyncio.ensure_future(stop.wait())
+            gathered = asyncio.ensure_future(self._gathered.wait())
+            await asyncio.wait((stopping, gathered), return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            gathered.cancel()
+            if not self._pending:
+                return
+        batch, self._pending = self._pending, []
+        try:
+            await self._database.write(service.record_messages, batch)
+        except BaseException:
+            self._pending[:0] = batch
+            raise
+        self._written += len(batch)
+        assert self._committed is not None  # noqa: S101 - made above
+        async with self._committed:
+            self._committed.notify_all()
+
+    async def write_rest(self) -> None:
+        """Write what is still pending (the process is stopping)."""
+        if self._pending:
+            batch, self._pending = self._pending, []
+            await self._database.write(service.record_messages, batch)
+            self._written += len(batch)

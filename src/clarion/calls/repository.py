@@ -1,0 +1,349 @@
+"""SQL for calls and their messages. Every query a client's request makes is scoped to its
+organization; the engine's own (joining with a token, leases, the reaper) name calls by id.
+
+Statements are written with SQLAlchemy Core and compiled once (clarion.database.statements).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, null, select, update
+
+from clarion.auth.models import Organization
+from clarion.calls.models import (
+    AFTER_CALL_DONE,
+    AFTER_CALL_PENDING,
+    CALL_MESSAGES,
+    CALLS,
+    ENDED,
+    IN_PROGRESS,
+    QUEUED,
+    CallRecord,
+    SaidMessage,
+)
+from clarion.database.schema import of_organization, one_of_organization
+from clarion.database.statements import Prepared, Row, Statements
+
+_COLUMNS = [column.name for column in CALLS.columns]
+_MESSAGE_COLUMNS = [column.name for column in CALL_MESSAGES.columns]
+_NEWEST_FIRST = (CALLS.c.created_at.desc(), CALLS.c.id.desc())
+ORGANIZATIONS = Organization.__table__
+
+_INSERT = Prepared(
+    lambda: (
+        insert(CALLS).values({name: bindparam(name) for name in _COLUMNS[1:]}).returning(CALLS.c.id)
+    )
+)
+_GET = Prepared(lambda: select(CALLS).where(*one_of_organization(CALLS)))
+_GET_BY_ID = Prepared(lambda: select(CALLS).where(CALLS.c.id == bindparam("id")))
+_GET_BY_ID_FOR_UPDATE = Prepared(
+    lambda: select(CALLS).where(CALLS.c.id == bindparam("id")).with_for_update()
+)
+# Creating calls one organization at a time is what keeps the live call limit exact on
+# PostgreSQL; SQLite's write transaction admits one writer anyway.
+_LOCK_ORGANIZATION = Prepared(
+    lambda: (
+        select(ORGANIZATIONS.c.id)
+        .where(ORGANIZATIONS.c.id == bindparam("organization_id"))
+        .with_for_update()
+    )
+)
+_LIVE_COUNT = Prepared(
+    lambda: (
+        select(func.count())
+        .select_from(CALLS)
+        .where(of_organization(CALLS), CALLS.c.call_status != ENDED)
+    )
+)
+_JOIN = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(
+            CALLS.c.id == bindparam("id"),
+            CALLS.c.call_status == QUEUED,
+            CALLS.c.token_digest == bindparam("token"),
+        )
+        .values(
+            call_status=IN_PROGRESS,
+            token_digest=null(),
+            started_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            lease_owner=bindparam("owner"),
+            lease_expires_at=bindparam("until"),
+        )
+    )
+)
+_END = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("id"), CALLS.c.call_status != ENDED)
+        .values(
+            call_status=ENDED,
+            token_digest=null(),
+            ended_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            ended_reason=bindparam("ended_reason"),
+            duration_ms=bindparam("duration_ms"),
+            lease_owner=null(),
+            lease_expires_at=null(),
+            after_call=AFTER_CALL_PENDING,
+        )
+    )
+)
+_RENEW = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.lease_owner == bindparam("owner"), CALLS.c.call_status == IN_PROGRESS)
+        .values(lease_expires_at=bindparam("until"))
+        .returning(CALLS.c.id)
+    )
+)
+_EXPIRED = Prepared(
+    lambda: (
+        select(CALLS.c.id)
+        .where(CALLS.c.call_status == IN_PROGRESS, CALLS.c.lease_expires_at < bindparam("now"))
+        .limit(bindparam("limit"))
+    )
+)
+_UNJOINED = Prepared(
+    lambda: (
+        select(CALLS.c.id)
+        .where(CALLS.c.call_status == QUEUED, CALLS.c.created_at < bindparam("cutoff"))
+        .limit(bindparam("limit"))
+    )
+)
+_AFTER_CALL_DUE = Prepared(
+    lambda: (
+        select(CALLS.c.id)
+        .where(
+            CALLS.c.after_call == AFTER_CALL_PENDING,
+            (CALLS.c.after_call_claimed_until.is_(None))
+            | (CALLS.c.after_call_claimed_until < bindparam("now")),
+        )
+        .order_by(CALLS.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+)
+_CLAIM_AFTER_CALL = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("id"))
+        .values(after_call_claimed_until=bindparam("until"))
+    )
+)
+_FINISH_AFTER_CALL = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("id"), CALLS.c.after_call == AFTER_CALL_PENDING)
+        .values(
+            after_call=AFTER_CALL_DONE,
+            after_call_claimed_until=null(),
+            analysis=bindparam("analysis"),
+            summary=bindparam("summary"),
+            updated_at=bindparam("now"),
+        )
+    )
+)
+_DELETE = Prepared(lambda: delete(CALLS).where(*one_of_organization(CALLS)))
+_INSERT_MESSAGE = Prepared(
+    lambda: insert(CALL_MESSAGES).values({name: bindparam(name) for name in _MESSAGE_COLUMNS})
+)
+_MESSAGES = Prepared(
+    lambda: (
+        select(CALL_MESSAGES)
+        .where(CALL_MESSAGES.c.call_id == bindparam("call_id"))
+        .order_by(CALL_MESSAGES.c.position)
+    )
+)
+# The messages of a page of calls in one query: every call of the organization whose id lies
+# between the page's lowest and highest, the caller keeping those of the page.
+_MESSAGES_OF_RANGE = Prepared(
+    lambda: (
+        select(CALL_MESSAGES)
+        .join(CALLS, CALLS.c.id == CALL_MESSAGES.c.call_id)
+        .where(
+            of_organization(CALLS),
+            CALL_MESSAGES.c.call_id.between(bindparam("lowest"), bindparam("highest")),
+        )
+        .order_by(CALL_MESSAGES.c.call_id, CALL_MESSAGES.c.position)
+    )
+)
+_DELETE_MESSAGES = Prepared(
+    lambda: delete(CALL_MESSAGES).where(CALL_MESSAGES.c.call_id == bindparam("call_id"))
+)
+
+
+@cache
+def _list(created_from: bool, created_to: bool, assistant: bool, status: bool) -> Prepared:
+    def build() -> Any:
+        query = select(CALLS).where(of_organization(CALLS))
+        if created_from:
+            query = query.where(CALLS.c.created_at >= bindparam("created_from"))
+        if created_to:
+            query = query.where(CALLS.c.created_at <= bindparam("created_to"))
+        if assistant:
+            query = query.where(CALLS.c.assistant_id == bindparam("assistant_id"))
+        if status:
+            query = query.where(CALLS.c.call_status == bindparam("call_status"))
+        return query.order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+
+    return Prepared(build)
+
+
+def add(statements: Statements, call: CallRecord) -> None:
+    """Insert the call; it gets its id here."""
+    row = statements.fetch_one(_INSERT, **{name: getattr(call, name) for name in _COLUMNS[1:]})
+    assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
+    call.id = row[0]
+
+
+def get(statements: Statements, organization_id: int, call_id: int) -> CallRecord | None:
+    """The organization's call, or None: another organization's is as good as missing."""
+    return _record(statements.fetch_one(_GET, id=call_id, organization_id=organization_id))
+
+
+def get_by_id(
+    statements: Statements, call_id: int, *, for_update: bool = False
+) -> CallRecord | None:
+    """A call by id alone, for the engine (which holds it by its token or its lease)."""
+    query = _GET_BY_ID_FOR_UPDATE if for_update else _GET_BY_ID
+    return _record(statements.fetch_one(query, id=call_id))
+
+
+def list_newest_first(
+    statements: Statements,
+    organization_id: int,
+    limit: int,
+    filters: dict[str, Any],
+) -> list[CallRecord]:
+    """The organization's calls, newest first, with the filters given (created_from,
+    created_to, assistant_id, call_status)."""
+    query = _list(
+        "created_from" in filters,
+        "created_to" in filters,
+        "assistant_id" in filters,
+        "call_status" in filters,
+    )
+    rows = statements.fetch_all(query, organization_id=organization_id, limit=limit, **filters)
+    return [CallRecord(*row) for row in rows]
+
+
+def lock_organization(statements: Statements, organization_id: int) -> None:
+    """Hold the organization's row until the transaction ends (PostgreSQL)."""
+    statements.fetch_one(_LOCK_ORGANIZATION, organization_id=organization_id)
+
+
+def live_count(statements: Statements, organization_id: int) -> int:
+    """How many of the organization's calls are queued or in progress."""
+    row = statements.fetch_one(_LIVE_COUNT, organization_id=organization_id)
+    return int(row[0]) if row else 0
+
+
+def join(
+    statements: Statements,
+    call_id: int,
+    token_digest: bytes,
+    owner: str,
+    now: dt.datetime,
+    until: dt.datetime,
+) -> bool:
+    """Start the queued call whose token this is, leased to ``owner``; False when the
+    token is wrong or used, or the call is not waiting."""
+    changed = statements.execute(
+        _JOIN, id=call_id, token=token_digest, owner=owner, now=now, until=until
+    )
+    return changed == 1
+
+
+def end(statements: Statements, call: CallRecord, ended_reason: str, now: dt.datetime) -> bool:
+    """End a live call; False when it had ended already (whoever ends it first wins)."""
+    started = call.started_at
+    duration_ms = None if started is None else max(0, round((now - started).total_seconds() * 1000))
+    changed = statements.execute(
+        _END, id=call.id, ended_reason=ended_reason, duration_ms=duration_ms, now=now
+    )
+    return changed == 1
+
+
+def renew(statements: Statements, owner: str, until: dt.datetime) -> set[int]:
+    """Extend the leases of ``owner``'s calls in progress; the ids of those still in progress."""
+    return {row[0] for row in statements.fetch_all(_RENEW, owner=owner, until=until)}
+
+
+def expired(statements: Statements, now: dt.datetime, limit: int) -> list[int]:
+    """Calls in progress whose lease has run out: their process is gone."""
+    return [row[0] for row in statements.fetch_all(_EXPIRED, now=now, limit=limit)]
+
+
+def unjoined(statements: Statements, cutoff: dt.datetime, limit: int) -> list[int]:
+    """Queued calls created before ``cutoff``: nobody joined them in time."""
+    return [row[0] for row in statements.fetch_all(_UNJOINED, cutoff=cutoff, limit=limit)]
+
+
+def claim_after_call(
+    statements: Statements, now: dt.datetime, until: dt.datetime, limit: int
+) -> list[int]:
+    """Take ended calls whose analysis and report are due, until ``until``."""
+    ids = [row[0] for row in statements.fetch_all(_AFTER_CALL_DUE, now=now, limit=limit)]
+    for call_id in ids:
+        statements.execute(_CLAIM_AFTER_CALL, id=call_id, until=until)
+    return ids
+
+
+def finish_after_call(
+    statements: Statements,
+    call_id: int,
+    analysis: dict[str, Any] | None,
+    summary: str | None,
+    now: dt.datetime,
+) -> bool:
+    """Keep the call's analysis and mark its report queued; False if done already."""
+    changed = statements.execute(
+        _FINISH_AFTER_CALL, id=call_id, analysis=analysis, summary=summary, now=now
+    )
+    return changed == 1
+
+
+def delete_one(statements: Statements, call: CallRecord) -> None:
+    """Delete the call and everything said in it."""
+    statements.execute(_DELETE_MESSAGES, call_id=call.id)
+    statements.execute(_DELETE, id=call.id, organization_id=call.organization_id)
+
+
+def add_messages(statements: Statements, messages: list[SaidMessage]) -> None:
+    """Store messages said in calls."""
+    statements.execute_many(
+        _INSERT_MESSAGE,
+        [{name: getattr(message, name) for name in _MESSAGE_COLUMNS} for message in messages],
+    )
+
+
+def messages_of(statements: Statements, call_id: int) -> list[SaidMessage]:
+    """Everything said in a call, in order."""
+    return [SaidMessage(*row) for row in statements.fetch_all(_MESSAGES, call_id=call_id)]
+
+
+def messages_of_page(
+    statements: Statements, organization_id: int, calls: list[CallRecord]
+) -> dict[int, list[SaidMessage]]:
+    """Everything said in each of a page of the organization's calls, by call id."""
+    said: dict[int, list[SaidMessage]] = {call.id: [] for call in calls}
+    if not calls:
+        return said
+    ids = [call.id for call in calls]
+    rows = statements.fetch_all(
+        _MESSAGES_OF_RANGE, organization_id=organization_id, lowest=min(ids), highest=max(ids)
+    )
+    for row in rows:
+        messages = said.get(row[0])
+        if messages is not None:
+            messages.append(SaidMessage(*row))
+    return said
+
+
+def _record(row: Row | None) -> CallRecord | None:
+    return None if row is None else CallRecord(*row)

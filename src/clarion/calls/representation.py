@@ -1,0 +1,86 @@
+"""A call as the API shows it and as its end-of-call report tells it (Clarion's names).
+
+Fields without a value are left out, as for assistants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from clarion.calls.models import CallRecord, SaidMessage
+
+SPEAKERS = {"assistant": "AI", "user": "User"}
+
+
+def message_json(message: SaidMessage) -> dict[str, Any]:
+    """One message: who, what, when (Unix ms) and for how long (ms)."""
+    return {
+        "role": message.role,
+        "message": message.message,
+        "time": message.time,
+        "endTime": message.end_time,
+        "secondsFromStart": message.seconds_from_start,
+        "duration": message.end_time - message.time,
+    }
+
+
+def transcript(messages: Sequence[SaidMessage]) -> str:
+    """The conversation as lines labelled ``AI:`` and ``User:``."""
+    return "\n".join(f"{SPEAKERS[m.role]}: {m.message}" for m in messages)
+
+
+def call_json(call: CallRecord, messages: Sequence[SaidMessage]) -> dict[str, Any]:
+    """The call as the API shows it."""
+    shown: dict[str, Any] = {
+        "id": call.id,
+        "organization_id": call.organization_id,
+        "assistant_id": call.assistant_id,
+        "call_type": call.call_type,
+        "call_status": call.call_status,
+    }
+    optional = {
+        "name": call.name,
+        "started_at": call.started_at,
+        "ended_at": call.ended_at,
+        "duration_ms": call.duration_ms,
+        "ended_reason": call.ended_reason,
+        "messages": [message_json(m) for m in messages] if messages else None,
+        "transcript": transcript(messages) if messages else None,
+        "analysis": call.analysis or None,
+        "summary": call.summary,
+        "outcome": call.outcome,
+        "failure_reason": call.failure_reason,
+        "source_number": call.source_number,
+        "destination_number": call.destination_number,
+    }
+    shown.update((name, value) for name, value in optional.items() if value is not None)
+    shown["created_at"] = call.created_at
+    shown["updated_at"] = call.updated_at
+    return shown
+
+
+def report_json(call: CallRecord, messages: Sequence[SaidMessage]) -> dict[str, Any]:
+    """The end-of-call report of an ended call."""
+    report: dict[str, Any] = {
+        "id": call.id,
+        "assistant_id": call.assistant_id,
+        "call_status": call.call_status,
+    }
+    optional = {
+        "started_at": call.started_at,
+        "ended_at": call.ended_at,
+        "duration_ms": call.duration_ms,
+        "ended_reason": call.ended_reason,
+        "transcript": transcript(messages) if messages else None,
+        "source_number": call.source_number,
+        "destination_number": call.destination_number,
+        "call_type": call.call_type,
+        "analysis": call.analysis or None,
+        "summary": call.summary,
+        "outcome": call.outcome,
+        "failure_reason": call.failure_reason,
+        "voicemail_message": call.configuration.get("voicemail_message"),
+    }
+    report.update((name, value) for name, value in optional.items() if value is not None)
+    return report

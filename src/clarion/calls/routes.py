@@ -1,0 +1,178 @@
+"""HTTP routes for calls, and the web call's WebSocket. They parse and render; the service
+decides, and the live calls hold the conversations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, WebSocket
+from starlette.responses import Response
+
+from clarion.api.dependencies import AuthorizedDep, JsonBody, Services, services_of
+from clarion.api.errors import ApiError, InvalidInput, Unavailable, error_response
+from clarion.api.openapi import body_error_responses, error_responses
+from clarion.api.openapi import error_response as documented
+from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, resource_id
+from clarion.api.responses import json_response
+from clarion.api.timestamps import IsoDateTime, as_utc_bound
+from clarion.calls import service
+from clarion.calls.bodies import read_call_body
+from clarion.calls.live import Refused
+from clarion.calls.representation import call_json
+from clarion.calls.schemas import Call, CreateCall, CreatedCall
+from clarion.database.windows import Window
+
+router = APIRouter(prefix="/v1/call", tags=["Calls"])
+
+ERRORS = error_responses(not_found="Call not found")
+ITEM = "/{callId}"
+CallId = Annotated[str, Path(alias="callId", description="ID of the call (a positive integer)")]
+Bound = Annotated[IsoDateTime | None, Query(include_in_schema=False)]
+
+
+def web_call_url(services: Services, reached_at: str, call_id: int, token: str) -> str:
+    """Where the call's caller joins it: under the public URL when one is set, else under
+    the address the request came to."""
+    base = (services.settings.public_url or reached_at).rstrip("/")
+    if base.startswith("https://"):
+        base = "wss://" + base.removeprefix("https://")
+    elif base.startswith("http://"):
+        base = "ws://" + base.removeprefix("http://")
+    return f"{base}/v1/call/{call_id}/web?token={token}"
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CreatedCall,
+    responses={
+        **ERRORS,
+        **body_error_responses(),
+        **documented(429, "The organization has as many live calls as it may"),
+        **documented(503, "The server is shutting down"),
+    },
+    openapi_extra={
+        "requestBody": {
+            "description": "The new call",
+            "required": True,
+            "content": {"application/json": {"schema": CreateCall.model_json_schema()}},
+        }
+    },
+    summary="Create Call",
+)
+async def create_call(auth: AuthorizedDep, raw: JsonBody, request: Request) -> Response:
+    """Creates a call of one of the caller's assistants. The answer's `web_call_url` (shown
+    only here) is where the caller joins it, over a WebSocket, within a minute."""
+    services = auth.services
+    if not services.live_calls.accepting:
+        raise Unavailable("the server is shutting down and takes no new calls; try again")
+    fields = read_call_body(raw)
+    call, token = await auth.database.write(
+        service.create_call, auth.caller, fields, services.settings, services.secrets
+    )
+    shown = call_json(call, [])
+    shown["web_call_url"] = web_call_url(services, _reached_at(request), call.id, token)
+    return json_response(shown, 201)
+
+
+def _reached_at(request: Request) -> str:
+    host = request.headers.get("host") or request.url.netloc
+    return f"{request.url.scheme}://{host}"
+
+
+@router.get("", response_model=list[Call], responses=ERRORS, summary="List Calls")
+async def list_calls(
+    auth: AuthorizedDep,
+    limit: Limit = LIST_LIMIT_DEFAULT,
+    createdAtGe: Annotated[
+        IsoDateTime | None,
+        Query(description="Only calls created at or after this ISO 8601 time (UTC if no zone)"),
+    ] = None,
+    createdAtLe: Annotated[
+        IsoDateTime | None,
+        Query(description="Only calls created at or before this ISO 8601 time (UTC if no zone)"),
+    ] = None,
+    created_at_ge: Bound = None,
+    created_at_le: Bound = None,
+    assistant_id: Annotated[
+        int | None, Query(ge=1, description="Only this assistant's calls")
+    ] = None,
+    call_status: Annotated[
+        Literal["queued", "in-progress", "ended"] | None,
+        Query(description="Only calls in this state"),
+    ] = None,
+) -> Response:
+    """Lists the caller's calls, newest first (ties: highest id first), with their messages.
+    `created_at_ge` and `created_at_le` are accepted for `createdAtGe` and `createdAtLe`."""
+    window = Window(
+        limit,
+        as_utc_bound(_one_of(createdAtGe, created_at_ge, "createdAtGe")),
+        as_utc_bound(_one_of(createdAtLe, created_at_le, "createdAtLe")),
+    )
+    filters: dict[str, Any] = {}
+    if assistant_id is not None:
+        filters["assistant_id"] = assistant_id
+    if call_status is not None:
+        filters["call_status"] = call_status
+    listed = await auth.database.read(service.list_calls, auth.caller, window, filters)
+    return json_response([call_json(call, said) for call, said in listed])
+
+
+def _one_of(clarion: Any, snake: Any, name: str) -> Any:
+    if clarion is not None and snake is not None:
+        raise InvalidInput(f"query parameter {name!r}: given twice, under two names")
+    return clarion if clarion is not None else snake
+
+
+@router.get(ITEM, response_model=Call, responses=ERRORS, summary="Get Call")
+async def get_call(call_id: CallId, auth: AuthorizedDep) -> Response:
+    """Returns one call, with what was said in it."""
+    call, said = await auth.database.read(
+        service.get_call, auth.caller, resource_id(call_id, "call")
+    )
+    return json_response(call_json(call, said))
+
+
+@router.post(ITEM + "/end", response_model=Call, responses=ERRORS, summary="End Call")
+async def end_call(call_id: CallId, auth: AuthorizedDep) -> Response:
+    """Ends a live call as `manually-canceled` (a call that has ended is left as it is) and
+    returns it."""
+    services = auth.services
+    call, said = await auth.database.write(
+        service.cancel_call, auth.caller, resource_id(call_id, "call"), services.live_calls.stop
+    )
+    return json_response(call_json(call, said))
+
+
+@router.delete(ITEM, response_model=Call, responses=ERRORS, summary="Delete Call")
+async def delete_call(call_id: CallId, auth: AuthorizedDep) -> Response:
+    """Ends the call if it is live, then deletes it and everything said in it; returns the
+    call as it was. Its analysis and report are not made."""
+    services = auth.services
+    call, said = await auth.database.write(
+        service.delete_call, auth.caller, resource_id(call_id, "call"), services.live_calls.stop
+    )
+    return json_response(call_json(call, said))
+
+
+@router.websocket(ITEM + "/web")
+async def web_call(websocket: WebSocket, call_id: CallId) -> None:
+    """The web call: joined with the token of its `web_call_url`, held until it ends."""
+    services = services_of(websocket.app)
+    token = websocket.query_params.get("token", "")
+    try:
+        target = resource_id(call_id, "call")
+        await services.live_calls.hold(websocket, target, token)
+    except Refused as refusal:
+        await _refuse(websocket, refusal.status, refusal.message)
+    except ApiError:  # not a call id at all: refused as any call not to be joined is
+        await _refuse(websocket, 403, "token: it does not open this call")
+
+
+async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
+    """Refuse the upgrade with the Error body (or, on a server that cannot, close with
+    4000 + the status)."""
+    try:
+        await websocket.send_denial_response(error_response(status, message))
+    except RuntimeError:
+        await websocket.close(4000 + status, message[:120])

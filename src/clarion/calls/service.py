@@ -1,0 +1,229 @@
+"""The rules of the calls resource: creating a call from an assistant, reading, ending and
+deleting calls, and the moves the engine makes on a call's row (joining it, ending it).
+
+Functions here run inside a unit of work they are given and raise domain errors; they never
+commit and never speak HTTP. Ending a call is a conditional update: whoever ends it first
+(the conversation, a request, the reaper) decides its ``ended_reason``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from clarion.api.errors import InvalidInput, TooManyRequests, found
+from clarion.assistants import repository as assistants
+from clarion.assistants.bodies import validate_fields
+from clarion.auth.service import Caller
+from clarion.calls import repository
+from clarion.calls.language_model import credential_for, model_settings
+from clarion.calls.models import QUEUED, CallRecord, SaidMessage
+from clarion.calls.variables import as_text, fill_configuration
+from clarion.config import Settings
+from clarion.database import Unit
+from clarion.database.clock import utcnow
+from clarion.database.windows import Window
+from clarion.storage.secret_box import SecretBox
+
+OVERRIDABLE_FIELDS = (
+    "first_message",
+    "model",
+    "voice",
+    "max_duration_seconds",
+    "voicemail_message",
+    "analysis_plan",
+    "silence_timeout_seconds",
+)
+SERVED_CALL_TYPES = ("webCall",)
+
+
+def token_digest(token: str) -> bytes:
+    """What is stored of a web call's token."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def create_call(
+    unit: Unit,
+    caller: Caller,
+    fields: dict[str, Any],
+    settings: Settings,
+    secrets_box: SecretBox,
+) -> tuple[CallRecord, str]:
+    """A new queued call of the caller's assistant, and the token its caller joins with."""
+    call_type = fields.get("call_type", "webCall")
+    if call_type not in SERVED_CALL_TYPES:
+        raise InvalidInput(
+            f"call_type: {call_type} calls need phone numbers, which this server does not "
+            "have yet; use webCall"
+        )
+    organization_id = caller.organization_id
+    assistant_id = fields["assistant_id"]
+    assistant = assistants.get(unit.statements, organization_id, assistant_id)
+    if assistant is None:
+        raise InvalidInput(f"assistant_id: assistant {assistant_id} not found")
+    configuration = _configuration(assistant.values, fields.get("task_parameters") or {})
+    model = model_settings(configuration)
+    credential_for(unit, organization_id, model, settings, secrets_box)
+    repository.lock_organization(unit.statements, organization_id)
+    limit = settings.max_live_calls_per_organization
+    if repository.live_count(unit.statements, organization_id) >= limit:
+        raise TooManyRequests(
+            f"the organization has {limit} calls queued or in progress, its limit "
+            "(CLARION_MAX_LIVE_CALLS_PER_ORGANIZATION): end one or try again later"
+        )
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    call = CallRecord(
+        id=0,
+        organization_id=organization_id,
+        assistant_id=assistant_id,
+        assistant_version=assistant.version,
+        name=fields.get("name"),
+        call_type=call_type,
+        call_status=QUEUED,
+        source_phone_number_id=fields.get("source_phone_number_id"),
+        source_number=None,
+        destination_number=fields.get("destination_phone_number"),
+        configuration=configuration,
+        webhook_url=assistant.values.get("webhook_url"),
+        webhook_secret_encrypted=assistant.webhook_secret_encrypted,
+        token_digest=token_digest(token),
+        lease_owner=None,
+        lease_expires_at=None,
+        started_at=None,
+        ended_at=None,
+        ended_reason=None,
+        duration_ms=None,
+        analysis=None,
+        summary=None,
+        outcome=None,
+        failure_reason=None,
+        after_call=None,
+        after_call_claimed_until=None,
+        created_at=now,
+        updated_at=now,
+    )
+    repository.add(unit.statements, call)
+    return call, token
+
+
+def _configuration(values: dict[str, Any], task_parameters: dict[str, Any]) -> dict[str, Any]:
+    """The assistant's configuration for one call: overridden, its placeholders filled."""
+    overrides = {k: v for k, v in task_parameters.items() if k in OVERRIDABLE_FIELDS}
+    try:
+        validate_fields(overrides)
+    except InvalidInput as exc:
+        raise InvalidInput(f"task_parameters.{exc.message}") from None
+    variables = {
+        name: as_text(name, value)
+        for name, value in task_parameters.items()
+        if name not in OVERRIDABLE_FIELDS
+    }
+    # A deep copy: the assistant's record is not the call's to change.
+    configuration = copy.deepcopy({name: values.get(name) for name in OVERRIDABLE_FIELDS})
+    configuration.update(copy.deepcopy(overrides))
+    fill_configuration(configuration, variables)
+    return configuration
+
+
+def get_call(unit: Unit, caller: Caller, call_id: int) -> tuple[CallRecord, list[SaidMessage]]:
+    """The caller's call and everything said in it."""
+    call = found(
+        repository.get(unit.statements, caller.organization_id, call_id),
+        f"call {call_id} not found",
+    )
+    return call, repository.messages_of(unit.statements, call.id)
+
+
+def list_calls(
+    unit: Unit, caller: Caller, window: Window, filters: dict[str, Any]
+) -> list[tuple[CallRecord, list[SaidMessage]]]:
+    """The caller's calls in the window, newest first, each with its messages."""
+    if window.created_from is not None:
+        filters["created_from"] = window.created_from
+    if window.created_to is not None:
+        filters["created_to"] = window.created_to
+    calls = repository.list_newest_first(
+        unit.statements, caller.organization_id, window.limit, filters
+    )
+    said = repository.messages_of_page(unit.statements, caller.organization_id, calls)
+    return [(call, said[call.id]) for call in calls]
+
+
+def end_call(
+    unit: Unit, call_id: int, ended_reason: str, now: dt.datetime | None = None
+) -> CallRecord | None:
+    """End the call if it is live: the call as it now is, or None if it had ended already
+    (or is gone). Its analysis and report are then due."""
+    call = repository.get_by_id(unit.statements, call_id, for_update=True)
+    if call is None or not call.live:
+        return None
+    now = now or utcnow()
+    if not repository.end(unit.statements, call, ended_reason, now):
+        return None
+    return repository.get_by_id(unit.statements, call_id)
+
+
+def cancel_call(
+    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int], object]
+) -> tuple[CallRecord, list[SaidMessage]]:
+    """End the caller's call as ``manually-canceled`` if it is live; ``ended(call_id)`` runs
+    once that is committed. The call as it now is."""
+    call, _said = get_call(unit, caller, call_id)
+    if call.live and end_call(unit, call.id, "manually-canceled") is not None:
+        unit.after_commit(lambda: ended(call.id))
+    return get_call(unit, caller, call_id)
+
+
+def delete_call(
+    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int], object]
+) -> tuple[CallRecord, list[SaidMessage]]:
+    """End the caller's call if it is live, then delete it and its conversation; the call as
+    it was."""
+    call, said = cancel_call(unit, caller, call_id, ended)
+    repository.delete_one(unit.statements, call)
+    return call, said
+
+
+def join_call(
+    unit: Unit, call_id: int, token: str, owner: str, lease_seconds: float
+) -> CallRecord | None:
+    """Start the queued call this token opens, leased to ``owner``; None when the token is
+    wrong or used, or the call is not waiting for its caller."""
+    now = utcnow()
+    until = now + dt.timedelta(seconds=lease_seconds)
+    if not repository.join(unit.statements, call_id, token_digest(token), owner, now, until):
+        return None
+    return repository.get_by_id(unit.statements, call_id)
+
+
+def record_messages(unit: Unit, messages: list[SaidMessage]) -> None:
+    """Store messages as they are said."""
+    repository.add_messages(unit.statements, messages)
+
+
+def ended_reason_of(unit: Unit, call_id: int) -> str | None:
+    """Why the call ended, when it has."""
+    call = repository.get_by_id(unit.statements, call_id)
+    return None if call is None else call.ended_reason
+
+
+def renew_leases(unit: Unit, owner: str, until: dt.datetime) -> set[int]:
+    """Extend the leases ``owner`` holds; the ids of its calls still in progress."""
+    return repository.renew(unit.statements, owner, until)
+
+
+def reap(unit: Unit, lease_cutoff: dt.datetime, join_cutoff: dt.datetime, limit: int) -> int:
+    """End the calls nobody holds any more: in progress with a lease run out (``worker-died``),
+    or queued since before ``join_cutoff`` (``customer-did-not-answer``). How many ended."""
+    now = utcnow()
+    ended = 0
+    for call_id in repository.expired(unit.statements, lease_cutoff, limit):
+        ended += end_call(unit, call_id, "worker-died", now) is not None
+    for call_id in repository.unjoined(unit.statements, join_cutoff, limit):
+        ended += end_call(unit, call_id, "customer-did-not-answer", now) is not None
+    return ended

@@ -1,0 +1,104 @@
+"""The web call's channel: JSON text frames over the WebSocket a chat widget opens.
+
+Client to server: ``{"type": "user-message", "text": "…"}`` and ``{"type": "hangup"}``.
+Server to client: ``call-started``, ``assistant-delta``, ``assistant-message``, ``error`` (a
+frame the server cannot take; the call goes on) and ``call-ended``, after which the socket
+closes with 1000.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from clarion.calls.channel import Heard, HungUp, UserSaid
+
+USER_MESSAGE_MAX = 10_000
+NORMAL_CLOSURE = 1000
+
+
+class WebChannel:
+    """A joined web call's WebSocket, speaking the web call protocol."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self._websocket = websocket
+        self._open = True
+
+    async def started(self, call_id: int) -> None:
+        """Send ``call-started``."""
+        await self._send({"type": "call-started", "call_id": call_id})
+
+    async def hear(self) -> Heard:
+        """The next user message or hangup; other frames are answered with an error frame."""
+        while True:
+            try:
+                message = await self._websocket.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                self._open = False
+                return HungUp()
+            if message["type"] == "websocket.disconnect":
+                self._open = False
+                return HungUp()
+            heard, problem = _read(message)
+            if heard is not None:
+                return heard
+            await self._send({"type": "error", "message": problem})
+
+    async def say_piece(self, text: str) -> None:
+        """Send an ``assistant-delta``."""
+        await self._send({"type": "assistant-delta", "text": text})
+
+    async def say(self, text: str) -> None:
+        """Send the ``assistant-message`` that closes the turn."""
+        await self._send({"type": "assistant-message", "text": text})
+
+    async def ended(self, ended_reason: str) -> None:
+        """Send ``call-ended`` and close the socket with 1000."""
+        await self._send({"type": "call-ended", "ended_reason": ended_reason})
+        if self._open:
+            self._open = False
+            try:
+                await self._websocket.close(NORMAL_CLOSURE)
+            except (RuntimeError, OSError):
+                pass  # the client has gone already
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        if not self._open:
+            return
+        try:
+            await self._websocket.send_text(orjson.dumps(frame).decode())
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            # The client went away; hear() reports it as a hangup.
+            self._open = False
+
+
+def _read(message: Any) -> tuple[Heard | None, str]:
+    """What a frame means, or None and the error frame's message. The message never quotes
+    the frame: it may hold what the patient said."""
+    text = message.get("text")
+    if text is None:
+        return None, 'frames are JSON text: send {"type": "user-message", "text": "…"}'
+    try:
+        frame = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None, "the frame is not valid JSON"
+    if not isinstance(frame, dict):
+        return None, "the frame must be a JSON object with a type"
+    kind = frame.get("type")
+    if kind == "hangup":
+        return HungUp(), ""
+    if kind != "user-message":
+        shown = kind[:64] if isinstance(kind, str) else None
+        return None, (
+            f"type: unknown frame type {shown!r}: send user-message or hangup"
+            if shown is not None
+            else "type: every frame needs a type: user-message or hangup"
+        )
+    said = frame.get("text")
+    if not isinstance(said, str) or not said.strip():
+        return None, "text: a user-message carries the text said, a non-empty string"
+    if len(said) > USER_MESSAGE_MAX:
+        return None, f"text: at most {USER_MESSAGE_MAX} characters in one message"
+    return UserSaid(said), ""
