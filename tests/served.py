@@ -25,9 +25,11 @@ def free_port() -> int:
 
 @dataclass
 class Served:
-    """A running server: its base URL and, once it has stopped, everything it printed."""
+    """A running server: its base URL, its process and, once it has stopped, everything it
+    printed."""
 
     base: str
+    process: subprocess.Popen[str]
     output: str = ""
 
 
@@ -42,7 +44,7 @@ def clarion_serving(env: dict[str, str]) -> Iterator[Served]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    served = Served(f"http://127.0.0.1:{port}")
+    served = Served(f"http://127.0.0.1:{port}", process)
     try:
         for _ in range(100):
             try:
@@ -54,5 +56,6 @@ def clarion_serving(env: dict[str, str]) -> Iterator[Served]:
             raise AssertionError("server did not start")
         yield served
     finally:
-        process.send_signal(signal.SIGINT)
-        served.output, _ = process.communicate(timeout=20)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        served.output, _ = process.communicate(timeout=60)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from clarion.calls.channel import Channel, HungUp
 from clarion.calls.language_model import ModelSettings
 from clarion.calls.models import SaidMessage
+from clarion.calls.recorder import Recorder
 from clarion.providers import (
     ChatRequest,
     Message,
@@ -87,7 +87,9 @@ def now_ms() -> int:
 class Turns:
     """Holds one conversation over its channel until it ends; :meth:`hold` returns why.
 
-    ``record`` stores each message as it is said (clarion.calls.recorder). Stopping the call
+    ``recorder`` stores each message as it is said (clarion.calls.recorder): a user message
+    while the model is already asked, an assistant turn before the frame that closes it is
+    sent, so a turn the person has seen whole is never lost. Stopping the call
     from outside (a request, the server shutting down, the lease lost) cancels the task that
     runs :meth:`hold`; the caller then knows the reason.
     """
@@ -97,7 +99,7 @@ class Turns:
         conversation: Conversation,
         channel: Channel,
         provider: Provider,
-        record: Callable[[SaidMessage], None],
+        recorder: Recorder,
         *,
         first_message: str | None,
         silence_seconds: float,
@@ -106,7 +108,7 @@ class Turns:
         self.conversation = conversation
         self._channel = channel
         self._provider = provider
-        self._record = record
+        self._recorder = recorder
         self._first_message = first_message
         self._silence = silence_seconds
         self._max_duration = max_duration_seconds
@@ -123,9 +125,7 @@ class Turns:
         conversation = self.conversation
         await self._channel.started(conversation.call_id)
         if self._first_message:
-            began = now_ms()
-            await self._channel.say(self._first_message)
-            self._said_by_assistant(self._first_message, began)
+            await self._say(self._first_message, now_ms())
         while True:
             try:
                 async with asyncio.timeout(self._silence):
@@ -135,7 +135,7 @@ class Turns:
             if isinstance(heard, HungUp):
                 return "customer-ended"
             at = now_ms()
-            self._record(conversation.message("user", heard.text, at, at))
+            self._recorder.record(conversation.message("user", heard.text, at, at))
             conversation.history.append(Message.user(heard.text))
             try:
                 ends = await self._reply()
@@ -156,9 +156,7 @@ class Turns:
                     raise ModelFailed from None
         ends = any(call.name == END_CALL.name for call in calls)
         if text or not ends:
-            await self._channel.say(text)
-        if text:
-            self._said_by_assistant(text, began)
+            await self._say(text, began)
         return ends
 
     async def _stream(self, request: ChatRequest) -> tuple[int, str, list[ToolCall]]:
@@ -182,7 +180,10 @@ class Turns:
             await stream.aclose()  # type: ignore[attr-defined]
         return began or now_ms(), "".join(pieces), calls
 
-    def _said_by_assistant(self, text: str, began: int) -> None:
+    async def _say(self, text: str, began: int) -> None:
+        """Close the assistant's turn: stored (when it says anything), then sent whole."""
         conversation = self.conversation
-        self._record(conversation.message("assistant", text, began, now_ms()))
-        conversation.history.append(Message.assistant(text))
+        if text:
+            await self._recorder.keep(conversation.message("assistant", text, began, now_ms()))
+            conversation.history.append(Message.assistant(text))
+        await self._channel.say(text)

@@ -164,7 +164,7 @@ class LiveCalls:
             conversation,
             channel,
             provider,
-            self.recorder.record,
+            self.recorder,
             first_message=configuration.get("first_message"),
             silence_seconds=configuration.get("silence_timeout_seconds") or DEFAULT_SILENCE_SECONDS,
             max_duration_seconds=configuration.get("max_duration_seconds"),

@@ -24,8 +24,8 @@ class Recorder:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._pending: list[SaidMessage] = []
-        self._gathered: asyncio.Event | None = None
-        self._committed: asyncio.Condition | None = None
+        self._gathered = asyncio.Event()
+        self._committed = asyncio.Condition()
         self._taken = 0  # messages handed over so far
         self._written = 0  # of which committed
 
@@ -33,13 +33,15 @@ class Recorder:
         """Queue a message to be stored; it is written within the next transaction."""
         self._pending.append(message)
         self._taken += 1
-        if self._gathered is not None:
-            self._gathered.set()
+        self._gathered.set()
+
+    async def keep(self, message: SaidMessage) -> None:
+        """Store a message and return once it is committed."""
+        self.record(message)
+        await self.written()
 
     async def written(self) -> None:
         """Return once every message handed over until now is committed."""
-        if self._committed is None:
-            return
         target = self._taken
         async with self._committed:
             await self._committed.wait_for(lambda: self._written >= target)
@@ -47,9 +49,6 @@ class Recorder:
     async def write(self, stop: asyncio.Event) -> None:
         """One step of the recorder's loop: wait for messages, write them all at once. A
         failed write keeps them, to be written by the next step."""
-        if self._gathered is None:
-            self._gathered = asyncio.Event()
-            self._committed = asyncio.Condition()
         if not self._pending:
             self._gathered.clear()
             stopping = asyncio.ensure_future(stop.wait())
@@ -66,7 +65,6 @@ class Recorder:
             self._pending[:0] = batch
             raise
         self._written += len(batch)
-        assert self._committed is not None  # noqa: S101 - made above
         async with self._committed:
             self._committed.notify_all()
 
