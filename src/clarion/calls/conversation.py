@@ -43,12 +43,10 @@ class ModelFailed(Exception):
 
 @dataclass(slots=True)
 class Conversation:
-    """What a live call holds: its model, what was said so far (as the model reads it), and
-    when it began."""
+    """What a live call holds: its model and what was said so far (as the model reads it)."""
 
     call_id: int
     model: ModelSettings
-    started_ms: int
     history: list[Message] = field(default_factory=list)
     said: int = 0
     """Messages recorded so far: the next one's position."""
@@ -66,15 +64,7 @@ class Conversation:
 
     def message(self, role: str, text: str, began_ms: int, ended_ms: int) -> SaidMessage:
         """The record of a message just said, in its place in the call."""
-        record = SaidMessage(
-            self.call_id,
-            self.said,
-            role,
-            text,
-            began_ms,
-            ended_ms,
-            round((began_ms - self.started_ms) / 1000, 3),
-        )
+        record = SaidMessage(self.call_id, self.said, role, text, began_ms, ended_ms)
         self.said += 1
         return record
 

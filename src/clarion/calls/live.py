@@ -158,8 +158,7 @@ class LiveCalls:
         except Exception as exc:  # the credential is gone, or cannot be read
             log.warning("call %d cannot reach its model: %s", call.id, getattr(exc, "message", exc))
             return None
-        started = call.started_at or utcnow()
-        conversation = Conversation(call.id, model, int(started.timestamp() * 1000))
+        conversation = Conversation(call.id, model)
         return Turns(
             conversation,
             channel,

@@ -8,7 +8,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
-    Double,
     ForeignKey,
     Index,
     Integer,
@@ -89,7 +88,6 @@ class CallMessage(Base):
     time: Mapped[int] = mapped_column(BigInteger)
     """Unix time in milliseconds when it began."""
     end_time: Mapped[int] = mapped_column(BigInteger)
-    seconds_from_start: Mapped[float] = mapped_column(Double)
 
 
 CALLS = cast(Table, Call.__table__)
@@ -146,7 +144,6 @@ class SaidMessage:
     message: str = field(repr=False)
     time: int
     end_time: int
-    seconds_from_start: float
 
 
 assert [f.name for f in fields(CallRecord)] == [c.name for c in CALLS.columns]  # noqa: S101

@@ -13,16 +13,22 @@ from clarion.calls.models import CallRecord, SaidMessage
 SPEAKERS = {"assistant": "AI", "user": "User"}
 
 
-def message_json(message: SaidMessage) -> dict[str, Any]:
-    """One message: who, what, when (Unix ms) and for how long (ms)."""
+def message_json(message: SaidMessage, started_ms: int) -> dict[str, Any]:
+    """One message: who, what, when (Unix ms, and seconds into the call) and for how long
+    (ms)."""
     return {
         "role": message.role,
         "message": message.message,
         "time": message.time,
         "endTime": message.end_time,
-        "secondsFromStart": message.seconds_from_start,
+        "secondsFromStart": round((message.time - started_ms) / 1000, 3),
         "duration": message.end_time - message.time,
     }
+
+
+def _started_ms(call: CallRecord) -> int:
+    moment = call.started_at or call.created_at
+    return int(moment.timestamp() * 1000)
 
 
 def transcript(messages: Sequence[SaidMessage]) -> str:
@@ -45,7 +51,7 @@ def call_json(call: CallRecord, messages: Sequence[SaidMessage]) -> dict[str, An
         "ended_at": call.ended_at,
         "duration_ms": call.duration_ms,
         "ended_reason": call.ended_reason,
-        "messages": [message_json(m) for m in messages] if messages else None,
+        "messages": [message_json(m, _started_ms(call)) for m in messages] if messages else None,
         "transcript": transcript(messages) if messages else None,
         "analysis": call.analysis or None,
         "summary": call.summary,

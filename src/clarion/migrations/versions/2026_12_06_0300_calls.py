@@ -73,7 +73,6 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("time", sa.BigInteger(), nullable=False),
         sa.Column("end_time", sa.BigInteger(), nullable=False),
-        sa.Column("seconds_from_start", sa.Double(), nullable=False),
         sa.ForeignKeyConstraint(
             ["call_id"],
             ["calls.id"],
