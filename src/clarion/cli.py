@@ -111,6 +111,8 @@ def serve(
         workers=workers,
         access_log=False,  # clarion.api.access_log writes one line per request instead
         log_config=None,
+        # A web call's frame larger than a request body may be closes its socket with 1009.
+        ws_max_size=settings.max_body_bytes,
     )
 
 
