@@ -10,7 +10,8 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, null, select, update
+from sqlalchemy import bindparam, delete, func, insert, null, select, type_coerce, update
+from sqlalchemy.types import NullType
 
 from clarion.auth.models import Organization
 from clarion.calls.models import (
@@ -30,6 +31,15 @@ from clarion.database.statements import Prepared, Row, Statements
 _COLUMNS = [column.name for column in CALLS.columns]
 _MESSAGE_COLUMNS = [column.name for column in CALL_MESSAGES.columns]
 _NEWEST_FIRST = (CALLS.c.created_at.desc(), CALLS.c.id.desc())
+# A message's columns as read. Every driver returns seconds_from_start as a float already,
+# and psycopg's float conversion cannot be made for a statement compiled ahead of its first
+# result (it needs the column's type code), so the column is read as the driver gives it.
+_SAID = [
+    type_coerce(column, NullType()).label(column.name)
+    if column.name == "seconds_from_start"
+    else column
+    for column in CALL_MESSAGES.columns
+]
 ORGANIZATIONS = Organization.__table__
 
 _INSERT = Prepared(
@@ -154,7 +164,7 @@ _INSERT_MESSAGE = Prepared(
 )
 _MESSAGES = Prepared(
     lambda: (
-        select(CALL_MESSAGES)
+        select(*_SAID)
         .where(CALL_MESSAGES.c.call_id == bindparam("call_id"))
         .order_by(CALL_MESSAGES.c.position)
     )
@@ -163,7 +173,8 @@ _MESSAGES = Prepared(
 # between the page's lowest and highest, the caller keeping those of the page.
 _MESSAGES_OF_RANGE = Prepared(
     lambda: (
-        select(CALL_MESSAGES)
+        select(*_SAID)
+        .select_from(CALL_MESSAGES)
         .join(CALLS, CALLS.c.id == CALL_MESSAGES.c.call_id)
         .where(
             of_organization(CALLS),
