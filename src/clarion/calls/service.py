@@ -39,6 +39,7 @@ OVERRIDABLE_FIELDS = (
     "silence_timeout_seconds",
 )
 SERVED_CALL_TYPES = ("webCall",)
+MANUALLY_CANCELED = "manually-canceled"
 
 
 def token_digest(token: str) -> bytes:
@@ -169,18 +170,20 @@ def end_call(
 
 
 def cancel_call(
-    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int], object]
+    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int, str], object]
 ) -> tuple[CallRecord, list[SaidMessage]]:
-    """End the caller's call as ``manually-canceled`` if it is live; ``ended(call_id)`` runs
-    once that is committed. The call as it now is."""
+    """End the caller's call as ``manually-canceled`` if it is live; ``ended(call_id,
+    reason)`` runs once that is committed. The call as it now is."""
     call, _said = get_call(unit, caller, call_id)
-    if call.live and end_call(unit, call.id, "manually-canceled") is not None:
-        unit.after_commit(lambda: ended(call.id))
+    if call.live and end_call(unit, call.id, MANUALLY_CANCELED) is not None:
+        # The reason goes along: once the call is deleted, the conversation cannot read it
+        # back from the row, and its caller must still hear why it ended.
+        unit.after_commit(lambda: ended(call.id, MANUALLY_CANCELED))
     return get_call(unit, caller, call_id)
 
 
 def delete_call(
-    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int], object]
+    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int, str], object]
 ) -> tuple[CallRecord, list[SaidMessage]]:
     """End the caller's call if it is live, then delete it and its conversation; the call as
     it was."""
