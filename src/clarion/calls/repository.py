@@ -159,6 +159,12 @@ _FINISH_AFTER_CALL = Prepared(
     )
 )
 _DELETE = Prepared(lambda: delete(CALLS).where(*one_of_organization(CALLS)))
+# Messages are written after they are said, so their call may have been deleted meanwhile;
+# holding the call's row (against a delete, not against updates) until the messages are in
+# keeps them from landing after it.
+_HOLD_CALL = Prepared(
+    lambda: select(CALLS.c.id).where(CALLS.c.id == bindparam("id")).with_for_update(key_share=True)
+)
 _INSERT_MESSAGE = Prepared(
     lambda: insert(CALL_MESSAGES).values({name: bindparam(name) for name in _MESSAGE_COLUMNS})
 )
@@ -323,6 +329,16 @@ def delete_one(statements: Statements, call: CallRecord) -> None:
     """Delete the call and everything said in it."""
     statements.execute(_DELETE_MESSAGES, call_id=call.id)
     statements.execute(_DELETE, id=call.id, organization_id=call.organization_id)
+
+
+def hold_calls(statements: Statements, call_ids: list[int]) -> set[int]:
+    """Which of these calls still exist, each held until the transaction ends (PostgreSQL)
+    so that none is deleted before it does."""
+    held = set()
+    for call_id in sorted(call_ids):  # one order for every writer: no deadlock between them
+        if statements.fetch_one(_HOLD_CALL, id=call_id) is not None:
+            held.add(call_id)
+    return held
 
 
 def add_messages(statements: Statements, messages: list[SaidMessage]) -> None:

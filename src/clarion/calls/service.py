@@ -205,8 +205,11 @@ def join_call(
 
 
 def record_messages(unit: Unit, messages: list[SaidMessage]) -> None:
-    """Store messages as they are said."""
-    repository.add_messages(unit.statements, messages)
+    """Store messages as they are said; those of a call deleted since are dropped with it."""
+    existing = repository.hold_calls(unit.statements, list({m.call_id for m in messages}))
+    kept = [message for message in messages if message.call_id in existing]
+    if kept:
+        repository.add_messages(unit.statements, kept)
 
 
 def ended_reason_of(unit: Unit, call_id: int) -> str | None:
