@@ -169,6 +169,12 @@ def _without_websocket_lines(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith('%s - "WebSocket %s"')
 
 
+def keep_tokens_out_of_server_lines() -> None:
+    """Filter uvicorn's WebSocket lines out at their logger, whatever handlers the process
+    configured (``clarion serve``'s, or those of whoever serves the app otherwise)."""
+    logging.getLogger("uvicorn.error").addFilter(_without_websocket_lines)
+
+
 def configure_logging(log_format: LogFormat) -> None:
     """Send clarion's and the server's logs to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
@@ -181,7 +187,7 @@ def configure_logging(log_format: LogFormat) -> None:
         logger.handlers = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
-    logging.getLogger("uvicorn.error").addFilter(_without_websocket_lines)
+    keep_tokens_out_of_server_lines()
     # The pool logs a traceback for every connection it fails to reset or close while the
     # database is away; the request or loop that met the failure has already logged it once.
     logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)

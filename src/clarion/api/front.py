@@ -17,7 +17,12 @@ from typing import Any, Protocol
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
-from clarion.api.access_log import AccessLog, request_id_of, request_id_var
+from clarion.api.access_log import (
+    AccessLog,
+    keep_tokens_out_of_server_lines,
+    request_id_of,
+    request_id_var,
+)
 from clarion.api.errors import error_body, failure
 from clarion.api.responses import Headers, Reply
 
@@ -44,6 +49,8 @@ class Front:
         self.framework = framework
         self.lanes = tuple(lanes)
         self.access_log = access_log
+        # The server's own WebSocket lines show the query string, where a web call's token is.
+        keep_tokens_out_of_server_lines()
 
     @property
     def state(self) -> Any:
