@@ -3,6 +3,7 @@ web calls with a real WebSocket client."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,8 +14,10 @@ from typing import Any
 import httpx
 import orjson
 import uvicorn
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from clarion.api.access_log import AccessLog
 from clarion.app import create_app
 from clarion.config import Settings
 from served import free_port
@@ -34,9 +37,10 @@ class Serving:
 
 
 @contextmanager
-def served_in_thread(settings: Settings) -> Iterator[Serving]:
-    """uvicorn serving create_app(settings) from a thread, until the block ends."""
-    app = create_app(settings)
+def served_in_thread(settings: Settings, access_log: AccessLog | None = None) -> Iterator[Serving]:
+    """uvicorn serving create_app(settings) from a thread, until the block ends; access lines
+    go to ``access_log`` when one is given, else to stderr as when served."""
+    app = create_app(settings, access_log=access_log)
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
@@ -89,6 +93,19 @@ class WebCall:
     def close(self) -> None:
         self.connection.close()
 
+    def drop(self) -> None:
+        """Drop the connection without a closing handshake, as a lost network does."""
+        self.connection.socket.shutdown(socket.SHUT_RDWR)
+
+    def closing(self, timeout: float = 10.0) -> tuple[list[dict[str, Any]], int | None]:
+        """The frames still to come, and the code the server closes the socket with."""
+        frames = []
+        try:
+            while True:
+                frames.append(self.next(timeout))
+        except ConnectionClosed:
+            return frames, self.connection.close_code
+
 
 class CallsApi:
     """One tenant's view of the served API."""
@@ -109,6 +126,22 @@ class CallsApi:
         assert response.status_code == 201, response.text
         created: dict[str, Any] = response.json()
         return created
+
+    def assistant_on(self, fake: Any, provider: str = "openai", **fields: Any) -> dict[str, Any]:
+        """An assistant talking to the fake ``provider`` (a credential for it made first):
+        temperature 0.3, max_tokens 200, one system message; ``model`` keys in ``fields``
+        replace those."""
+        base = fake.openai_url if provider == "openai" else fake.anthropic_url
+        self.credential(provider, base)
+        model = {
+            "provider": provider,
+            "model": "gpt-4o" if provider == "openai" else "claude-sonnet-4-5",
+            "temperature": 0.3,
+            "max_tokens": 200,
+            "messages": [{"role": "system", "content": "You remind patients of appointments."}],
+            **fields.pop("model", {}),
+        }
+        return self.assistant(model=model, **fields)
 
     def credential(self, provider: str, base_url: str, api_key: str = "sk-test") -> int:
         response = self.http.post(
@@ -132,6 +165,17 @@ class CallsApi:
         """The call joined over a real WebSocket, closed when the block ends."""
         with connect(web_call_url, open_timeout=10) as connection:
             yield WebCall(connection)
+
+    def refusal(self, web_call_url: str) -> tuple[int, dict[str, Any]]:
+        """The status and Error body a WebSocket to this URL is refused with; fails the test
+        if the server takes it."""
+        try:
+            connection = connect(web_call_url, open_timeout=10)
+        except InvalidStatus as refused:
+            body: dict[str, Any] = orjson.loads(refused.response.body or b"null")
+            return refused.response.status_code, body
+        connection.close()
+        raise AssertionError("the server took a WebSocket it should have refused")
 
     def call(self, call_id: int) -> dict[str, Any]:
         response = self.http.get(f"/v1/call/{call_id}")

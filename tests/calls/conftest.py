@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from clarion.config import Settings
 from calls_support import CallsApi, served_in_thread
+from clarion.config import Settings
 from fake_providers import FakeProviders, running_fake_providers
 from support import Tenant
 from webhook_receiver import Receiver, running_receiver
