@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -155,6 +156,37 @@ def test_the_caller_leaving_ends_the_call_as_customer_ended(
         "When is my appointment?",
         "Thursday at 9.",
     ]
+
+
+@pytest.mark.parametrize("leaving", ["hangup frame", "connection dropped"])
+def test_the_caller_leaving_while_the_model_answers_ends_the_call_then(
+    served: Any, tenant: Tenant, fake: Any, leaving: str
+) -> None:
+    api = served(tenant)
+    created = _started(api, fake)
+    fake.script = lambda _request: Reply("Thursday at 9.", delay=30)
+    with api.join(created["web_call_url"]) as call:
+        call.until("assistant-message")
+        call.say("When is my appointment?")
+        call.say("And can I bring my daughter?")
+        deadline = time.monotonic() + 10
+        while not fake.received:
+            assert time.monotonic() < deadline, "the model was never asked"
+            time.sleep(0.02)
+        if leaving == "hangup frame":
+            call.hang_up()
+            assert call.closing(timeout=5) == ([ENDED_BY_CALLER], 1000)
+        else:
+            call.drop()
+        ended = api.wait_for_call(
+            created["id"], "the end", lambda c: c["call_status"] == "ended", seconds=5
+        )
+    assert ended["ended_reason"] == "customer-ended"
+    assert ended["duration_ms"] < 10_000  # not held until the model's answer came
+    assert len(fake.received) == 1
+    # What the caller said is kept, what the model had not finished is not.
+    assert _user_texts(ended) == ["When is my appointment?", "And can I bring my daughter?"]
+    assert [m["role"] for m in ended["messages"]] == ["assistant", "user", "user"]
 
 
 def test_a_call_nobody_joins_in_time_ends_as_customer_did_not_answer(

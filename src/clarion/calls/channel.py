@@ -35,7 +35,8 @@ class Channel(Protocol):
 
     async def hear(self) -> Heard:
         """The next thing the person does. What cannot be understood is answered on the
-        channel itself and never reaches the conversation."""
+        channel itself and never reaches the conversation. Called from a task of its own,
+        while the conversation may be speaking."""
         ...
 
     async def say_piece(self, text: str) -> None:

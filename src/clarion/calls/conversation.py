@@ -4,15 +4,18 @@ The first message is said (and recorded) before anything else. Each user message
 recorded, then the model sees the assistant's instructions and the conversation so far and
 its reply is spoken as it streams. The model ends the call with the built-in ``end_call``
 tool; silence after the assistant's turn ends it; so does the call's maximum duration.
+The person is heard from a task of their own, so leaving is noticed at once, even while
+the model is answering.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 
-from clarion.calls.channel import Channel, HungUp
+from clarion.calls.channel import Channel, Heard, HungUp
 from clarion.calls.language_model import ModelSettings
 from clarion.calls.models import SaidMessage
 from clarion.calls.recorder import Recorder
@@ -35,6 +38,8 @@ END_CALL = Tool(
 )
 DEFAULT_SILENCE_SECONDS = 30
 PROVIDER_ATTEMPTS = 2  # a failed request is tried once more at once
+
+log = logging.getLogger("clarion.calls")
 
 
 class ModelFailed(Exception):
@@ -81,7 +86,8 @@ class Turns:
     while the model is already asked, an assistant turn before the frame that closes it is
     sent, so a turn the person has seen whole is never lost. Stopping the call
     from outside (a request, the server shutting down, the lease lost) cancels the task that
-    runs :meth:`hold`; the caller then knows the reason.
+    runs :meth:`hold`; the caller then knows the reason. The person leaving ends the call at
+    once: a reply still coming is given up, and what they said before leaving is kept.
     """
 
     def __init__(
@@ -102,24 +108,31 @@ class Turns:
         self._first_message = first_message
         self._silence = silence_seconds
         self._max_duration = max_duration_seconds
+        self._heard: asyncio.Queue[Heard] = asyncio.Queue()
+        self._left = asyncio.Event()
 
     async def hold(self) -> str:
         """Converse until the call ends; its ``ended_reason``."""
+        listening: asyncio.Task[None] | None = None
         try:
             async with asyncio.timeout(self._max_duration):
+                await self._channel.started(self.conversation.call_id)
+                if self._first_message:
+                    await self._say(self._first_message, now_ms())
+                listening = asyncio.create_task(self._listen())
                 return await self._converse()
         except TimeoutError:
             return "exceeded-max-duration"
+        finally:
+            if listening is not None:
+                await self._stop_listening(listening)
 
     async def _converse(self) -> str:
         conversation = self.conversation
-        await self._channel.started(conversation.call_id)
-        if self._first_message:
-            await self._say(self._first_message, now_ms())
         while True:
             try:
                 async with asyncio.timeout(self._silence):
-                    heard = await self._channel.hear()
+                    heard = await self._heard.get()
             except TimeoutError:
                 return "silence-timed-out"
             if isinstance(heard, HungUp):
@@ -127,12 +140,49 @@ class Turns:
             at = now_ms()
             self._recorder.record(conversation.message("user", heard.text, at, at))
             conversation.history.append(Message.user(heard.text))
+            if self._left.is_set():
+                continue  # said before leaving: kept, but nobody is there to answer
             try:
-                ends = await self._reply()
+                ends = await self._reply_unless_left()
             except ModelFailed:
                 return "pipeline-error-llm"
             if ends:
                 return "assistant-ended"
+
+    async def _listen(self) -> None:
+        """Pass on what the person does until they leave (or the line fails, which is the
+        same to the conversation)."""
+        try:
+            while not isinstance(heard := await self._channel.hear(), HungUp):
+                self._heard.put_nowait(heard)
+        finally:
+            self._heard.put_nowait(HungUp())
+            self._left.set()
+
+    async def _stop_listening(self, listening: asyncio.Task[None]) -> None:
+        listening.cancel()
+        await asyncio.wait((listening,))
+        failure = None if listening.cancelled() else listening.exception()
+        if failure is not None:  # its message is not logged: it may quote the person
+            log.warning(
+                "call %d: hearing the caller failed with %s; taken as the caller leaving",
+                self.conversation.call_id,
+                type(failure).__name__,
+            )
+
+    async def _reply_unless_left(self) -> bool:
+        """Say the model's next turn; whether it ended the call. The turn is given up (False)
+        as soon as the person leaves."""
+        replying = asyncio.ensure_future(self._reply())
+        leaving = asyncio.ensure_future(self._left.wait())
+        try:
+            await asyncio.wait((replying, leaving), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            leaving.cancel()
+            if not replying.done():
+                replying.cancel()
+                await asyncio.wait((replying,))
+        return False if replying.cancelled() else replying.result()
 
     async def _reply(self) -> bool:
         """Say the model's next turn; whether it ended the call."""
