@@ -172,6 +172,10 @@ class LiveCalls:
     async def _end(self, call: CallRecord, channel: Channel, reason: str, live: LiveCall) -> None:
         """Record the end (unless it was ended elsewhere first), tell the caller, and let
         the analysis and report follow."""
+        # The conversation is over: a stop from now on (a request ending the call, the
+        # shutdown) has nothing to cancel, and cancelling would cut the caller off before
+        # call-ended. The recorded reason is read back below when the stop won the race.
+        live.stopping = True
         try:
             await self.recorder.written()
             ended = await self.database.write(service.end_call, call.id, reason)
