@@ -151,6 +151,7 @@ def test_a_body_that_is_not_a_new_call_is_a_400_naming_what_is_wrong(
         ({"assistant_id": str(assistant["id"])}, "assistant_id"),
         ({"assistant_id": True}, "assistant_id"),
         ({"assistant_id": 0}, "assistant_id"),
+        ({"assistant_id": 2**63}, "assistant_id"),
         ({"assistant_id": None}, "assistant_id"),
         ({**known, "colour": "red"}, "colour"),
         ({**known, "name": "x" * 51}, "name"),
@@ -165,6 +166,7 @@ def test_a_body_that_is_not_a_new_call_is_a_400_naming_what_is_wrong(
         ({**known, "destination_phone_number": "+0155550123"}, "destination_phone_number"),
         ({**known, "destination_phone_number": 15555550123}, "destination_phone_number"),
         ({**known, "source_phone_number_id": "7"}, "source_phone_number_id"),
+        ({**known, "source_phone_number_id": 2**64 - 1}, "source_phone_number_id"),
         ({**known, "task_parameters": ["patient"]}, "task_parameters"),
         (
             {**known, "task_parameters": {"patient": "Ada", "max_duration_seconds": 1}},
@@ -443,6 +445,7 @@ def test_the_list_filters_by_assistant_status_and_creation_time(
         ({"createdAtLe": "1767225600"}, "createdAtLe"),
         ({"created_at_ge": "soon"}, "created_at_ge"),
         ({"assistant_id": 0}, "assistant_id"),
+        ({"assistant_id": 2**63}, "assistant_id"),
         ({"assistant_id": "first"}, "assistant_id"),
         ({"call_status": "lost"}, "call_status"),
     ]:

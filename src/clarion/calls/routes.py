@@ -12,7 +12,7 @@ from clarion.api.dependencies import AuthorizedDep, JsonBody, Services, services
 from clarion.api.errors import ApiError, InvalidInput, Unavailable, error_response
 from clarion.api.openapi import body_error_responses, error_responses
 from clarion.api.openapi import error_response as documented
-from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, resource_id
+from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit, resource_id
 from clarion.api.responses import json_response
 from clarion.api.timestamps import IsoDateTime, as_utc_bound
 from clarion.calls import service
@@ -95,7 +95,7 @@ async def list_calls(
     created_at_ge: Bound = None,
     created_at_le: Bound = None,
     assistant_id: Annotated[
-        int | None, Query(ge=1, description="Only this assistant's calls")
+        int | None, Query(ge=1, le=MAX_ID, description="Only this assistant's calls")
     ] = None,
     call_status: Annotated[
         Literal["queued", "in-progress", "ended"] | None,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clarion.api.requests import MAX_ID
 from clarion.calls.models import NAME_MAX
 
 CallType = Literal["webCall", "outboundPhoneCall", "inboundPhoneCall"]
@@ -32,7 +33,9 @@ class CreateCall(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    assistant_id: Annotated[int, Field(ge=1, description="The assistant that holds the call")]
+    assistant_id: Annotated[
+        int, Field(ge=1, le=MAX_ID, description="The assistant that holds the call")
+    ]
     name: Annotated[str, Field(max_length=NAME_MAX)] | None = None
     call_type: CallType = Field(
         "webCall",
@@ -46,7 +49,7 @@ class CreateCall(BaseModel):
         "override it for this call; every other key is a variable whose value (a string, "
         "number or boolean) fills {{key}} in the call's texts.",
     )
-    source_phone_number_id: Annotated[int, Field(ge=1)] | None = None
+    source_phone_number_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
     destination_phone_number: E164 | None = None
 
 
