@@ -15,7 +15,7 @@ from clarion.providers.anthropic import OPENING_TURN
 from clarion.webhooks import verify
 from fake_providers import Call, Failure, Reply
 from support import Tenant
-from webhook_receiver import Answer
+from webhook_receiver import Answer, eventually
 
 FIRST = "Hello, this is Northside Clinic."
 END_CALL = Call("end_call")
@@ -205,10 +205,7 @@ def test_ending_a_live_call_by_request_tells_the_caller_manually_canceled(
         _opened(call, created["id"])
         if moment == "while the model answers":
             call.say("When is my appointment?")
-            deadline = time.monotonic() + 10
-            while not fake.received:
-                assert time.monotonic() < deadline, "the model was never asked"
-                time.sleep(0.02)
+            eventually(lambda: bool(fake.received), "the model being asked", 10)
         answer = api.request("POST", f"/v1/call/{created['id']}/end")
         assert answer.status_code == 200, answer.text
         assert answer.json()["ended_reason"] == "manually-canceled"
@@ -368,8 +365,5 @@ def test_messages_are_stored_as_said_then_analysed_and_reported_once(
         deliveries = api.request("GET", "/v1/webhook-deliveries").json()
         return [d["status"] for d in deliveries] == ["succeeded"]
 
-    deadline = time.monotonic() + 10
-    while not delivered_once():
-        assert time.monotonic() < deadline, "the report's delivery did not settle"
-        time.sleep(0.05)
+    eventually(delivered_once, "the report's delivery settling", 10)
     assert len(receiver.to("/report")) == 1
