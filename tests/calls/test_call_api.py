@@ -58,10 +58,13 @@ def _refused_join(api: CallsApi, url: str) -> tuple[int, dict[str, Any]]:
     return response.status_code, orjson.loads(response.body)
 
 
-def _converse(api: CallsApi, created: dict[str, Any], say: str) -> list[dict[str, Any]]:
-    """Join the call, say one thing, hear the reply, hang up: every frame received."""
+def _converse(
+    api: CallsApi, created: dict[str, Any], say: str, *, greeted: bool = True
+) -> list[dict[str, Any]]:
+    """Join the call, hear its first message (when ``greeted``), say one thing, hear the
+    reply, hang up: every frame received."""
     with api.join(created["web_call_url"]) as call:
-        frames = [call.next()]
+        frames = call.until("assistant-message") if greeted else [call.next()]
         call.say(say)
         frames += call.until("assistant-message")
         call.hang_up()
@@ -652,7 +655,7 @@ def test_the_server_wide_key_serves_organizations_without_a_credential(
     assistant = api.assistant(model=_model())
     fake.reply_in_turn(Reply("Hello from the server's key."), Reply("Hello from yours."))
 
-    frames = _converse(api, api.start_call(assistant["id"]), "Hi.")
+    frames = _converse(api, api.start_call(assistant["id"]), "Hi.", greeted=False)
     assert frames[-2] == {"type": "assistant-message", "text": "Hello from the server's key."}
     assert fake.received[0].headers["Authorization"] == "Bearer sk-server"
 
@@ -662,7 +665,7 @@ def test_the_server_wide_key_serves_organizations_without_a_credential(
 
     # An organization's own credential comes first.
     api.credential("openai", fake.openai_url, api_key="sk-northside")
-    frames = _converse(api, api.start_call(assistant["id"]), "Hi.")
+    frames = _converse(api, api.start_call(assistant["id"]), "Hi.", greeted=False)
     assert frames[-2] == {"type": "assistant-message", "text": "Hello from yours."}
     assert fake.received[1].headers["Authorization"] == "Bearer sk-northside"
     assert "sk-server" not in api.http.get("/v1/call").text
