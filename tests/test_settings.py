@@ -33,3 +33,22 @@ def test_a_malformed_network_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
 
     with pytest.raises(ValueError, match=r"10\.20\.0\.0/99"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    "value", ["clarion.example.org", "ftp://clarion.example.org", "https://x.org/?a=1", "https://"]
+)
+def test_a_public_url_that_cannot_prefix_a_web_call_url_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CLARION_PUBLIC_URL", value)
+
+    with pytest.raises(ValueError, match="public_url"):
+        Settings()
+
+
+@pytest.mark.parametrize("value", ["https://clarion.example.org", "http://10.0.0.5:8000/voice"])
+def test_a_public_url_is_taken_as_given(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("CLARION_PUBLIC_URL", value)
+
+    assert Settings().public_url == value

@@ -6,6 +6,7 @@ import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -104,6 +105,18 @@ class Settings(BaseSettings):
     def _networks(cls, value: str) -> str:
         for part in filter(None, (p.strip() for p in value.split(","))):
             ipaddress.ip_network(part, strict=False)  # raises ValueError on a bad CIDR
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https", "ws", "wss") or not parts.netloc:
+            raise ValueError("must be an absolute URL such as https://clarion.example.org")
+        if parts.query or parts.fragment:
+            raise ValueError("must have no query or fragment: web call URLs are made under it")
         return value
 
     @field_validator("webhook_retry_schedule")

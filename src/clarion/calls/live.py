@@ -140,7 +140,9 @@ class LiveCalls:
             if not live.stopping:
                 raise
             live.task.uncancel()
-            return live.stop_reason or SHUTDOWN
+            # No reason: it was ended elsewhere, whose reason stands; only a call deleted
+            # since has none left to read, and a deleted call was ended by a request.
+            return live.stop_reason or "manually-canceled"
 
     async def _turns(self, call: CallRecord, channel: Channel) -> Turns | None:
         """The conversation of a joined call, or None when its model cannot be reached."""

@@ -14,6 +14,7 @@ import logging
 from clarion.calls import service
 from clarion.calls.models import SaidMessage
 from clarion.database import Database
+from clarion.database.failures import unavailability
 
 log = logging.getLogger("clarion.calls")
 
@@ -60,13 +61,39 @@ class Recorder:
                 return
         batch, self._pending = self._pending, []
         try:
+            await self._store(batch)
+        finally:
+            async with self._committed:
+                self._committed.notify_all()
+
+    async def _store(self, batch: list[SaidMessage]) -> None:
+        """Write a batch in one transaction. While the database is away the batch waits for
+        it (put back, the failure raised for the loop to back off). Any other failure is a
+        message that can never be stored: the batch is written one message at a time, and a
+        message that still fails is dropped with a line naming its call (never its words),
+        so it holds up neither the others nor the calls waiting on them."""
+        try:
             await self._database.write(service.record_messages, batch)
-        except BaseException:
-            self._pending[:0] = batch
-            raise
-        self._written += len(batch)
-        async with self._committed:
-            self._committed.notify_all()
+            self._written += len(batch)
+            return
+        except Exception as exc:
+            if unavailability(exc) is not None:
+                self._pending[:0] = batch
+                raise
+        for index, message in enumerate(batch):
+            try:
+                await self._database.write(service.record_messages, [message])
+            except Exception as exc:
+                if unavailability(exc) is not None:
+                    self._pending[:0] = batch[index:]
+                    raise
+                log.error(
+                    "call %d: message %d cannot be stored and is dropped: %s",
+                    message.call_id,
+                    message.position,
+                    type(exc).__name__,
+                )
+            self._written += 1
 
     async def write_rest(self) -> None:
         """Write what is still pending (the process is stopping)."""

@@ -10,8 +10,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, null, select, type_coerce, update
-from sqlalchemy.types import NullType
+from sqlalchemy import bindparam, delete, func, insert, null, select, update
 
 from clarion.auth.models import Organization
 from clarion.calls.models import (
@@ -31,15 +30,6 @@ from clarion.database.statements import Prepared, Row, Statements
 _COLUMNS = [column.name for column in CALLS.columns]
 _MESSAGE_COLUMNS = [column.name for column in CALL_MESSAGES.columns]
 _NEWEST_FIRST = (CALLS.c.created_at.desc(), CALLS.c.id.desc())
-# A message's columns as read. Every driver returns seconds_from_start as a float already,
-# and psycopg's float conversion cannot be made for a statement compiled ahead of its first
-# result (it needs the column's type code), so the column is read as the driver gives it.
-_SAID = [
-    type_coerce(column, NullType()).label(column.name)
-    if column.name == "seconds_from_start"
-    else column
-    for column in CALL_MESSAGES.columns
-]
 ORGANIZATIONS = Organization.__table__
 
 _INSERT = Prepared(
@@ -163,30 +153,20 @@ _DELETE = Prepared(lambda: delete(CALLS).where(*one_of_organization(CALLS)))
 # holding the call's row (against a delete, not against updates) until the messages are in
 # keeps them from landing after it.
 _HOLD_CALL = Prepared(
-    lambda: select(CALLS.c.id).where(CALLS.c.id == bindparam("id")).with_for_update(key_share=True)
+    lambda: (
+        select(CALLS.c.id)
+        .where(CALLS.c.id == bindparam("id"))
+        .with_for_update(read=True, key_share=True)
+    )
 )
 _INSERT_MESSAGE = Prepared(
     lambda: insert(CALL_MESSAGES).values({name: bindparam(name) for name in _MESSAGE_COLUMNS})
 )
 _MESSAGES = Prepared(
     lambda: (
-        select(*_SAID)
+        select(CALL_MESSAGES)
         .where(CALL_MESSAGES.c.call_id == bindparam("call_id"))
         .order_by(CALL_MESSAGES.c.position)
-    )
-)
-# The messages of a page of calls in one query: every call of the organization whose id lies
-# between the page's lowest and highest, the caller keeping those of the page.
-_MESSAGES_OF_RANGE = Prepared(
-    lambda: (
-        select(*_SAID)
-        .select_from(CALL_MESSAGES)
-        .join(CALLS, CALLS.c.id == CALL_MESSAGES.c.call_id)
-        .where(
-            of_organization(CALLS),
-            CALL_MESSAGES.c.call_id.between(bindparam("lowest"), bindparam("highest")),
-        )
-        .order_by(CALL_MESSAGES.c.call_id, CALL_MESSAGES.c.position)
     )
 )
 _DELETE_MESSAGES = Prepared(
@@ -194,21 +174,50 @@ _DELETE_MESSAGES = Prepared(
 )
 
 
-@cache
-def _list(created_from: bool, created_to: bool, assistant: bool, status: bool) -> Prepared:
-    def build() -> Any:
-        query = select(CALLS).where(of_organization(CALLS))
-        if created_from:
-            query = query.where(CALLS.c.created_at >= bindparam("created_from"))
-        if created_to:
-            query = query.where(CALLS.c.created_at <= bindparam("created_to"))
-        if assistant:
-            query = query.where(CALLS.c.assistant_id == bindparam("assistant_id"))
-        if status:
-            query = query.where(CALLS.c.call_status == bindparam("call_status"))
-        return query.order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+ListShape = tuple[bool, bool, bool, bool]
+"""Which of the list's filters are given: created_from, created_to, assistant_id, call_status."""
 
-    return Prepared(build)
+
+def _listed(shape: ListShape) -> Any:
+    created_from, created_to, assistant, status = shape
+    query = select(CALLS).where(of_organization(CALLS))
+    if created_from:
+        query = query.where(CALLS.c.created_at >= bindparam("created_from"))
+    if created_to:
+        query = query.where(CALLS.c.created_at <= bindparam("created_to"))
+    if assistant:
+        query = query.where(CALLS.c.assistant_id == bindparam("assistant_id"))
+    if status:
+        query = query.where(CALLS.c.call_status == bindparam("call_status"))
+    return query.order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+
+
+@cache
+def _list(shape: ListShape) -> Prepared:
+    return Prepared(lambda: _listed(shape))
+
+
+@cache
+def _messages_of_list(shape: ListShape) -> Prepared:
+    """Everything said in the calls the list of this shape shows, in one query: the list
+    itself is its subquery, run in the same snapshot with the same parameters."""
+    page = _listed(shape).with_only_columns(CALLS.c.id).subquery()
+    return Prepared(
+        lambda: (
+            select(CALL_MESSAGES)
+            .where(CALL_MESSAGES.c.call_id.in_(select(page.c.id)))
+            .order_by(CALL_MESSAGES.c.call_id, CALL_MESSAGES.c.position)
+        )
+    )
+
+
+def _shape(filters: dict[str, Any]) -> ListShape:
+    return (
+        "created_from" in filters,
+        "created_to" in filters,
+        "assistant_id" in filters,
+        "call_status" in filters,
+    )
 
 
 def add(statements: Statements, call: CallRecord) -> None:
@@ -239,12 +248,7 @@ def list_newest_first(
 ) -> list[CallRecord]:
     """The organization's calls, newest first, with the filters given (created_from,
     created_to, assistant_id, call_status)."""
-    query = _list(
-        "created_from" in filters,
-        "created_to" in filters,
-        "assistant_id" in filters,
-        "call_status" in filters,
-    )
+    query = _list(_shape(filters))
     rows = statements.fetch_all(query, organization_id=organization_id, limit=limit, **filters)
     return [CallRecord(*row) for row in rows]
 
@@ -354,16 +358,23 @@ def messages_of(statements: Statements, call_id: int) -> list[SaidMessage]:
     return [SaidMessage(*row) for row in statements.fetch_all(_MESSAGES, call_id=call_id)]
 
 
-def messages_of_page(
-    statements: Statements, organization_id: int, calls: list[CallRecord]
+def messages_of_list(
+    statements: Statements,
+    organization_id: int,
+    limit: int,
+    filters: dict[str, Any],
+    calls: list[CallRecord],
 ) -> dict[int, list[SaidMessage]]:
-    """Everything said in each of a page of the organization's calls, by call id."""
+    """Everything said in each call of a list read just before with the same arguments
+    (list_newest_first), by call id."""
     said: dict[int, list[SaidMessage]] = {call.id: [] for call in calls}
     if not calls:
         return said
-    ids = [call.id for call in calls]
     rows = statements.fetch_all(
-        _MESSAGES_OF_RANGE, organization_id=organization_id, lowest=min(ids), highest=max(ids)
+        _messages_of_list(_shape(filters)),
+        organization_id=organization_id,
+        limit=limit,
+        **filters,
     )
     for row in rows:
         messages = said.get(row[0])

@@ -151,7 +151,9 @@ def list_calls(
     calls = repository.list_newest_first(
         unit.statements, caller.organization_id, window.limit, filters
     )
-    said = repository.messages_of_page(unit.statements, caller.organization_id, calls)
+    said = repository.messages_of_list(
+        unit.statements, caller.organization_id, window.limit, filters, calls
+    )
     return [(call, said[call.id]) for call in calls]
 
 
