@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, WebSocket
 from starlette.responses import Response
+from starlette.websockets import WebSocketState
 
 from clarion.api.dependencies import AuthorizedDep, JsonBody, Services, services_of
-from clarion.api.errors import ApiError, InvalidInput, Unavailable, error_response
+from clarion.api.errors import ApiError, InvalidInput, Unavailable, error_response, failure
 from clarion.api.openapi import body_error_responses, error_responses
 from clarion.api.openapi import error_response as documented
 from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit, resource_id
@@ -167,6 +168,12 @@ async def web_call(websocket: WebSocket, call_id: CallId) -> None:
         await _refuse(websocket, refusal.status, refusal.message)
     except ApiError:  # not a call id at all: refused as any call not to be joined is
         await _refuse(websocket, 403, "token: it does not open this call")
+    except Exception as exc:
+        # Logged once here (the database away: a warning; anything else: the traceback).
+        status, message, _headers = failure(exc, "GET", websocket.url.path)
+        if websocket.client_state == WebSocketState.CONNECTING:
+            await _refuse(websocket, status, message)
+        # Once accepted, the call was ended and its caller told (clarion.calls.live).
 
 
 async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
