@@ -169,6 +169,31 @@ def test_a_failed_request_is_tried_once_more_at_once(
     ]
 
 
+@pytest.mark.parametrize(
+    ("retried", "pieces"),
+    [
+        ("Your appointment is on Thursday at 9.", "Your appointment is on Thursday at 9."),
+        ("Your appointment is on Friday.", "Your appointment is "),
+        ("You are booked for Thursday.", "Your appointment is "),
+    ],
+    ids=["same words", "same start", "other words"],
+)
+def test_a_retry_after_a_reply_cut_off_midway_never_repeats_what_was_shown(
+    served: Any, tenant: Tenant, fake: Any, retried: str, pieces: str
+) -> None:
+    api = served(tenant)
+    created = _join(api, fake)
+    cut = Reply(["Your ", "appointment ", "is ", "on ", "Thursday ", "at ", "9."], cut_after=4)
+    fake.reply_in_turn(cut, Reply(retried))
+    with api.join(created["web_call_url"]) as call:
+        _opened(call, created["id"])
+        frames = _turn(call, "When is my appointment?")
+    assert frames[-1] == {"type": "assistant-message", "text": retried}
+    shown = "".join(frame["text"] for frame in frames[:-1])
+    assert shown == (retried if retried.startswith(pieces) else pieces)
+    assert len(fake.received) == 2
+
+
 @PROVIDERS
 def test_a_second_failure_ends_the_call_as_pipeline_error_llm_keeping_what_was_said(
     served: Any, tenant: Tenant, fake: Any, provider: str

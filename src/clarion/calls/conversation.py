@@ -74,6 +74,33 @@ class Conversation:
         return record
 
 
+@dataclass(slots=True)
+class Shown:
+    """What the person has been sent of a turn, piece by piece, across the attempts at it.
+
+    A request that fails midway has shown part of its reply. The retry's pieces are sent
+    only beyond that part, so the pieces still add up to the turn when the retry says the
+    same words; when it says others, no more pieces are sent and the assistant-message that
+    closes the turn is the one to read.
+    """
+
+    text: str = ""
+    diverged: bool = False
+
+    def next_piece(self, reply: str) -> str:
+        """The piece to send now that the reply being streamed reads ``reply``."""
+        if self.diverged:
+            return ""
+        if not reply.startswith(self.text) and not self.text.startswith(reply):
+            self.diverged = True
+            return ""
+        if len(reply) <= len(self.text):
+            return ""
+        piece = reply[len(self.text) :]
+        self.text = reply
+        return piece
+
+
 def now_ms() -> int:
     """Unix time in milliseconds."""
     return time.time_ns() // 1_000_000
@@ -187,9 +214,10 @@ class Turns:
     async def _reply(self) -> bool:
         """Say the model's next turn; whether it ended the call."""
         request = self.conversation.request()
+        shown = Shown()
         for attempt in range(1, PROVIDER_ATTEMPTS + 1):
             try:
-                began, text, calls = await self._stream(request)
+                began, text, calls = await self._stream(request, shown)
                 break
             except ProviderError:
                 if attempt == PROVIDER_ATTEMPTS:
@@ -199,26 +227,28 @@ class Turns:
             await self._say(text, began)
         return ends
 
-    async def _stream(self, request: ChatRequest) -> tuple[int, str, list[ToolCall]]:
+    async def _stream(self, request: ChatRequest, shown: Shown) -> tuple[int, str, list[ToolCall]]:
         """Stream one reply to the channel: when it began, its text and its tool calls."""
-        pieces: list[str] = []
+        text = ""
         calls: list[ToolCall] = []
         began = 0
         stream = self._provider.stream(request)
         try:
             async for event in stream:
                 if isinstance(event, TextDelta):
-                    if not pieces:
+                    if not text:
                         began = now_ms()
-                    pieces.append(event.text)
-                    await self._channel.say_piece(event.text)
+                    text += event.text
+                    piece = shown.next_piece(text)
+                    if piece:
+                        await self._channel.say_piece(piece)
                 elif isinstance(event, ToolCall):
                     calls.append(event)
                 elif isinstance(event, StreamEnd):
                     break
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
-        return began or now_ms(), "".join(pieces), calls
+        return began or now_ms(), text, calls
 
     async def _say(self, text: str, began: int) -> None:
         """Close the assistant's turn: stored (when it says anything), then sent whole."""
