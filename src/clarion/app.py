@@ -77,9 +77,11 @@ def create_app(
             live_calls=services.live_calls,
             after_calls=services.after_calls,
         )
-        drain_before_stopping(partial(_drain, services))
+        drain_before_stopping(partial(_on_stop_signal, services))
         background = asyncio.create_task(runtime.run(works, stop))
         yield
+        # Calls still held (a server without the signal drain) end properly, reported.
+        await _drain(services, 0.0)
         stop.set()
         await background
         await database.aclose()
@@ -106,13 +108,18 @@ def create_app(
     return Front(app, lanes, access_log or stderr_access_log(settings.log_format))
 
 
-async def _drain(services: Services, signum: int) -> None:
-    """Before the server stops: take no new calls, let the live ones go on for a while on
-    SIGTERM (none on SIGINT, someone at a terminal), end the rest, and queue the reports of
-    every call ended here."""
+async def _on_stop_signal(services: Services, signum: int) -> None:
+    """Before the server stops: on SIGTERM let the live calls go on for a while; on SIGINT
+    (someone at a terminal) do not wait."""
     seconds = services.settings.call_drain_seconds if signum == signal.SIGTERM else 0.0
-    await services.live_calls.drain(seconds)
-    await services.after_calls.settle()
+    await _drain(services, seconds)
+
+
+async def _drain(services: Services, seconds: float) -> None:
+    """Take no new calls, let the live ones go on for ``seconds``, end the rest as
+    server-shutdown, and queue the reports of every call let go meanwhile."""
+    ended = await services.live_calls.drain(seconds)
+    await services.after_calls.settle(ended)
 
 
 def create_server_app() -> Front:

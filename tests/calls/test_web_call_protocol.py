@@ -49,6 +49,7 @@ def test_each_frame_the_server_cannot_take_is_answered_with_an_error_and_the_cal
         "empty text": '{"type": "user-message", "text": "  "}',
         "text not a string": '{"type": "user-message", "text": 42}',
         "overly long text": orjson.dumps({"type": "user-message", "text": "a" * 10_001}).decode(),
+        "a NUL character": orjson.dumps({"type": "user-message", "text": said + "\x00"}).decode(),
     }
     with api.join(created["web_call_url"]) as call:
         assert call.next() == {"type": "call-started", "call_id": created["id"]}

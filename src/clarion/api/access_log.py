@@ -163,10 +163,16 @@ class TextFormatter(logging.Formatter):
         return f"{line} request_id={request_id}" if request_id else line
 
 
+# What the server's WebSocket layer logs on that logger: its line for each WebSocket (with the
+# query string, where a web call's token is) and, at DEBUG, the request line and every frame
+# ("< TEXT ...", "> TEXT ..."), which carry the token and what the patient says.
+_WEBSOCKET_LINES = ('%s - "WebSocket %s"', "< ", "> ", "= ", "! ", "x ")
+
+
 def _without_websocket_lines(record: logging.LogRecord) -> bool:
-    """Drop the server's own line for each WebSocket: it shows the query string, where a web
-    call's token is. The access line (without it) is written instead."""
-    return not str(record.msg).startswith('%s - "WebSocket %s"')
+    """Drop the server's own WebSocket lines; the access line (without the query string) is
+    written instead."""
+    return not str(record.msg).startswith(_WEBSOCKET_LINES)
 
 
 def keep_tokens_out_of_server_lines() -> None:

@@ -39,6 +39,10 @@ class Channel(Protocol):
         while the conversation may be speaking."""
         ...
 
+    async def complain(self, message: str) -> None:
+        """Tell the person something they did was not taken (the call goes on)."""
+        ...
+
     async def say_piece(self, text: str) -> None:
         """The next piece of the assistant's turn, as the model writes it."""
         ...

@@ -15,7 +15,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from clarion.calls.channel import Channel, Heard, HungUp
+from clarion.calls.channel import Channel, Heard, HungUp, UserSaid
 from clarion.calls.language_model import ModelSettings
 from clarion.calls.models import SaidMessage
 from clarion.calls.recorder import Recorder
@@ -37,6 +37,11 @@ END_CALL = Tool(
     {"type": "object", "properties": {}, "additionalProperties": False},
 )
 DEFAULT_SILENCE_SECONDS = 30
+# A call whose assistant sets no maximum still ends: an hour is longer than any appointment
+# call, and it bounds what one call can hold and cost.
+DEFAULT_MAX_DURATION_SECONDS = 3600
+# Messages the person may send ahead of the assistant's reply; they are answered together.
+MAX_WAITING_MESSAGES = 20
 PROVIDER_ATTEMPTS = 2  # a failed request is tried once more at once
 
 log = logging.getLogger("clarion.calls")
@@ -135,7 +140,7 @@ class Turns:
         self._first_message = first_message
         self._silence = silence_seconds
         self._max_duration = max_duration_seconds
-        self._heard: asyncio.Queue[Heard] = asyncio.Queue()
+        self._heard: asyncio.Queue[tuple[Heard, int]] = asyncio.Queue()
         self._left = asyncio.Event()
 
     async def hold(self) -> str:
@@ -159,14 +164,18 @@ class Turns:
         while True:
             try:
                 async with asyncio.timeout(self._silence):
-                    heard = await self._heard.get()
+                    heard, at = await self._heard.get()
             except TimeoutError:
                 return "silence-timed-out"
+            # Everything said while the assistant was replying is answered in one turn.
+            while isinstance(heard, UserSaid):
+                self._recorder.record(conversation.message("user", heard.text, at, at))
+                conversation.history.append(Message.user(heard.text))
+                if self._heard.empty():
+                    break
+                heard, at = self._heard.get_nowait()
             if isinstance(heard, HungUp):
                 return "customer-ended"
-            at = now_ms()
-            self._recorder.record(conversation.message("user", heard.text, at, at))
-            conversation.history.append(Message.user(heard.text))
             if self._left.is_set():
                 continue  # said before leaving: kept, but nobody is there to answer
             try:
@@ -181,9 +190,15 @@ class Turns:
         same to the conversation)."""
         try:
             while not isinstance(heard := await self._channel.hear(), HungUp):
-                self._heard.put_nowait(heard)
+                if self._heard.qsize() >= MAX_WAITING_MESSAGES:
+                    await self._channel.complain(
+                        f"text: {MAX_WAITING_MESSAGES} messages are waiting for the "
+                        "assistant's reply already; this one was not taken"
+                    )
+                    continue
+                self._heard.put_nowait((heard, now_ms()))
         finally:
-            self._heard.put_nowait(HungUp())
+            self._heard.put_nowait((HungUp(), now_ms()))
             self._left.set()
 
     async def _stop_listening(self, listening: asyncio.Task[None]) -> None:
@@ -253,6 +268,7 @@ class Turns:
     async def _say(self, text: str, began: int) -> None:
         """Close the assistant's turn: stored (when it says anything), then sent whole."""
         conversation = self.conversation
+        text = text.replace("\x00", "")  # no database column takes it, and nobody says it
         if text:
             await self._recorder.keep(conversation.message("assistant", text, began, now_ms()))
             conversation.history.append(Message.assistant(text))

@@ -15,7 +15,7 @@ from yarl import URL
 from clarion.api.errors import InvalidInput
 from clarion.config import Settings
 from clarion.credentials.service import ResolvedCredential, resolve_credential
-from clarion.database import Unit
+from clarion.database import Database, Unit
 from clarion.outbound.guard import address_inside
 from clarion.providers import AnthropicProvider, OpenAIProvider, Provider
 from clarion.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_BASE_URL
@@ -117,3 +117,26 @@ async def open_provider(
             f"{credential.provider} base_url is plain http outside CLARION_ALLOWED_NETWORKS"
         )
     return ADAPTERS[credential.provider](session, credential.api_key, base_url=base_url)
+
+
+class Unreachable(Exception):
+    """The call's model cannot be reached: no credential any more, one that cannot be read,
+    or a key that would cross the network readable. The message says which, never the key."""
+
+
+async def reach_model(
+    database: Database,
+    session: aiohttp.ClientSession,
+    organization_id: int,
+    configuration: dict[str, Any],
+    settings: Settings,
+    secrets: SecretBox,
+) -> tuple[ModelSettings, Provider]:
+    """The model settings of a call's configuration and the adapter that reaches its model,
+    with the key looked up now (it may have been replaced since the call was created)."""
+    try:
+        model = model_settings(configuration)
+        credential = await database.read(credential_for, organization_id, model, settings, secrets)
+        return model, await open_provider(session, credential, settings)
+    except (InvalidInput, PlainTextKey) as exc:
+        raise Unreachable(str(getattr(exc, "message", exc))) from None

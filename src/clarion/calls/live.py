@@ -1,10 +1,11 @@
 """This process's live calls: each held by the task of the WebSocket that joined it, leased
 in the database, stopped from outside when it must be, and drained on shutdown.
 
-A process leases every call it holds and renews the leases together. A call whose lease
-runs out (its process died) is ended by the reaper of any process (clarion.calls.after_call).
-A call ended elsewhere (by a request to another process) is found at the next renewal,
-which no longer returns it, and its conversation is stopped here.
+A process renews the leases of the calls it holds, every third of a lease. A call whose lease
+runs out (its process died, or could not record the call's end) is ended by the reaper of any
+process (clarion.calls.after_call). A call ended elsewhere (by a request to another process)
+is found at the next renewal, which no longer finds it in progress, and its conversation is
+stopped here. Once a process lets a call go, its analysis and report follow.
 """
 
 from __future__ import annotations
@@ -25,35 +26,39 @@ from starlette.websockets import WebSocket
 
 from clarion.calls import service
 from clarion.calls.channel import Channel
-from clarion.calls.conversation import DEFAULT_SILENCE_SECONDS, Conversation, Turns
-from clarion.calls.language_model import (
-    PlainTextKey,
-    credential_for,
-    model_settings,
-    open_provider,
+from clarion.calls.conversation import (
+    DEFAULT_MAX_DURATION_SECONDS,
+    DEFAULT_SILENCE_SECONDS,
+    Conversation,
+    Turns,
 )
+from clarion.calls.language_model import Unreachable, reach_model
 from clarion.calls.models import CallRecord
 from clarion.calls.recorder import Recorder
 from clarion.calls.web_channel import WebChannel
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
+from clarion.database.failures import unavailability
 from clarion.outbound.guard import resolver_kwargs
-from clarion.runtime.supervision import Step
+from clarion.runtime.supervision import Step, backoff
 from clarion.storage.secret_box import SecretBox
 
 log = logging.getLogger("clarion.calls")
 
 SHUTDOWN = "server-shutdown"
+MANUALLY_CANCELED = "manually-canceled"
+MODEL_FAILED = "pipeline-error-llm"
 
 
 class Refused(Exception):
     """A WebSocket the server will not hold a call on: the status and why."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = dict(headers or {})
 
 
 @dataclass(slots=True)
@@ -83,16 +88,22 @@ class LiveCalls:
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.recorder = Recorder(database)
         self.accepting = True
+        self.ended_here: list[int] = []
+        """The calls this process has let go since it started draining."""
+        self._draining = False
         self._calls: dict[int, LiveCall] = {}
         self._session: aiohttp.ClientSession | None = None
 
-    def __len__(self) -> int:
+    @property
+    def held(self) -> int:
+        """How many calls this process holds."""
         return len(self._calls)
 
     @asynccontextmanager
     async def running(self, stop: asyncio.Event) -> AsyncIterator[Mapping[str, Step]]:
-        """The recorder's and the lease keeper's loops; on leaving, the calls still held end
-        as server-shutdown and every message is written."""
+        """The recorder's and the lease keeper's loops, and the session the conversations
+        reach their models on. The application drains the calls before the loops stop
+        (clarion.app); anything still pending is written on leaving."""
         connector = aiohttp.TCPConnector(limit=0, **resolver_kwargs(self.settings.allowed_networks))
         async with aiohttp.ClientSession(connector=connector) as session:
             self._session = session
@@ -100,7 +111,6 @@ class LiveCalls:
                 "call-messages": partial(self.recorder.write, stop),
                 "call-leases": partial(self._keep_leases, stop),
             }
-            await self.stop_all(SHUTDOWN)
             self._session = None
         await self.recorder.write_rest()
 
@@ -108,9 +118,19 @@ class LiveCalls:
         """Join the call this token opens and hold it over the WebSocket until it ends.
         Raises Refused, before accepting the socket, when it may not be joined."""
         if not self.accepting or self._session is None:
-            raise Refused(503, "the server is shutting down; start the call again")
+            raise Refused(
+                503,
+                "the server is shutting down and takes no new calls; join again shortly",
+                {"Retry-After": "5"},
+            )
+        settings = self.settings
         call = await self.database.write(
-            service.join_call, call_id, token, self.owner, self.settings.call_lease_seconds
+            service.join_call,
+            call_id,
+            token,
+            self.owner,
+            settings.call_lease_seconds,
+            settings.call_join_seconds,
         )
         if call is None:
             raise Refused(
@@ -118,77 +138,106 @@ class LiveCalls:
                 "token: it does not open this call (it is wrong or used, or the call is not "
                 "waiting for its caller)",
             )
-        await websocket.accept()
         task = asyncio.current_task()
         assert task is not None  # noqa: S101 - a WebSocket is served by a task
+        # Held from the moment it is joined, so that a stop arriving while the socket is
+        # being accepted reaches it.
         live = self._calls[call_id] = LiveCall(task)
         channel = WebChannel(websocket)
-        reason = "pipeline-error-llm"
+        reason = MODEL_FAILED
         try:
-            reason = await self._converse(call, channel, live)
+            reason = await self._converse(call, websocket, channel, live)
         finally:
             await self._end(call, channel, reason, live)
 
-    async def _converse(self, call: CallRecord, channel: Channel, live: LiveCall) -> str:
+    async def _converse(
+        self, call: CallRecord, websocket: WebSocket, channel: Channel, live: LiveCall
+    ) -> str:
         try:
+            await websocket.accept()
+            if live.stopping:  # stopped while the socket was being accepted
+                raise asyncio.CancelledError
             turns = await self._turns(call, channel)
             if turns is None:
                 await channel.started(call.id)
-                return "pipeline-error-llm"
+                return MODEL_FAILED
             return await turns.hold()
         except asyncio.CancelledError:
             if not live.stopping:
                 raise
-            live.task.uncancel()
+            if live.task.cancelling():
+                live.task.uncancel()
             # No reason: it was ended elsewhere, whose reason stands; only a call deleted
             # since has none left to read, and a deleted call was ended by a request.
-            return live.stop_reason or "manually-canceled"
+            return live.stop_reason or MANUALLY_CANCELED
 
     async def _turns(self, call: CallRecord, channel: Channel) -> Turns | None:
         """The conversation of a joined call, or None when its model cannot be reached."""
         configuration = call.configuration
-        model = model_settings(configuration)
+        assert self._session is not None  # noqa: S101 - set while running
         try:
-            credential = await self.database.read(
-                credential_for, call.organization_id, model, self.settings, self.secrets
+            model, provider = await reach_model(
+                self.database,
+                self._session,
+                call.organization_id,
+                configuration,
+                self.settings,
+                self.secrets,
             )
-            assert self._session is not None  # noqa: S101 - set while running
-            provider = await open_provider(self._session, credential, self.settings)
-        except PlainTextKey as exc:
+        except Unreachable as exc:
             log.warning("call %d cannot reach its model: %s", call.id, exc)
             return None
-        except Exception as exc:  # the credential is gone, or cannot be read
-            log.warning("call %d cannot reach its model: %s", call.id, getattr(exc, "message", exc))
-            return None
-        conversation = Conversation(call.id, model)
         return Turns(
-            conversation,
+            Conversation(call.id, model),
             channel,
             provider,
             self.recorder,
             first_message=configuration.get("first_message"),
             silence_seconds=configuration.get("silence_timeout_seconds") or DEFAULT_SILENCE_SECONDS,
-            max_duration_seconds=configuration.get("max_duration_seconds"),
+            max_duration_seconds=configuration.get("max_duration_seconds")
+            or DEFAULT_MAX_DURATION_SECONDS,
         )
 
     async def _end(self, call: CallRecord, channel: Channel, reason: str, live: LiveCall) -> None:
-        """Record the end (unless it was ended elsewhere first), tell the caller, and let
-        the analysis and report follow."""
+        """Record the end (unless it was ended elsewhere first), let the call go, and tell
+        the caller. The caller is told even when the end cannot be recorded: the lease then
+        runs out and the reaper ends the call."""
         # The conversation is over: a stop from now on (a request ending the call, the
         # shutdown) has nothing to cancel, and cancelling would cut the caller off before
-        # call-ended. The recorded reason is read back below when the stop won the race.
+        # call-ended. The recorded reason is read back when the stop won the race.
         live.stopping = True
         try:
             await self.recorder.written()
-            ended = await self.database.write(service.end_call, call.id, reason)
-            if ended is None:
-                recorded = await self.database.read(service.ended_reason_of, call.id)
-                reason = recorded or reason
+            reason = await self._record_end(call.id, reason)
             self.after_call_due.set()
-            await channel.ended(reason)
         finally:
             self._calls.pop(call.id, None)
-            live.ended.set()
+            if self._draining:
+                self.ended_here.append(call.id)
+            try:
+                await channel.ended(reason)
+            finally:
+                live.ended.set()
+
+    async def _record_end(self, call_id: int, reason: str) -> str:
+        """End the call in the database, trying again while it is away, for as long as the
+        lease would keep the call here; the reason it ended with."""
+        deadline = asyncio.get_running_loop().time() + self.settings.call_lease_seconds
+        failures = 0
+        while True:
+            try:
+                recorded = await self.database.write(
+                    service.end_held_call, call_id, reason, self.owner
+                )
+                return recorded or reason
+            except Exception as exc:
+                failures += 1
+                pause = backoff(failures)
+                if unavailability(exc) is None or (
+                    asyncio.get_running_loop().time() + pause > deadline
+                ):
+                    raise
+                await asyncio.sleep(pause)
 
     def stop(self, call_id: int, reason: str | None = None) -> bool:
         """Stop a call held here (``reason`` None: it was ended elsewhere, whose reason
@@ -197,7 +246,8 @@ class LiveCalls:
         if live is None or live.stopping:
             return live is not None
         live.stopping, live.stop_reason = True, reason
-        live.task.cancel()
+        if live.task is not asyncio.current_task():
+            live.task.cancel()
         return True
 
     async def stop_all(self, reason: str) -> None:
@@ -208,20 +258,23 @@ class LiveCalls:
         for live in held:
             await live.ended.wait()
 
-    async def drain(self, seconds: float) -> None:
+    async def drain(self, seconds: float) -> list[int]:
         """Take no more calls, let the live ones go on for ``seconds``, then end the rest as
-        server-shutdown."""
+        server-shutdown; the calls let go meanwhile, whose reports are to be queued."""
         self.accepting = False
+        self._draining = True
         if self._calls:
             log.info("draining %d live calls for up to %g s", len(self._calls), seconds)
         deadline = asyncio.get_running_loop().time() + seconds
         while self._calls and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
         await self.stop_all(SHUTDOWN)
+        return list(self.ended_here)
 
     async def _keep_leases(self, stop: asyncio.Event) -> None:
-        """One step of the lease keeper: wait a third of a lease, then renew every lease held
-        here; a call no longer in progress was ended elsewhere and is stopped."""
+        """One step of the lease keeper: wait a third of a lease, then renew the lease of
+        every call held here; a call no longer in progress was ended elsewhere and is
+        stopped."""
         lease = self.settings.call_lease_seconds
         try:
             await asyncio.wait_for(stop.wait(), lease / 3)
@@ -232,6 +285,6 @@ class LiveCalls:
             return
         held = set(self._calls)
         until = utcnow() + dt.timedelta(seconds=lease)
-        in_progress = await self.database.write(service.renew_leases, self.owner, until)
+        in_progress = await self.database.write(service.renew_leases, self.owner, held, until)
         for call_id in held - in_progress:
             self.stop(call_id)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,7 +25,6 @@ NAME_MAX = 50
 PHONE_MAX = 32
 
 QUEUED, IN_PROGRESS, ENDED = "queued", "in-progress", "ended"
-LIVE_STATUSES = (QUEUED, IN_PROGRESS)
 
 # What is left to do after a call ends: its analysis, then its report into the outbox.
 AFTER_CALL_PENDING, AFTER_CALL_DONE = "pending", "done"
@@ -39,6 +39,13 @@ class Call(OrganizationScoped, Base):
         # The lease keeper's and the reaper's questions: whose calls are live, and until when.
         Index("ix_calls_call_status_lease_expires_at", "call_status", "lease_expires_at"),
         Index("ix_calls_after_call", "after_call"),
+        # Counting an organization's live calls (its limit) reads only the live ones.
+        Index(
+            "ix_calls_organization_id_live",
+            "organization_id",
+            postgresql_where=text("call_status <> 'ended'"),
+            sqlite_where=text("call_status <> 'ended'"),
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -1,9 +1,11 @@
 """Stores what is said in this process's calls, as it is said, many calls to a transaction.
 
-A conversation hands each message over and goes on speaking; the recorder writes whatever
-has gathered in one transaction as soon as the previous one is committed, so under load a
-write carries many messages and a turn never waits on the database. Before a call's end is
-recorded, :meth:`Recorder.written` waits for its messages to be committed.
+A conversation hands each message over; the recorder writes whatever has gathered in one
+transaction as soon as the previous one is committed, so under load one write carries the
+messages of many calls. A user's message never waits for the database: the model is asked
+while it is written. An assistant's turn waits for its commit before the frame that closes
+it is sent (:meth:`Recorder.keep`), and a call's end for all of its messages
+(:meth:`Recorder.written`).
 """
 
 from __future__ import annotations

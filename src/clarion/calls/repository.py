@@ -39,8 +39,10 @@ _INSERT = Prepared(
 )
 _GET = Prepared(lambda: select(CALLS).where(*one_of_organization(CALLS)))
 _GET_BY_ID = Prepared(lambda: select(CALLS).where(CALLS.c.id == bindparam("id")))
+# FOR NO KEY UPDATE: it orders the calls' enders among themselves, and waits neither for the
+# recorder's FOR KEY SHARE nor for a foreign key check.
 _GET_BY_ID_FOR_UPDATE = Prepared(
-    lambda: select(CALLS).where(CALLS.c.id == bindparam("id")).with_for_update()
+    lambda: select(CALLS).where(CALLS.c.id == bindparam("id")).with_for_update(key_share=True)
 )
 # Creating calls one organization at a time is what keeps the live call limit exact on
 # PostgreSQL; SQLite's write transaction admits one writer anyway.
@@ -48,7 +50,7 @@ _LOCK_ORGANIZATION = Prepared(
     lambda: (
         select(ORGANIZATIONS.c.id)
         .where(ORGANIZATIONS.c.id == bindparam("organization_id"))
-        .with_for_update()
+        .with_for_update(key_share=True)  # other rows of the organization may still be added
     )
 )
 _LIVE_COUNT = Prepared(
@@ -65,6 +67,7 @@ _JOIN = Prepared(
             CALLS.c.id == bindparam("id"),
             CALLS.c.call_status == QUEUED,
             CALLS.c.token_digest == bindparam("token"),
+            CALLS.c.created_at >= bindparam("cutoff"),  # not after its time to be joined
         )
         .values(
             call_status=IN_PROGRESS,
@@ -87,8 +90,6 @@ _END = Prepared(
             updated_at=bindparam("now"),
             ended_reason=bindparam("ended_reason"),
             duration_ms=bindparam("duration_ms"),
-            lease_owner=null(),
-            lease_expires_at=null(),
             after_call=AFTER_CALL_PENDING,
         )
     )
@@ -96,23 +97,37 @@ _END = Prepared(
 _RENEW = Prepared(
     lambda: (
         update(CALLS)
-        .where(CALLS.c.lease_owner == bindparam("owner"), CALLS.c.call_status == IN_PROGRESS)
+        .where(
+            CALLS.c.id == bindparam("id"),
+            CALLS.c.lease_owner == bindparam("owner"),
+            CALLS.c.call_status == IN_PROGRESS,
+        )
         .values(lease_expires_at=bindparam("until"))
-        .returning(CALLS.c.id)
+    )
+)
+_RELEASE = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("id"), CALLS.c.lease_owner == bindparam("owner"))
+        .values(lease_owner=null(), lease_expires_at=null())
     )
 )
 _EXPIRED = Prepared(
     lambda: (
         select(CALLS.c.id)
         .where(CALLS.c.call_status == IN_PROGRESS, CALLS.c.lease_expires_at < bindparam("now"))
+        .order_by(CALLS.c.id)
         .limit(bindparam("limit"))
+        .with_for_update(key_share=True, skip_locked=True)
     )
 )
 _UNJOINED = Prepared(
     lambda: (
         select(CALLS.c.id)
         .where(CALLS.c.call_status == QUEUED, CALLS.c.created_at < bindparam("cutoff"))
+        .order_by(CALLS.c.id)
         .limit(bindparam("limit"))
+        .with_for_update(key_share=True, skip_locked=True)
     )
 )
 _AFTER_CALL_DUE = Prepared(
@@ -122,10 +137,25 @@ _AFTER_CALL_DUE = Prepared(
             CALLS.c.after_call == AFTER_CALL_PENDING,
             (CALLS.c.after_call_claimed_until.is_(None))
             | (CALLS.c.after_call_claimed_until < bindparam("now")),
+            # Not while a process still holds it: it may have a message or two to write yet.
+            CALLS.c.lease_owner.is_(None) | (CALLS.c.lease_expires_at < bindparam("now")),
         )
         .order_by(CALLS.c.id)
         .limit(bindparam("limit"))
         .with_for_update(skip_locked=True)
+    )
+)
+_CLAIM_ONE_AFTER_CALL = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(
+            CALLS.c.id == bindparam("id"),
+            CALLS.c.after_call == AFTER_CALL_PENDING,
+            (CALLS.c.after_call_claimed_until.is_(None))
+            | (CALLS.c.after_call_claimed_until < bindparam("now")),
+            CALLS.c.lease_owner.is_(None) | (CALLS.c.lease_expires_at < bindparam("now")),
+        )
+        .values(after_call_claimed_until=bindparam("until"))
     )
 )
 _CLAIM_AFTER_CALL = Prepared(
@@ -271,11 +301,12 @@ def join(
     owner: str,
     now: dt.datetime,
     until: dt.datetime,
+    cutoff: dt.datetime,
 ) -> bool:
     """Start the queued call whose token this is, leased to ``owner``; False when the
-    token is wrong or used, or the call is not waiting."""
+    token is wrong or used, or the call is not waiting (or was created before ``cutoff``)."""
     changed = statements.execute(
-        _JOIN, id=call_id, token=token_digest, owner=owner, now=now, until=until
+        _JOIN, id=call_id, token=token_digest, owner=owner, now=now, until=until, cutoff=cutoff
     )
     return changed == 1
 
@@ -290,9 +321,20 @@ def end(statements: Statements, call: CallRecord, ended_reason: str, now: dt.dat
     return changed == 1
 
 
-def renew(statements: Statements, owner: str, until: dt.datetime) -> set[int]:
-    """Extend the leases of ``owner``'s calls in progress; the ids of those still in progress."""
-    return {row[0] for row in statements.fetch_all(_RENEW, owner=owner, until=until)}
+def renew(statements: Statements, owner: str, call_ids: set[int], until: dt.datetime) -> set[int]:
+    """Extend ``owner``'s leases on these calls; the ids of those still in progress. A call
+    ``owner`` no longer holds (its end failed to be recorded) is not renewed: its lease runs
+    out and the reaper ends it."""
+    renewed = set()
+    for call_id in sorted(call_ids):  # one order for every writer of these rows
+        if statements.execute(_RENEW, id=call_id, owner=owner, until=until) == 1:
+            renewed.add(call_id)
+    return renewed
+
+
+def release(statements: Statements, call_id: int, owner: str) -> None:
+    """``owner`` holds the call no more: its analysis and report may follow."""
+    statements.execute(_RELEASE, id=call_id, owner=owner)
 
 
 def expired(statements: Statements, now: dt.datetime, limit: int) -> list[int]:
@@ -313,6 +355,17 @@ def claim_after_call(
     for call_id in ids:
         statements.execute(_CLAIM_AFTER_CALL, id=call_id, until=until)
     return ids
+
+
+def claim_these_after_call(
+    statements: Statements, call_ids: list[int], now: dt.datetime, until: dt.datetime
+) -> list[int]:
+    """Take these ended calls, of those whose analysis and report are due, until ``until``."""
+    return [
+        call_id
+        for call_id in sorted(call_ids)
+        if statements.execute(_CLAIM_ONE_AFTER_CALL, id=call_id, now=now, until=until) == 1
+    ]
 
 
 def finish_after_call(

@@ -3,6 +3,7 @@ decides, and the live calls hold the conversations."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, WebSocket
@@ -165,21 +166,24 @@ async def web_call(websocket: WebSocket, call_id: CallId) -> None:
         target = resource_id(call_id, "call")
         await services.live_calls.hold(websocket, target, token)
     except Refused as refusal:
-        await _refuse(websocket, refusal.status, refusal.message)
+        await _refuse(websocket, refusal.status, refusal.message, refusal.headers)
     except ApiError:  # not a call id at all: refused as any call not to be joined is
         await _refuse(websocket, 403, "token: it does not open this call")
     except Exception as exc:
         # Logged once here (the database away: a warning; anything else: the traceback).
-        status, message, _headers = failure(exc, "GET", websocket.url.path)
+        status, message, headers = failure(exc, "GET", websocket.url.path)
         if websocket.client_state == WebSocketState.CONNECTING:
-            await _refuse(websocket, status, message)
-        # Once accepted, the call was ended and its caller told (clarion.calls.live).
+            await _refuse(websocket, status, message, headers)
+        # Once accepted, the caller was told call-ended before this (clarion.calls.live); a
+        # call whose end could not be recorded is ended by the reaper when its lease runs out.
 
 
-async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
+async def _refuse(
+    websocket: WebSocket, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> None:
     """Refuse the upgrade with the Error body (or, on a server that cannot, close with
     4000 + the status)."""
     try:
-        await websocket.send_denial_response(error_response(status, message))
+        await websocket.send_denial_response(error_response(status, message, headers))
     except RuntimeError:
         await websocket.close(4000 + status, message[:120])

@@ -15,6 +15,8 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from clarion.api.errors import InvalidInput, TooManyRequests, found
 from clarion.assistants import repository as assistants
 from clarion.assistants.bodies import validate_fields
@@ -22,12 +24,15 @@ from clarion.auth.service import Caller
 from clarion.calls import repository
 from clarion.calls.language_model import credential_for, model_settings
 from clarion.calls.models import QUEUED, CallRecord, SaidMessage
+from clarion.calls.representation import report_json
 from clarion.calls.variables import as_text, fill_configuration
 from clarion.config import Settings
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.database.windows import Window
 from clarion.storage.secret_box import SecretBox
+from clarion.webhooks import outbox
+from clarion.webhooks.service import END_OF_CALL_REPORT
 
 OVERRIDABLE_FIELDS = (
     "first_message",
@@ -144,6 +149,7 @@ def list_calls(
     unit: Unit, caller: Caller, window: Window, filters: dict[str, Any]
 ) -> list[tuple[CallRecord, list[SaidMessage]]]:
     """The caller's calls in the window, newest first, each with its messages."""
+    filters = dict(filters)
     if window.created_from is not None:
         filters["created_from"] = window.created_from
     if window.created_to is not None:
@@ -161,7 +167,7 @@ def end_call(
     unit: Unit, call_id: int, ended_reason: str, now: dt.datetime | None = None
 ) -> CallRecord | None:
     """End the call if it is live: the call as it now is, or None if it had ended already
-    (or is gone). Its analysis and report are then due."""
+    (or is gone). Its analysis and report are then due, once no process holds it."""
     call = repository.get_by_id(unit.statements, call_id, for_update=True)
     if call is None or not call.live:
         return None
@@ -195,15 +201,27 @@ def delete_call(
 
 
 def join_call(
-    unit: Unit, call_id: int, token: str, owner: str, lease_seconds: float
+    unit: Unit, call_id: int, token: str, owner: str, lease_seconds: float, join_seconds: float
 ) -> CallRecord | None:
     """Start the queued call this token opens, leased to ``owner``; None when the token is
-    wrong or used, or the call is not waiting for its caller."""
+    wrong or used, or the call is not waiting for its caller (or waited too long)."""
     now = utcnow()
     until = now + dt.timedelta(seconds=lease_seconds)
-    if not repository.join(unit.statements, call_id, token_digest(token), owner, now, until):
+    cutoff = now - dt.timedelta(seconds=join_seconds)
+    digest = token_digest(token)
+    if not repository.join(unit.statements, call_id, digest, owner, now, until, cutoff):
         return None
     return repository.get_by_id(unit.statements, call_id)
+
+
+def end_held_call(unit: Unit, call_id: int, ended_reason: str, owner: str) -> str | None:
+    """End a call ``owner`` holds, unless it was ended elsewhere first, and let it go: its
+    analysis and report may follow. Why it ended (None: it was deleted)."""
+    ended = end_call(unit, call_id, ended_reason)
+    repository.release(unit.statements, call_id, owner)
+    if ended is not None:
+        return ended_reason
+    return ended_reason_of(unit, call_id)
 
 
 def record_messages(unit: Unit, messages: list[SaidMessage]) -> None:
@@ -220,9 +238,9 @@ def ended_reason_of(unit: Unit, call_id: int) -> str | None:
     return None if call is None else call.ended_reason
 
 
-def renew_leases(unit: Unit, owner: str, until: dt.datetime) -> set[int]:
-    """Extend the leases ``owner`` holds; the ids of its calls still in progress."""
-    return repository.renew(unit.statements, owner, until)
+def renew_leases(unit: Unit, owner: str, call_ids: set[int], until: dt.datetime) -> set[int]:
+    """Extend ``owner``'s leases on the calls it holds; the ids of those still in progress."""
+    return repository.renew(unit.statements, owner, call_ids, until)
 
 
 def reap(unit: Unit, lease_cutoff: dt.datetime, join_cutoff: dt.datetime, limit: int) -> int:
@@ -235,3 +253,47 @@ def reap(unit: Unit, lease_cutoff: dt.datetime, join_cutoff: dt.datetime, limit:
     for call_id in repository.unjoined(unit.statements, join_cutoff, limit):
         ended += end_call(unit, call_id, "customer-did-not-answer", now) is not None
     return ended
+
+
+def claim_after_call(
+    unit: Unit, claim_seconds: float, limit: int, call_ids: list[int] | None = None
+) -> list[int]:
+    """Claim, for ``claim_seconds``, ended calls whose analysis and report are due (among
+    ``call_ids`` when given) that no process holds any more."""
+    now = utcnow()
+    until = now + dt.timedelta(seconds=claim_seconds)
+    if call_ids is not None:
+        return repository.claim_these_after_call(unit.statements, call_ids, now, until)
+    return repository.claim_after_call(unit.statements, now, until, limit)
+
+
+def ended_call(unit: Unit, call_id: int) -> tuple[CallRecord, list[SaidMessage]] | None:
+    """An ended call and everything said in it, to analyse; None if it was deleted."""
+    call = repository.get_by_id(unit.statements, call_id)
+    if call is None:
+        return None
+    return call, repository.messages_of(unit.statements, call_id)
+
+
+def keep_analysis_and_report(
+    unit: Unit, call_id: int, analysis: dict[str, Any] | None, summary: str | None
+) -> None:
+    """Keep a call's analysis and queue its end-of-call report, in one transaction; nothing
+    if another process did so first, or the call was deleted."""
+    now = utcnow()
+    if not repository.finish_after_call(unit.statements, call_id, analysis, summary, now):
+        return
+    call = repository.get_by_id(unit.statements, call_id)
+    if call is None or call.webhook_url is None:
+        return
+    messages = repository.messages_of(unit.statements, call_id)
+    outbox.enqueue(
+        unit,
+        organization_id=call.organization_id,
+        assistant_id=call.assistant_id,
+        url=call.webhook_url,
+        secret_encrypted=call.webhook_secret_encrypted,
+        event_type=END_OF_CALL_REPORT,
+        body=orjson.dumps(report_json(call, messages), option=orjson.OPT_UTC_Z),
+        now=now,
+    )

@@ -46,6 +46,10 @@ class WebChannel:
                 return heard
             await self._send({"type": "error", "message": problem})
 
+    async def complain(self, message: str) -> None:
+        """Send an ``error`` frame."""
+        await self._send({"type": "error", "message": message})
+
     async def say_piece(self, text: str) -> None:
         """Send an ``assistant-delta``."""
         await self._send({"type": "assistant-delta", "text": text})
@@ -101,4 +105,6 @@ def _read(message: Any) -> tuple[Heard | None, str]:
         return None, "text: a user-message carries the text said, a non-empty string"
     if len(said) > USER_MESSAGE_MAX:
         return None, f"text: at most {USER_MESSAGE_MAX} characters in one message"
+    if "\x00" in said:
+        return None, "text: must not contain the NUL character (\\u0000)"
     return UserSaid(said), ""

@@ -33,7 +33,8 @@ def drain_before_stopping(drain: Drain) -> None:
     if threading.current_thread() is not threading.main_thread():
         return
     loop = asyncio.get_running_loop()
-    draining: list[asyncio.Task[None]] = []
+    draining: list[int] = []  # the signal that started the drain, once one has
+    running: set[asyncio.Task[None]] = set()
 
     for stop_signal in STOP_SIGNALS:
         server_handler = signal.getsignal(stop_signal)
@@ -46,11 +47,12 @@ def drain_before_stopping(drain: Drain) -> None:
             if draining:
                 server_handler(signum, frame)
                 return
+            draining.append(signum)
 
             def start() -> None:
                 task = loop.create_task(_drained(drain, signum))
                 task.add_done_callback(lambda _task: server_handler(signum, None))
-                draining.append(task)
+                running.add(task)  # a task the loop alone refers to may be collected
 
             # A signal handler may interrupt the loop anywhere: hand the work to the loop.
             loop.call_soon_threadsafe(start)

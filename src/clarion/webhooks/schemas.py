@@ -9,17 +9,8 @@ import orjson
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from clarion.calls.schemas import CallAnalysis
 from clarion.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
-
-
-class CallAnalysis(BaseModel):
-    """What the call's analysis found: structured data drawn from it, and how it went."""
-
-    structuredData: Any = None
-    successEvaluation: bool | float | str | None = None
-    structuredDataError: str | None = Field(
-        None, description="Why there is no structuredData although the plan asked for it"
-    )
 
 
 class EndOfCallReport(BaseModel):

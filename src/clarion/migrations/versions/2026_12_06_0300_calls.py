@@ -65,6 +65,13 @@ def upgrade() -> None:
         "ix_calls_call_status_lease_expires_at", "calls", ["call_status", "lease_expires_at"]
     )
     op.create_index("ix_calls_after_call", "calls", ["after_call"])
+    op.create_index(
+        "ix_calls_organization_id_live",
+        "calls",
+        ["organization_id"],
+        postgresql_where=sa.text("call_status <> 'ended'"),
+        sqlite_where=sa.text("call_status <> 'ended'"),
+    )
     op.create_table(
         "call_messages",
         sa.Column("call_id", identifier, nullable=False),
