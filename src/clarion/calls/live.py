@@ -49,6 +49,7 @@ log = logging.getLogger("clarion.calls")
 SHUTDOWN = "server-shutdown"
 MANUALLY_CANCELED = "manually-canceled"
 MODEL_FAILED = "pipeline-error-llm"
+RENEWED_AT_ONCE = 50
 
 
 class Refused(Exception):
@@ -283,8 +284,12 @@ class LiveCalls:
             pass
         if not self._calls:
             return
-        held = set(self._calls)
+        held = sorted(self._calls)
         until = utcnow() + dt.timedelta(seconds=lease)
-        in_progress = await self.database.write(service.renew_leases, self.owner, held, until)
-        for call_id in held - in_progress:
-            self.stop(call_id)
+        # A few calls to a transaction: on SQLite a transaction runs on the event loop, where
+        # renewing every lease at once would hold up every call's turn meanwhile.
+        for start in range(0, len(held), RENEWED_AT_ONCE):
+            some = set(held[start : start + RENEWED_AT_ONCE])
+            in_progress = await self.database.write(service.renew_leases, self.owner, some, until)
+            for call_id in some - in_progress:
+                self.stop(call_id)
