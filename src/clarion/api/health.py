@@ -30,11 +30,19 @@ class LoopHealth(BaseModel):
     since: dt.datetime = Field(description="When the loop entered this state")
 
 
+class CallsHealth(BaseModel):
+    """The calls this server process holds."""
+
+    held: int = Field(description="Live calls held by this process")
+    accepting: bool = Field(description="Whether it takes new calls (false while draining)")
+
+
 class Health(BaseModel):
     """The server, its database and its background loops are all working."""
 
     status: Literal["ok"]
     database: Literal["ok"]
+    calls: CallsHealth
     loops: list[LoopHealth]
 
 
@@ -45,6 +53,7 @@ class Unhealthy(BaseModel):
     message: str
     status: Literal["unavailable"]
     database: Literal["ok", "unavailable"]
+    calls: CallsHealth
     loops: list[LoopHealth]
 
 
@@ -58,12 +67,18 @@ def _ping(unit: Unit) -> None:
 @router.get(
     "/v1/health",
     response_model=Health,
-    responses={503: {"model": Unhealthy, "description": "The database or a loop is down"}},
+    responses={
+        503: {
+            "model": Unhealthy,
+            "description": "The database or a loop is down, or the server is draining",
+        }
+    },
     summary="Health",
 )
 async def health(services: ServicesDep) -> Response:
-    """Says whether the database answers and each background loop is working (503 if not).
-    Needs no API key."""
+    """Says whether the database answers and each background loop is working, and how many
+    calls this process holds (503 if anything is down, or while the server drains its calls
+    before stopping, so that a load balancer sends new calls elsewhere). Needs no API key."""
     runtime = services.runtime
     loops = [
         {
@@ -80,6 +95,10 @@ async def health(services: ServicesDep) -> Response:
         for status in runtime.loops.values()
         if not status.healthy
     ]
+    live_calls = services.live_calls
+    calls = {"held": live_calls.held, "accepting": live_calls.accepting}
+    if not live_calls.accepting:
+        problems.append("the server is draining its calls before stopping: it takes no new ones")
     database_state = "ok"
     try:
         await services.database.read(_ping)
@@ -90,12 +109,13 @@ async def health(services: ServicesDep) -> Response:
         database_state = "unavailable"
         problems.insert(0, f"database unavailable: {reason}")
     if not problems:
-        return json_response({"status": "ok", "database": "ok", "loops": loops})
+        return json_response({"status": "ok", "database": "ok", "calls": calls, "loops": loops})
     body = {
         "error": 503,
         "message": "; ".join(problems),
         "status": "unavailable",
         "database": database_state,
+        "calls": calls,
         "loops": loops,
     }
     return json_response(body, 503, {"Retry-After": "5"})
