@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from clarion.api.errors import InvalidInput, describe_validation_error
+from clarion.api.requests import json_object
 from clarion.assistants.bodies import check_storable
 from clarion.calls.schemas import CreateCall
 
@@ -35,17 +35,7 @@ READ_ONLY_FIELDS = frozenset(
 
 def read_call_body(raw: bytes) -> dict[str, Any]:
     """The fields of a new call, checked, as the client sent them."""
-    if not raw.strip():
-        raise InvalidInput("request body is empty: send a JSON object")
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise InvalidInput("request body must be a JSON object")
-    for field in document:
-        if field in READ_ONLY_FIELDS:
-            raise InvalidInput(f"{field!r} is read-only and cannot be set")
+    document = json_object(raw, READ_ONLY_FIELDS)
     check_storable(document, raw)
     try:
         CreateCall.model_validate(document)

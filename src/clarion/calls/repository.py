@@ -10,7 +10,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, null, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, null, select, update
 
 from clarion.auth.models import Organization
 from clarion.calls.models import (
@@ -130,15 +130,25 @@ _UNJOINED = Prepared(
         .with_for_update(key_share=True, skip_locked=True)
     )
 )
+
+
+def _after_call_due() -> tuple[ColumnElement[bool], ...]:
+    """An ended call whose analysis and report are due now (the ``now`` parameter): pending,
+    not claimed by a process that is still at it, and held by no process any more (the holder
+    may have a message or two to write yet)."""
+    return (
+        CALLS.c.after_call == AFTER_CALL_PENDING,
+        CALLS.c.after_call_claimed_until.is_(None)
+        | (CALLS.c.after_call_claimed_until < bindparam("now")),
+        CALLS.c.lease_owner.is_(None) | (CALLS.c.lease_expires_at < bindparam("now")),
+    )
+
+
 _AFTER_CALL_DUE = Prepared(
     lambda: (
         select(CALLS.c.id)
         .where(
-            CALLS.c.after_call == AFTER_CALL_PENDING,
-            (CALLS.c.after_call_claimed_until.is_(None))
-            | (CALLS.c.after_call_claimed_until < bindparam("now")),
-            # Not while a process still holds it: it may have a message or two to write yet.
-            CALLS.c.lease_owner.is_(None) | (CALLS.c.lease_expires_at < bindparam("now")),
+            *_after_call_due(),
         )
         .order_by(CALLS.c.id)
         .limit(bindparam("limit"))
@@ -150,10 +160,7 @@ _CLAIM_ONE_AFTER_CALL = Prepared(
         update(CALLS)
         .where(
             CALLS.c.id == bindparam("id"),
-            CALLS.c.after_call == AFTER_CALL_PENDING,
-            (CALLS.c.after_call_claimed_until.is_(None))
-            | (CALLS.c.after_call_claimed_until < bindparam("now")),
-            CALLS.c.lease_owner.is_(None) | (CALLS.c.lease_expires_at < bindparam("now")),
+            *_after_call_due(),
         )
         .values(after_call_claimed_until=bindparam("until"))
     )

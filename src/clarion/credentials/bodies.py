@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from pydantic import BaseModel, ValidationError
 
 from clarion.api.errors import InvalidInput, describe_validation_error
+from clarion.api.requests import json_object
 
 # Fields the server owns. Naming one in a request body is a 400 that says it is read-only.
 READ_ONLY_FIELDS = frozenset(
@@ -26,18 +26,7 @@ _NOT_NULL = {
 
 def read_body(raw: bytes, schema: type[BaseModel]) -> dict[str, Any]:
     """The fields of a request body, checked against ``schema``, as the client sent them."""
-    if not raw.strip():
-        raise InvalidInput("request body is empty: send a JSON object")
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        # The decoder's message gives a position, never the text around it.
-        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise InvalidInput("request body must be a JSON object")
-    for field in document:
-        if field in READ_ONLY_FIELDS:
-            raise InvalidInput(f"{field!r} is read-only and cannot be set")
+    document = json_object(raw, READ_ONLY_FIELDS)
     for field, message in _NOT_NULL.items():
         if field in document and document[field] is None:
             raise InvalidInput(message)
