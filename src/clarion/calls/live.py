@@ -125,14 +125,16 @@ class LiveCalls:
                 {"Retry-After": "5"},
             )
         settings = self.settings
-        call = await self.database.write(
-            service.join_call,
-            call_id,
-            token,
-            self.owner,
-            settings.call_lease_seconds,
-            settings.call_join_seconds,
-        )
+        call = None
+        if await self.database.read(service.may_join, call_id, token):
+            call = await self.database.write(
+                service.join_call,
+                call_id,
+                token,
+                self.owner,
+                settings.call_lease_seconds,
+                settings.call_join_seconds,
+            )
         if call is None:
             raise Refused(
                 403,

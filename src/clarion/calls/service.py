@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -198,6 +199,17 @@ def delete_call(
     call, said = cancel_call(unit, caller, call_id, ended)
     repository.delete_one(unit.statements, call)
     return call, said
+
+
+def may_join(unit: Unit, call_id: int, token: str) -> bool:
+    """Whether this token opens this call, waiting for its caller: a read, so that a flood
+    of wrong tokens never takes the write lock (SQLite) or a row lock."""
+    call = repository.get_by_id(unit.statements, call_id)
+    return (
+        call is not None
+        and call.token_digest is not None
+        and hmac.compare_digest(call.token_digest, token_digest(token))
+    )
 
 
 def join_call(
