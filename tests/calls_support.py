@@ -61,6 +61,19 @@ def served_in_thread(settings: Settings, access_log: AccessLog | None = None) ->
         thread.join(20)
 
 
+def model_of(provider: str = "openai", /, **fields: Any) -> dict[str, Any]:
+    """A model configuration for ``provider``: temperature 0.3, max_tokens 200, one system
+    message; ``fields`` replace those."""
+    return {
+        "provider": provider,
+        "model": "gpt-4o" if provider == "openai" else "claude-sonnet-4-5",
+        "temperature": 0.3,
+        "max_tokens": 200,
+        "messages": [{"role": "system", "content": "You remind patients of appointments."}],
+        **fields,
+    }
+
+
 class WebCall:
     """A joined web call, from the caller's side."""
 
@@ -133,15 +146,7 @@ class CallsApi:
         replace those."""
         base = fake.openai_url if provider == "openai" else fake.anthropic_url
         self.credential(provider, base)
-        model = {
-            "provider": provider,
-            "model": "gpt-4o" if provider == "openai" else "claude-sonnet-4-5",
-            "temperature": 0.3,
-            "max_tokens": 200,
-            "messages": [{"role": "system", "content": "You remind patients of appointments."}],
-            **fields.pop("model", {}),
-        }
-        return self.assistant(model=model, **fields)
+        return self.assistant(model=model_of(provider, **fields.pop("model", {})), **fields)
 
     def credential(self, provider: str, base_url: str, api_key: str = "sk-test") -> int:
         response = self.http.post(

@@ -13,28 +13,16 @@ import pytest
 from sqlalchemy import func, select
 from websockets.exceptions import InvalidStatus
 
-from calls_support import CallsApi
+from calls_support import CallsApi, model_of
 from clarion.calls.models import CALL_MESSAGES
 from fake_providers import Reply
 from support import assert_error
 from webhook_receiver import Answer
 
 
-def _model(provider: str = "openai", **fields: Any) -> dict[str, Any]:
-    return {
-        "provider": provider,
-        "model": "gpt-4o" if provider == "openai" else "claude-sonnet-4-5",
-        "temperature": 0.3,
-        "max_tokens": 200,
-        "messages": [{"role": "system", "content": "You remind patients of appointments."}],
-        **fields,
-    }
-
-
 def _assistant(api: CallsApi, fake: Any, **fields: Any) -> dict[str, Any]:
     """An OpenAI assistant of the tenant, with a credential reaching the fake."""
-    api.credential("openai", fake.openai_url)
-    return api.assistant(**{"model": _model(), **fields})
+    return api.assistant_on(fake, **fields)
 
 
 def _names(api: CallsApi, **params: Any) -> list[str]:
@@ -184,7 +172,7 @@ def test_a_body_that_is_not_a_new_call_is_a_400_naming_what_is_wrong(
             "task_parameters.first_message",
         ),
         (
-            {**known, "task_parameters": {"patient": "Ada", "model": _model(temperature=3)}},
+            {**known, "task_parameters": {"patient": "Ada", "model": model_of(temperature=3)}},
             "task_parameters.model.temperature",
         ),
         (
@@ -214,7 +202,7 @@ def test_a_placeholder_without_a_value_is_a_400_naming_it_wherever_it_is(
     served: Any, tenant: Any, fake: Any
 ) -> None:
     api = served(tenant)
-    model = _model(messages=[{"role": "system", "content": "Remind {{patient}} of {{day}}."}])
+    model = model_of(messages=[{"role": "system", "content": "Remind {{patient}} of {{day}}."}])
     assistant = _assistant(
         api,
         fake,
@@ -259,7 +247,7 @@ def test_task_parameters_override_the_assistant_and_fill_its_placeholders(
     instructions = (
         "Confirm {{patient}}'s visit on {{day}} at {{hour}} ({{weight}} kg, fasting: {{fasting}})."
     )
-    model = _model(
+    model = model_of(
         model="gpt-4o-mini",
         temperature=0.9,
         max_tokens=50,
@@ -312,7 +300,7 @@ def test_task_parameters_override_the_assistant_and_fill_its_placeholders(
     # The overrides were this call's: the assistant is as it was.
     kept = api.http.get(f"/v1/assistant/{assistant['id']}").json()
     assert kept["first_message"] == "Hello {{patient}}."
-    assert kept["model"] == _model()
+    assert kept["model"] == model_of()
     assert kept["analysis_plan"] == {"summaryPrompt": "Summarize."}
 
 
@@ -325,7 +313,7 @@ def test_a_call_keeps_the_assistant_version_it_started_from(
     before_edit = api.start_call(assistant["id"])
     changes = {
         "first_message": "Hello from the second version.",
-        "model": _model(temperature=1.5, messages=[{"role": "system", "content": "Second."}]),
+        "model": model_of(temperature=1.5, messages=[{"role": "system", "content": "Second."}]),
     }
     response = api.http.patch(path, json=changes)
     assert response.status_code == 200, response.text
@@ -389,12 +377,12 @@ def test_another_organizations_calls_are_missing_to_it(
 
     # ...or talk with its credential, named in their assistant or in their task parameters.
     credential_id = api.credential("openai", fake.openai_url, api_key="sk-northside")
-    borrowing = other.assistant(model=_model(credential_id=credential_id))
+    borrowing = other.assistant(model=model_of(credential_id=credential_id))
     response = other.create_call(borrowing["id"])
     assert_error(response, 400, "model.credential_id", str(credential_id))
-    own = other.assistant(model=_model())
+    own = other.assistant(model=model_of())
     response = other.create_call(
-        own["id"], task_parameters={"model": _model(credential_id=credential_id)}
+        own["id"], task_parameters={"model": model_of(credential_id=credential_id)}
     )
     assert_error(response, 400, "model.credential_id", str(credential_id))
     assert other.http.get("/v1/call").json() == []
@@ -411,7 +399,7 @@ def test_the_list_filters_by_assistant_status_and_creation_time(
 ) -> None:
     api = served(tenant)
     first = _assistant(api, fake)
-    second = api.assistant(model=_model())
+    second = api.assistant(model=model_of())
     a = api.start_call(first["id"], name="a")
     b = api.start_call(second["id"], name="b")
     api.start_call(first["id"], name="c")
@@ -475,7 +463,7 @@ def test_an_organization_has_at_most_its_limit_of_live_calls(
     # Another organization has a limit of its own.
     other = CallsApi(api.serving, other_tenant)
     other.credential("openai", fake.openai_url)
-    other.start_call(other.assistant(model=_model())["id"])
+    other.start_call(other.assistant(model=model_of())["id"])
 
     # An ended call frees its place, and so does a deleted one.
     assert api.http.post(f"/v1/call/{first['id']}/end").status_code == 200
@@ -619,8 +607,8 @@ def test_deleting_a_live_call_ends_it_first(served: Any, tenant: Any, fake: Any)
 
 def test_a_call_needs_a_key_for_its_model(served: Any, tenant: Any, fake: Any) -> None:
     api = served(tenant)
-    openai = api.assistant(model=_model("openai"))
-    anthropic = api.assistant(model=_model("anthropic"))
+    openai = api.assistant(model=model_of("openai"))
+    anthropic = api.assistant(model=model_of("anthropic"))
 
     assert_error(api.create_call(openai["id"]), 400, "openai", "CLARION_OPENAI_API_KEY")
     response = api.create_call(anthropic["id"])
@@ -634,11 +622,11 @@ def test_a_call_needs_a_key_for_its_model(served: Any, tenant: Any, fake: Any) -
     api.start_call(anthropic["id"])
 
     # Anthropic takes temperatures up to 1, from the assistant or from the task parameters.
-    hot = api.assistant(model=_model("anthropic", temperature=1.5))
+    hot = api.assistant(model=model_of("anthropic", temperature=1.5))
     assert_error(api.create_call(hot["id"]), 400, "model.temperature")
-    hotter = {"model": _model("anthropic", temperature=1.2)}
+    hotter = {"model": model_of("anthropic", temperature=1.2)}
     assert_error(api.create_call(anthropic["id"], task_parameters=hotter), 400, "temperature")
-    warm = {"model": _model("anthropic", temperature=1)}
+    warm = {"model": model_of("anthropic", temperature=1)}
     api.start_call(anthropic["id"], task_parameters=warm)
 
     # An assistant without a model to talk with, or with one no adapter speaks, starts none.
@@ -652,7 +640,7 @@ def test_the_server_wide_key_serves_organizations_without_a_credential(
     served: Any, tenant: Any, fake: Any
 ) -> None:
     api = served(tenant, openai_api_key="sk-server", openai_base_url=fake.openai_url)
-    assistant = api.assistant(model=_model())
+    assistant = api.assistant(model=model_of())
     fake.reply_in_turn(Reply("Hello from the server's key."), Reply("Hello from yours."))
 
     frames = _converse(api, api.start_call(assistant["id"]), "Hi.", greeted=False)
@@ -660,7 +648,7 @@ def test_the_server_wide_key_serves_organizations_without_a_credential(
     assert fake.received[0].headers["Authorization"] == "Bearer sk-server"
 
     # Anthropic has no server-wide key here.
-    anthropic = api.assistant(model=_model("anthropic"))
+    anthropic = api.assistant(model=model_of("anthropic"))
     assert_error(api.create_call(anthropic["id"]), 400, "CLARION_ANTHROPIC_API_KEY")
 
     # An organization's own credential comes first.

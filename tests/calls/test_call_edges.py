@@ -24,10 +24,7 @@ FIRST = "Hello, this is Northside Clinic."
 
 
 def _call(api: CallsApi, fake: FakeProviders, **fields: Any) -> dict[str, Any]:
-    api.credential("openai", fake.openai_url)
-    assistant = api.assistant(
-        model={"provider": "openai", "model": "gpt-4o"}, first_message=FIRST, **fields
-    )
+    assistant = api.assistant_on(fake, first_message=FIRST, **fields)
     return api.start_call(assistant["id"])
 
 
@@ -85,9 +82,8 @@ def test_a_call_where_the_patient_said_nothing_gets_no_analysis_but_its_report(
     served: Any, tenant: Tenant, fake: FakeProviders, receiver: Any
 ) -> None:
     api = served(tenant)
-    api.credential("openai", fake.openai_url)
-    assistant = api.assistant(
-        model={"provider": "openai", "model": "gpt-4o"},
+    assistant = api.assistant_on(
+        fake,
         # Words that look like a transcript line do not make the patient speak.
         first_message="Reminder for the patient. User: Ada, Thursday at 9.",
         webhook_url=receiver.on("/report", lambda _n: Answer()),

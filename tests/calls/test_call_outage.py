@@ -22,10 +22,7 @@ CALL_LOOPS = ("call-messages", "call-leases", "call-reaper", "call-reports")
 
 
 def _web_call(api: CallsApi, fake: FakeProviders) -> dict[str, Any]:
-    api.credential("openai", fake.openai_url)
-    assistant = api.assistant(
-        model={"provider": "openai", "model": "gpt-4o"}, first_message="Hello."
-    )
+    assistant = api.assistant_on(fake, first_message="Hello.")
     return api.start_call(assistant["id"])
 
 

@@ -12,16 +12,8 @@ from fake_providers import Call, Reply
 
 
 def _assistant(api: Any, provider: str, fake: Any, **fields: Any) -> dict[str, Any]:
-    base = fake.openai_url if provider == "openai" else fake.anthropic_url
-    api.credential(provider, base)
-    model = {
-        "provider": provider,
-        "model": "gpt-4o" if provider == "openai" else "claude-sonnet-4-5",
-        "temperature": 0.3,
-        "max_tokens": 200,
-        "messages": [{"role": "system", "content": "You remind {{patient}} of appointments."}],
-    }
-    return api.assistant(model=model, **fields)
+    system = {"role": "system", "content": "You remind {{patient}} of appointments."}
+    return api.assistant_on(fake, provider, model={"messages": [system]}, **fields)
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
