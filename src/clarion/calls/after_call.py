@@ -29,7 +29,7 @@ from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
 from clarion.outbound.guard import resolver_kwargs
-from clarion.runtime.supervision import Step
+from clarion.runtime.supervision import Step, first_of, rest
 from clarion.storage.secret_box import SecretBox
 
 log = logging.getLogger("clarion.calls")
@@ -80,11 +80,8 @@ class AfterCalls:
         settings = self.settings
         if not self._reap_again:
             interval = min(settings.call_lease_seconds, settings.call_join_seconds) / 3
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
+            if await rest(stop, interval):
                 return
-            except TimeoutError:
-                pass
         now = utcnow()
         cutoff = now - dt.timedelta(seconds=settings.call_join_seconds)
         ended = await self.database.write(service.reap, now, cutoff, CLAIM_BATCH)
@@ -95,11 +92,7 @@ class AfterCalls:
     async def _report(self, stop: asyncio.Event) -> None:
         """One step of the reports' loop: wait until a call has ended (or a while), then
         analyse and report every ended call due."""
-        if not self.due.is_set():
-            try:
-                await asyncio.wait_for(_either(stop, self.due), IDLE_SECONDS)
-            except TimeoutError:
-                pass
+        await first_of(stop, self.due, timeout=IDLE_SECONDS)
         self.due.clear()
         if stop.is_set():
             return
@@ -179,12 +172,3 @@ def _analysis_json(analysis: Analysis | None) -> dict[str, Any] | None:
     }
     kept = {name: value for name, value in shown.items() if value is not None}
     return kept or None
-
-
-async def _either(*events: asyncio.Event) -> None:
-    waits = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()

@@ -41,7 +41,7 @@ from clarion.database import Database
 from clarion.database.clock import utcnow
 from clarion.database.failures import unavailability
 from clarion.outbound.guard import resolver_kwargs
-from clarion.runtime.supervision import Step, backoff
+from clarion.runtime.supervision import Step, backoff, rest
 from clarion.storage.secret_box import SecretBox
 
 log = logging.getLogger("clarion.calls")
@@ -279,11 +279,8 @@ class LiveCalls:
         every call held here; a call no longer in progress was ended elsewhere and is
         stopped."""
         lease = self.settings.call_lease_seconds
-        try:
-            await asyncio.wait_for(stop.wait(), lease / 3)
+        if await rest(stop, lease / 3):
             return
-        except TimeoutError:
-            pass
         if not self._calls:
             return
         held = sorted(self._calls)

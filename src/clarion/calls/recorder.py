@@ -17,6 +17,7 @@ from clarion.calls import service
 from clarion.calls.models import SaidMessage
 from clarion.database import Database
 from clarion.database.failures import unavailability
+from clarion.runtime.supervision import first_of
 
 log = logging.getLogger("clarion.calls")
 
@@ -54,11 +55,7 @@ class Recorder:
         failed write keeps them, to be written by the next step."""
         if not self._pending:
             self._gathered.clear()
-            stopping = asyncio.ensure_future(stop.wait())
-            gathered = asyncio.ensure_future(self._gathered.wait())
-            await asyncio.wait((stopping, gathered), return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            gathered.cancel()
+            await first_of(stop, self._gathered)
             if not self._pending:
                 return
         batch, self._pending = self._pending, []

@@ -82,14 +82,26 @@ async def supervise(status: LoopStatus, step: Step, stop: asyncio.Event) -> None
         try:
             await step()
         except Exception as error:
-            await _wait(stop, status.failed(error))
+            await rest(stop, status.failed(error))
         else:
             status.succeeded()
     status.stopped()
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
+async def rest(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds``, or less if ``stop`` is set meanwhile; whether it was."""
     try:
         await asyncio.wait_for(stop.wait(), seconds)
     except TimeoutError:
-        pass
+        return False
+    return True
+
+
+async def first_of(*events: asyncio.Event, timeout: float | None = None) -> None:
+    """Return once any of ``events`` is set, or ``timeout`` seconds have passed."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
