@@ -137,12 +137,17 @@ def _configuration(values: dict[str, Any], task_parameters: dict[str, Any]) -> d
     return configuration
 
 
-def get_call(unit: Unit, caller: Caller, call_id: int) -> tuple[CallRecord, list[SaidMessage]]:
-    """The caller's call and everything said in it."""
-    call = found(
+def _find(unit: Unit, caller: Caller, call_id: int) -> CallRecord:
+    """The caller's call; another organization's is as good as missing."""
+    return found(
         repository.get(unit.statements, caller.organization_id, call_id),
         f"call {call_id} not found",
     )
+
+
+def get_call(unit: Unit, caller: Caller, call_id: int) -> tuple[CallRecord, list[SaidMessage]]:
+    """The caller's call and everything said in it."""
+    call = _find(unit, caller, call_id)
     return call, repository.messages_of(unit.statements, call.id)
 
 
@@ -164,18 +169,13 @@ def list_calls(
     return [(call, said[call.id]) for call in calls]
 
 
-def end_call(
-    unit: Unit, call_id: int, ended_reason: str, now: dt.datetime | None = None
-) -> CallRecord | None:
-    """End the call if it is live: the call as it now is, or None if it had ended already
-    (or is gone). Its analysis and report are then due, once no process holds it."""
+def end_call(unit: Unit, call_id: int, ended_reason: str, now: dt.datetime | None = None) -> bool:
+    """End the call if it is live; False if it had ended already (or is gone). Its analysis
+    and report are then due, once no process holds it."""
     call = repository.get_by_id(unit.statements, call_id, for_update=True)
     if call is None or not call.live:
-        return None
-    now = now or utcnow()
-    if not repository.end(unit.statements, call, ended_reason, now):
-        return None
-    return repository.get_by_id(unit.statements, call_id)
+        return False
+    return repository.end(unit.statements, call, ended_reason, now or utcnow())
 
 
 def cancel_call(
@@ -183,8 +183,8 @@ def cancel_call(
 ) -> tuple[CallRecord, list[SaidMessage]]:
     """End the caller's call as ``manually-canceled`` if it is live; ``ended(call_id,
     reason)`` runs once that is committed. The call as it now is."""
-    call, _said = get_call(unit, caller, call_id)
-    if call.live and end_call(unit, call.id, MANUALLY_CANCELED) is not None:
+    call = _find(unit, caller, call_id)
+    if call.live and end_call(unit, call.id, MANUALLY_CANCELED):
         # The reason goes along: once the call is deleted, the conversation cannot read it
         # back from the row, and its caller must still hear why it ended.
         unit.after_commit(lambda: ended(call.id, MANUALLY_CANCELED))
@@ -231,7 +231,7 @@ def end_held_call(unit: Unit, call_id: int, ended_reason: str, owner: str) -> st
     analysis and report may follow. Why it ended (None: it was deleted)."""
     ended = end_call(unit, call_id, ended_reason)
     repository.release(unit.statements, call_id, owner)
-    if ended is not None:
+    if ended:
         return ended_reason
     return ended_reason_of(unit, call_id)
 
@@ -261,9 +261,9 @@ def reap(unit: Unit, lease_cutoff: dt.datetime, join_cutoff: dt.datetime, limit:
     now = utcnow()
     ended = 0
     for call_id in repository.expired(unit.statements, lease_cutoff, limit):
-        ended += end_call(unit, call_id, "worker-died", now) is not None
+        ended += end_call(unit, call_id, "worker-died", now)
     for call_id in repository.unjoined(unit.statements, join_cutoff, limit):
-        ended += end_call(unit, call_id, "customer-did-not-answer", now) is not None
+        ended += end_call(unit, call_id, "customer-did-not-answer", now)
     return ended
 
 
