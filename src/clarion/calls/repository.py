@@ -10,7 +10,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, null, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
 
 from clarion.auth.models import Organization
 from clarion.calls.models import (
@@ -71,7 +71,7 @@ _JOIN = Prepared(
         )
         .values(
             call_status=IN_PROGRESS,
-            token_digest=null(),
+            token_digest=None,
             started_at=bindparam("now"),
             updated_at=bindparam("now"),
             lease_owner=bindparam("owner"),
@@ -85,7 +85,7 @@ _END = Prepared(
         .where(CALLS.c.id == bindparam("id"), CALLS.c.call_status != ENDED)
         .values(
             call_status=ENDED,
-            token_digest=null(),
+            token_digest=None,
             ended_at=bindparam("now"),
             updated_at=bindparam("now"),
             ended_reason=bindparam("ended_reason"),
@@ -109,7 +109,7 @@ _RELEASE = Prepared(
     lambda: (
         update(CALLS)
         .where(CALLS.c.id == bindparam("id"), CALLS.c.lease_owner == bindparam("owner"))
-        .values(lease_owner=null(), lease_expires_at=null())
+        .values(lease_owner=None, lease_expires_at=None)
     )
 )
 _EXPIRED = Prepared(
@@ -178,7 +178,7 @@ _FINISH_AFTER_CALL = Prepared(
         .where(CALLS.c.id == bindparam("id"), CALLS.c.after_call == AFTER_CALL_PENDING)
         .values(
             after_call=AFTER_CALL_DONE,
-            after_call_claimed_until=null(),
+            after_call_claimed_until=None,
             analysis=bindparam("analysis"),
             summary=bindparam("summary"),
             updated_at=bindparam("now"),

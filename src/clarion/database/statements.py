@@ -39,11 +39,10 @@ class Statement:
         assert isinstance(compiled, SQLCompiler)  # noqa: S101 - SQL statements compile so
         self.sql = compiled.string
         self._binds = {}
-        # Parameters SQLAlchemy adds with a value of its own (SQLite's OFFSET after LIMIT).
+        # Parameters that come with a value of their own: SQLite's OFFSET after LIMIT, and the
+        # literal values a statement sets (None included: ``.values(column=None)``).
         self._defaults = {
-            name: bind.effective_value
-            for name, bind in compiled.binds.items()
-            if not bind.required and bind.effective_value is not None
+            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
         for name, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
