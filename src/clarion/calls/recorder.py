@@ -98,5 +98,4 @@ class Recorder:
         """Write what is still pending (the process is stopping)."""
         if self._pending:
             batch, self._pending = self._pending, []
-            await self._database.write(service.record_messages, batch)
-            self._written += len(batch)
+            await self._store(batch)
