@@ -55,6 +55,10 @@ class Unauthenticated(ApiError, status=401):
     """No API key, or one that is unknown or revoked."""
 
 
+class Forbidden(ApiError, status=403):
+    """The request's own credential (a web call's token) does not open what it names."""
+
+
 class NotFound(ApiError, status=404):
     """Not there, or another organization's: the two are told apart nowhere."""
 

@@ -24,6 +24,7 @@ from functools import partial
 import aiohttp
 from starlette.websockets import WebSocket
 
+from clarion.api.errors import Forbidden, Unavailable
 from clarion.calls import service
 from clarion.calls.channel import Channel
 from clarion.calls.conversation import (
@@ -50,16 +51,6 @@ SHUTDOWN = "server-shutdown"
 MANUALLY_CANCELED = "manually-canceled"
 MODEL_FAILED = "pipeline-error-llm"
 RENEWED_AT_ONCE = 50
-
-
-class Refused(Exception):
-    """A WebSocket the server will not hold a call on: the status and why."""
-
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
 
 
 @dataclass(slots=True)
@@ -117,12 +108,11 @@ class LiveCalls:
 
     async def hold(self, websocket: WebSocket, call_id: int, token: str) -> None:
         """Join the call this token opens and hold it over the WebSocket until it ends.
-        Raises Refused, before accepting the socket, when it may not be joined."""
+        Raises Forbidden or Unavailable, before accepting the socket, when it may not be
+        joined."""
         if not self.accepting or self._session is None:
-            raise Refused(
-                503,
-                "the server is shutting down and takes no new calls; join again shortly",
-                {"Retry-After": "5"},
+            raise Unavailable(
+                "the server is shutting down and takes no new calls; join again shortly"
             )
         settings = self.settings
         call = None
@@ -136,10 +126,9 @@ class LiveCalls:
                 settings.call_join_seconds,
             )
         if call is None:
-            raise Refused(
-                403,
+            raise Forbidden(
                 "token: it does not open this call (it is wrong or used, or the call is not "
-                "waiting for its caller)",
+                "waiting for its caller)"
             )
         task = asyncio.current_task()
         assert task is not None  # noqa: S101 - a WebSocket is served by a task

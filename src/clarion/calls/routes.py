@@ -11,7 +11,14 @@ from starlette.responses import Response
 from starlette.websockets import WebSocketState
 
 from clarion.api.dependencies import AuthorizedDep, JsonBody, Services, services_of
-from clarion.api.errors import ApiError, InvalidInput, Unavailable, error_response, failure
+from clarion.api.errors import (
+    ApiError,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+    error_response,
+    failure,
+)
 from clarion.api.openapi import body_error_responses, error_responses
 from clarion.api.openapi import error_response as documented
 from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit, resource_id
@@ -19,7 +26,6 @@ from clarion.api.responses import json_response
 from clarion.api.timestamps import IsoDateTime, as_utc_bound
 from clarion.calls import service
 from clarion.calls.bodies import read_call_body
-from clarion.calls.live import Refused
 from clarion.calls.representation import call_json
 from clarion.calls.schemas import Call, CreateCall, CreatedCall
 from clarion.database.windows import Window
@@ -164,11 +170,13 @@ async def web_call(websocket: WebSocket, call_id: CallId) -> None:
     token = websocket.query_params.get("token", "")
     try:
         target = resource_id(call_id, "call")
-        await services.live_calls.hold(websocket, target, token)
-    except Refused as refusal:
-        await _refuse(websocket, refusal.status, refusal.message, refusal.headers)
-    except ApiError:  # not a call id at all: refused as any call not to be joined is
+    except NotFound:  # not a call id at all: refused as any call not to be joined is
         await _refuse(websocket, 403, "token: it does not open this call")
+        return
+    try:
+        await services.live_calls.hold(websocket, target, token)
+    except ApiError as refusal:
+        await _refuse(websocket, refusal.status, refusal.message, refusal.headers)
     except Exception as exc:
         # Logged once here (the database away: a warning; anything else: the traceback).
         status, message, headers = failure(exc, "GET", websocket.url.path)
