@@ -26,8 +26,11 @@ from webhook_receiver import eventually
 def _log_pages(path: Path) -> tuple[int, int]:
     """(pages in the log, pages of it already copied into the database)."""
     with sqlite3.connect(path) as probe:
-        _busy, pages, copied = probe.execute("PRAGMA wal_checkpoint(NOOP)").fetchone()
-    return pages, copied
+        while True:
+            busy, pages, copied = probe.execute("PRAGMA wal_checkpoint(NOOP)").fetchone()
+            if not busy:  # busy: the checkpoint thread holds the lock and the counts read -1
+                return pages, copied
+            time.sleep(0.005)
 
 
 def _copied_all(path: Path) -> bool:
