@@ -60,7 +60,8 @@ class Failure:
 class Reply:
     """A model's reply. ``text`` as a str streams a word per chunk; as a sequence, one chunk
     per item. ``cut_after`` drops the connection after that many events; ``end_after`` ends
-    the body properly there; ``fail_with`` sends an error event after the content;
+    the body properly there; ``stall_after`` waits ``stall`` seconds there, as a model that
+    thinks mid-reply; ``fail_with`` sends an error event after the content;
     ``linger`` waits between the last event and the end of the body, as a proxy may; ``raw``
     replaces the events with these, sent as given (another server's dialect)."""
 
@@ -70,6 +71,8 @@ class Reply:
     delay: float = 0.0
     cut_after: int | None = None
     end_after: int | None = None
+    stall_after: int | None = None
+    stall: float = 0.0
     fail_with: Failure | None = None
     linger: float = 0.0
     raw: Sequence[bytes] | None = None
@@ -177,6 +180,8 @@ async def _answer(fake: FakeProviders, provider: str, request: web.Request) -> w
             return response
         if number == answer.end_after:
             break
+        if number == answer.stall_after:
+            await asyncio.sleep(answer.stall)
         await response.write(event)
     await asyncio.sleep(answer.linger)
     await response.write_eof()

@@ -52,11 +52,13 @@ def test_messages_sent_while_the_assistant_replies_are_answered_in_one_turn(
 ) -> None:
     api = served(tenant)
     created = _call(api, fake)
-    fake.reply_in_turn(Reply("Let me check.", delay=1.0), Reply("Thursday at 9, both of you."))
+    # The reply's first word, then a second's pause with the turn still open.
+    answering = Reply("Let me check.", stall_after=2, stall=1.0)
+    fake.reply_in_turn(answering, Reply("Thursday at 9, both of you."))
     with api.join(created["web_call_url"]) as call:
         call.until("assistant-message")
         call.say("When is my appointment?")
-        call.until("assistant-delta")  # the model is answering the first message
+        assert call.until("assistant-delta")[-1]["text"] == "Let "  # the model is answering
         call.say("And my husband's?")
         call.say("Same day, I think.")
         assert call.until("assistant-message")[-1]["text"] == "Let me check."
