@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
+from clarion.auth.models import Organization
 from clarion.cli import app as cli
 from clarion.config import Settings, sqlalchemy_url
 from clarion.database import Database, Unit
+from clarion.database.clock import utcnow
 from clarion.database.engines import POOL_SIZE
-from clarion.database.schema import Base
+from clarion.database.schema import Base, among_ids
+from clarion.database.statements import Prepared
 from support import Api
 
 
@@ -103,6 +106,27 @@ def test_connections_the_server_closed_are_replaced_unseen(api: Api, database: D
         changed = api.patch(path, json={"first_message": f"Hello {number}"})
         assert changed.status_code == 200, changed.text
         assert api.get("/v1/assistant").json()[0]["first_message"] == f"Hello {number}"
+
+
+_ORGANIZATIONS = Organization.__table__
+_AMONG = Prepared(
+    lambda: select(_ORGANIZATIONS.c.id).where(among_ids(_ORGANIZATIONS.c.id, "ids")).order_by("id")
+)
+
+
+def test_a_list_of_ids_is_one_parameter(database: Database) -> None:
+    def among(ids: list[int]) -> list[int]:
+        with database.unit() as unit:
+            return [id_ for (id_,) in unit.statements.fetch_all(_AMONG, ids=ids)]
+
+    with database.unit(write=True) as unit:
+        now = utcnow()
+        unit.session.add_all([Organization(name=f"Clinic {n}", created_at=now) for n in range(3)])
+    with database.unit() as unit:
+        first, second, third = sorted(unit.session.scalars(select(Organization.id)))
+    assert among([third, first, 10**12]) == [first, third]
+    assert among([second]) == [second]
+    assert among([]) == []
 
 
 @pytest.mark.skipif(not os.environ.get("CLARION_TEST_DATABASE_URL"), reason="PostgreSQL units")

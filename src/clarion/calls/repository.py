@@ -7,6 +7,7 @@ Statements are written with SQLAlchemy Core and compiled once (clarion.database.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from functools import cache
 from typing import Any
 
@@ -24,7 +25,7 @@ from clarion.calls.models import (
     CallRecord,
     SaidMessage,
 )
-from clarion.database.schema import of_organization, one_of_organization
+from clarion.database.schema import among_ids, of_organization, one_of_organization
 from clarion.database.statements import Prepared, Row, Statements
 
 _COLUMNS = [column.name for column in CALLS.columns]
@@ -189,10 +190,11 @@ _DELETE = Prepared(lambda: delete(CALLS).where(*one_of_organization(CALLS)))
 # Messages are written after they are said, so their call may have been deleted meanwhile;
 # holding the call's row (against a delete, not against updates) until the messages are in
 # keeps them from landing after it.
-_HOLD_CALL = Prepared(
+_HOLD_CALLS = Prepared(
     lambda: (
         select(CALLS.c.id)
-        .where(CALLS.c.id == bindparam("id"))
+        .where(among_ids(CALLS.c.id, "ids"))
+        .order_by(CALLS.c.id)  # one order for every writer of these rows: no deadlock
         .with_for_update(read=True, key_share=True)
     )
 )
@@ -395,14 +397,10 @@ def delete_one(statements: Statements, call: CallRecord) -> None:
     statements.execute(_DELETE, id=call.id, organization_id=call.organization_id)
 
 
-def hold_calls(statements: Statements, call_ids: list[int]) -> set[int]:
+def hold_calls(statements: Statements, call_ids: Collection[int]) -> set[int]:
     """Which of these calls still exist, each held until the transaction ends (PostgreSQL)
     so that none is deleted before it does."""
-    held = set()
-    for call_id in sorted(call_ids):  # one order for every writer: no deadlock between them
-        if statements.fetch_one(_HOLD_CALL, id=call_id) is not None:
-            held.add(call_id)
-    return held
+    return {call_id for (call_id,) in statements.fetch_all(_HOLD_CALLS, ids=sorted(call_ids))}
 
 
 def add_messages(statements: Statements, messages: list[SaidMessage]) -> None:

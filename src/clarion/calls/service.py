@@ -238,7 +238,7 @@ def end_held_call(unit: Unit, call_id: int, ended_reason: str, owner: str) -> st
 
 def record_messages(unit: Unit, messages: list[SaidMessage]) -> None:
     """Store messages as they are said; those of a call deleted since are dropped with it."""
-    existing = repository.hold_calls(unit.statements, list({m.call_id for m in messages}))
+    existing = repository.hold_calls(unit.statements, {m.call_id for m in messages})
     kept = [message for message in messages if message.call_id in existing]
     if kept:
         repository.add_messages(unit.statements, kept)

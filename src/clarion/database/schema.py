@@ -11,6 +11,8 @@ import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
+    Column,
     ColumnElement,
     DateTime,
     Dialect,
@@ -20,7 +22,10 @@ from sqlalchemy import (
     Table,
     bindparam,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 
 from clarion.database.statements import decode_json_text
@@ -169,3 +174,36 @@ def of_organization(table: Table) -> ColumnElement[bool]:
     """The condition of a statement on an organization's rows: the ``organization_id``
     parameter."""
     return table.c.organization_id == bindparam("organization_id")
+
+
+# Row ids bound as one parameter: a JSON array on SQLite (read by json_each), an array on
+# PostgreSQL.
+_IDS = JSONDocument.with_variant(ARRAY(BigInteger), "postgresql")
+
+
+class _AmongIds(ColumnElement[bool]):
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a condition in itself, as a comparison is: no "= 1"
+
+    def __init__(self, column: Column[int], name: str) -> None:
+        self.column = column
+        self.ids = bindparam(name, type_=_IDS)
+
+
+def among_ids(column: Column[int], name: str) -> ColumnElement[bool]:
+    """The condition that ``column`` is one of the ids given as the parameter ``name``, so
+    a statement on many rows is one statement whatever their number."""
+    return _AmongIds(column, name)
+
+
+@compiles(_AmongIds)
+def _among_ids_in_json(element: _AmongIds, compiler: SQLCompiler, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} IN (SELECT value FROM json_each({ids}))"  # noqa: S608 - no value in it
+
+
+@compiles(_AmongIds, "postgresql")
+def _among_ids_in_array(element: _AmongIds, compiler: SQLCompiler, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} = ANY({ids})"
