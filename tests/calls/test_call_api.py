@@ -11,7 +11,6 @@ from typing import Any
 import orjson
 import pytest
 from sqlalchemy import func, select
-from websockets.exceptions import InvalidStatus
 
 from calls_support import CallsApi, model_of
 from clarion.calls.models import CALL_MESSAGES
@@ -36,14 +35,6 @@ def _stored_messages(api: CallsApi, call_id: int) -> int:
     with api.serving.services.database.unit() as unit:
         count = select(func.count()).select_from(CALL_MESSAGES)
         return int(unit.session.scalar(count.where(CALL_MESSAGES.c.call_id == call_id)) or 0)
-
-
-def _refused_join(api: CallsApi, url: str) -> tuple[int, dict[str, Any]]:
-    """The status and Error body of a WebSocket the server will not open."""
-    with pytest.raises(InvalidStatus) as refused, api.join(url):
-        pass
-    response = refused.value.response
-    return response.status_code, orjson.loads(response.body)
 
 
 def _converse(
@@ -498,7 +489,7 @@ def test_ending_a_queued_call_cancels_it_and_its_web_call_url(
     assert not {"started_at", "duration_ms", "messages", "transcript"} & set(ended)
     assert api.call(created["id"])["ended_reason"] == "manually-canceled"
 
-    status, body = _refused_join(api, created["web_call_url"])
+    status, body = api.refusal(created["web_call_url"])
     assert status == 403
     assert body["error"] == 403 and "token" in body["message"]
 
@@ -542,13 +533,13 @@ def test_a_used_or_wrong_token_opens_no_call(served: Any, tenant: Any, fake: Any
     base, token = url.split("?token=")
 
     for wrong in [f"{base}?token=x{token[1:]}", base, url.replace("/call/", "/call/999")]:
-        assert _refused_join(api, wrong)[0] == 403
+        assert api.refusal(wrong)[0] == 403
     with api.join(url) as call:
         call.until("call-started")
-        assert _refused_join(api, url)[0] == 403
+        assert api.refusal(url)[0] == 403
         call.hang_up()
         call.until("call-ended")
-    assert _refused_join(api, url)[0] == 403
+    assert api.refusal(url)[0] == 403
 
 
 def test_deleting_a_call_returns_it_then_forgets_it_and_its_conversation(
@@ -585,7 +576,7 @@ def test_deleting_a_live_call_ends_it_first(served: Any, tenant: Any, fake: Any)
     assert response.status_code == 200, response.text
     assert response.json()["call_status"] == "ended"
     assert response.json()["ended_reason"] == "manually-canceled"
-    assert _refused_join(api, queued["web_call_url"])[0] == 403
+    assert api.refusal(queued["web_call_url"])[0] == 403
 
     # In progress, with what was just said still on its way to the database (tried a few
     # times, the words racing the delete): the caller hears why it ended, and nothing said in
