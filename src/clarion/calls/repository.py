@@ -400,7 +400,7 @@ def delete_one(statements: Statements, call: CallRecord) -> None:
 def hold_calls(statements: Statements, call_ids: Collection[int]) -> set[int]:
     """Which of these calls still exist, each held until the transaction ends (PostgreSQL)
     so that none is deleted before it does."""
-    return {call_id for (call_id,) in statements.fetch_all(_HOLD_CALLS, ids=sorted(call_ids))}
+    return {call_id for (call_id,) in statements.fetch_all(_HOLD_CALLS, ids=list(call_ids))}
 
 
 def add_messages(statements: Statements, messages: list[SaidMessage]) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 from clarion.database.statements import decode_json_text
@@ -183,8 +184,13 @@ _IDS = JSONDocument.with_variant(ARRAY(BigInteger), "postgresql")
 
 class _AmongIds(ColumnElement[bool]):
     type = Boolean()
-    inherit_cache = True
     _is_implicitly_boolean = True  # a condition in itself, as a comparison is: no "= 1"
+    # What its cache key is made of, so two conditions on different columns never share one.
+    _traverse_internals = [  # noqa: RUF012 - the shape SQLAlchemy declares
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+    inherit_cache = True
 
     def __init__(self, column: Column[int], name: str) -> None:
         self.column = column
