@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import aiohttp
@@ -222,6 +224,40 @@ def test_two_answers_that_miss_the_schema_leave_a_reason_without_the_answer(
     assert analysis.errors == (f"structured data: {reason}",)
 
 
+def test_a_schema_referring_outside_itself_fetches_nothing(fake: FakeProviders, kind: str) -> None:
+    fetched: list[str] = []
+
+    class Schemas(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetched.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"type": "string"}')
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Schemas)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        remote = f"http://127.0.0.1:{server.server_address[1]}/name.json"
+        schema = {
+            "type": "object",
+            "properties": {"patient_name": {"$ref": remote}, "day": {"$ref": "#/$defs/day"}},
+            "$defs": {"day": {"type": "string"}},
+        }
+        fake.script = lambda _request: structured(kind, {"patient_name": "Maria", "day": "Tue"})
+        plan = {"structuredDataPrompt": DATA_PROMPT, "structuredDataSchema": schema}
+
+        analysis = analysed(fake, kind, plan)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert fetched == []
+    assert analysis.structured_data is None
+    assert analysis.structured_data_error is not None
+    assert "outside it" in analysis.structured_data_error
+    assert len(fake.received) == 1  # no second request: asking again would not mend it
+
+
 @pytest.mark.parametrize(
     ("rubric", "answer_schema", "answer"),
     [
@@ -289,14 +325,16 @@ def test_a_provider_failure_is_retried_once(fake: FakeProviders, kind: str) -> N
 def test_a_second_provider_failure_leaves_the_part_empty_with_an_error(
     fake: FakeProviders, kind: str
 ) -> None:
-    fake.reply_in_turn(Failure(500, "Server trouble."), Failure(500, "Server trouble."))
+    # A provider's own words may quote the request: they are not kept.
+    quoting = Failure(500, "Could not process: Maria asked for a callback.")
+    fake.reply_in_turn(quoting, quoting)
 
     analysis = analysed(fake, kind, {"summaryPrompt": SUMMARY_PROMPT})
 
     assert analysis.summary is None
     (error,) = analysis.errors
     assert error.startswith(f"summary: {kind}: answered 500")
-    assert "Server trouble." in error
+    assert "Maria" not in error and "process" not in error
     assert KEY not in error
 
 

@@ -21,6 +21,8 @@ import orjson
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
+from referencing import Registry
+from referencing.exceptions import Unresolvable
 
 from clarion.providers.errors import ProviderError
 from clarion.providers.messages import ChatRequest, Message
@@ -144,8 +146,12 @@ async def _outcome(part: str, asking: Awaitable[Any]) -> tuple[Any, str | None]:
     """The part's value, or None and why it has none."""
     try:
         return await asking, None
-    except (ProviderError, _Unusable) as error:
-        return None, str(error)  # safe: no key, nothing the patient or the model said
+    except ProviderError as error:
+        return None, error.outline  # safe: no key, nothing the patient or the model said
+    except _Unusable as error:
+        return None, str(error)  # safe: it names a schema path, never a value
+    except Unresolvable:
+        return None, "the schema refers to a document outside it, and none is ever fetched"
     except Exception as error:
         # Neither the message nor the locals: either may hold what the patient or model said.
         frames = "".join(traceback.format_tb(error.__traceback__))
@@ -187,7 +193,9 @@ class _Asker:
         so any other schema, or one that ``wrap`` says to wrap, is asked for as ``result``."""
         system = f"{fill(prompt)}\n\n{rubric}" if rubric else fill(prompt)
         wrapped = wrap or schema.get("type") != "object"
-        validator = validator_for(schema)(schema)
+        # An empty registry: a $ref to anything outside the schema is never fetched (it
+        # would be a request to wherever the organization points, from the event loop).
+        validator = validator_for(schema)(schema, registry=Registry())
         messages = [Message.system(system), Message.user(self.transcript)]
         for _attempt in range(2):
             answer = await self._complete(messages, _wrapper(schema) if wrapped else schema)

@@ -25,7 +25,12 @@ _PASSING_TYPES = frozenset(
 class ProviderError(Exception):
     """A language-model request failed. ``retryable`` says whether sending the same request
     again may well succeed (rate limits, the provider's own faults, the network); ``status``
-    is the HTTP status when the provider answered, ``retry_after`` the seconds it asked for."""
+    is the HTTP status when the provider answered, ``retry_after`` the seconds it asked for.
+
+    The message ends with the provider's own words when it gave some; ``outline`` is the
+    message without them, for what is logged or kept: a provider may quote the request, and
+    with it what the patient said.
+    """
 
     def __init__(
         self,
@@ -36,8 +41,10 @@ class ProviderError(Exception):
         status: int | None = None,
         error_type: str | None = None,
         retry_after: float | None = None,
+        provider_words: str | None = None,
     ) -> None:
-        super().__init__(f"{provider}: {description}")
+        self.outline = f"{provider}: {description}"
+        super().__init__(f"{self.outline}: {provider_words}" if provider_words else self.outline)
         self.provider = provider
         self.retryable = retryable
         self.status = status
@@ -58,8 +65,6 @@ def error_from_answer(
     description = f"answered {status}"
     if error_type:
         description += f" {error_type}"
-    if message:
-        description += f": {_trimmed(message, api_key)}"
     # Both providers tell their SDKs outright whether to retry; that beats the status rule.
     should_retry = headers.get("x-should-retry")
     retryable = should_retry == "true" if should_retry in ("true", "false") else None
@@ -70,17 +75,19 @@ def error_from_answer(
         status=status,
         error_type=error_type,
         retry_after=_seconds(headers.get("retry-after")),
+        provider_words=_trimmed(message, api_key) if message else None,
     )
 
 
 def error_in_stream(provider: str, event: Mapping[str, Any], api_key: str) -> ProviderError:
     """The error for an error object sent in place of the next event of a stream."""
     error_type, message = _error_fields(event)
-    description = f"stream failed with {error_type or 'an error'}"
-    if message:
-        description += f": {_trimmed(message, api_key)}"
     return ProviderError(
-        provider, description, retryable=error_type in _PASSING_TYPES, error_type=error_type
+        provider,
+        f"stream failed with {error_type or 'an error'}",
+        retryable=error_type in _PASSING_TYPES,
+        error_type=error_type,
+        provider_words=_trimmed(message, api_key) if message else None,
     )
 
 
