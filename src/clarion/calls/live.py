@@ -198,10 +198,21 @@ class LiveCalls:
         # shutdown) has nothing to cancel, and cancelling would cut the caller off before
         # call-ended. The recorded reason is read back when the stop won the race.
         live.stopping = True
+        # No longer than the lease would keep the call here: while the database is away the
+        # caller is still told, and the reaper ends the call once the lease has run out.
+        deadline = asyncio.get_running_loop().time() + self.settings.call_lease_seconds
         try:
-            await self.recorder.written()
-            reason = await self._record_end(call.id, reason)
-            self.after_call_due.set()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self.recorder.written()
+            except TimeoutError:
+                log.warning(
+                    "call %d: its messages are not stored yet; its end is left to the reaper",
+                    call.id,
+                )
+            else:
+                reason = await self._record_end(call.id, reason, deadline)
+                self.after_call_due.set()
         finally:
             self._calls.pop(call.id, None)
             if self._draining:
@@ -211,10 +222,9 @@ class LiveCalls:
             finally:
                 live.ended.set()
 
-    async def _record_end(self, call_id: int, reason: str) -> str:
-        """End the call in the database, trying again while it is away, for as long as the
-        lease would keep the call here; the reason it ended with."""
-        deadline = asyncio.get_running_loop().time() + self.settings.call_lease_seconds
+    async def _record_end(self, call_id: int, reason: str, deadline: float) -> str:
+        """End the call in the database, trying again while it is away, until ``deadline``
+        (the event loop's time); the reason it ended with."""
         failures = 0
         while True:
             try:
