@@ -155,6 +155,14 @@ def test_a_summary_alone_is_one_request_of_the_filled_prompt_and_the_transcript(
     assert "stream" not in request.json
 
 
+def test_a_summary_is_kept_without_nul(fake: FakeProviders, kind: str) -> None:
+    fake.script = lambda _request: Reply("Maria asked\x00 for a callback.")
+
+    analysis = analysed(fake, kind, {"summaryPrompt": SUMMARY_PROMPT})
+
+    assert analysis.summary == "Maria asked for a callback."
+
+
 def test_structured_data_is_asked_for_with_the_schema_and_kept(
     fake: FakeProviders, kind: str
 ) -> None:

@@ -105,7 +105,15 @@ class AfterCalls:
                 service.claim_after_call, CLAIM_SECONDS, CLAIM_BATCH, call_ids
             )
             if claimed:
-                await asyncio.gather(*(self._follow_up(call_id) for call_id in claimed))
+                # One call's failure does not hold up the others' reports; it is raised
+                # after them, for the loop to back off and health to show, and its call is
+                # claimed again when its claim runs out.
+                outcomes = await asyncio.gather(
+                    *(self._follow_up(call_id) for call_id in claimed), return_exceptions=True
+                )
+                failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+                if failures:
+                    raise failures[0]
             if call_ids is not None or len(claimed) < CLAIM_BATCH:
                 return
 

@@ -171,7 +171,8 @@ class _Asker:
     async def text(self, prompt: str, fill: Callable[[str], str]) -> str:
         """The model's answer, in words, to ``prompt`` with its variables filled in."""
         messages = [Message.system(fill(prompt)), Message.user(self.transcript)]
-        answer = (await self._complete(messages)).strip()
+        # No NUL: PostgreSQL's text columns refuse it, and the report would never be queued.
+        answer = (await self._complete(messages)).replace("\x00", "").strip()
         if not answer:
             raise _Unusable("the model's answer was empty")
         return answer
