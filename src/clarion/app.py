@@ -80,11 +80,13 @@ def create_app(
         drain_before_stopping(partial(_on_stop_signal, services))
         background = asyncio.create_task(runtime.run(works, stop))
         yield
-        # Calls still held (a server without the signal drain) end properly, reported.
-        await _drain(services, 0.0)
-        stop.set()
-        await background
-        await database.aclose()
+        try:
+            # Calls still held (a server without the signal drain) end properly, reported.
+            await _drain(services, 0.0)
+        finally:
+            stop.set()  # a report that could not be queued does not keep the loops running
+            await background
+            await database.aclose()
 
     app = FastAPI(
         title="Clarion API",
