@@ -194,6 +194,24 @@ def test_a_retry_after_a_reply_cut_off_midway_never_repeats_what_was_shown(
     assert len(fake.received) == 2
 
 
+def test_a_reply_that_does_not_stop_is_a_failed_request(
+    served: Any, tenant: Tenant, fake: Any
+) -> None:
+    api = served(tenant)
+    created = _join(api, fake)
+    endless = Reply(["Thursday " * 1_000] * 12)  # 108,000 characters in 12 pieces
+    fake.reply_in_turn(Reply("Thursday at 9."), endless, endless)
+    with api.join(created["web_call_url"]) as call:
+        _opened(call, created["id"])
+        _turn(call, "When is my appointment?")
+        call.say("Which Thursday?")
+        frames, code = call.closing()
+    assert frames[-1] == {"type": "call-ended", "ended_reason": "pipeline-error-llm"}
+    assert code == 1000
+    assert len(fake.received) == 3
+    assert _texts(_ended(api, created["id"]))[-1] == ("user", "Which Thursday?")
+
+
 @PROVIDERS
 def test_a_second_failure_ends_the_call_as_pipeline_error_llm_keeping_what_was_said(
     served: Any, tenant: Tenant, fake: Any, provider: str

@@ -43,6 +43,9 @@ DEFAULT_MAX_DURATION_SECONDS = 3600
 # Messages the person may send ahead of the assistant's reply; they are answered together.
 MAX_WAITING_MESSAGES = 20
 PROVIDER_ATTEMPTS = 2  # a failed request is tried once more at once
+# A turn longer than this is a model (or a server posing as one) that does not stop: far
+# more than anyone listens to, and it would grow the call's memory without end.
+MAX_REPLY_CHARS = 100_000
 
 log = logging.getLogger("clarion.calls")
 
@@ -86,24 +89,32 @@ class Shown:
     A request that fails midway has shown part of its reply. The retry's pieces are sent
     only beyond that part, so the pieces still add up to the turn when the retry says the
     same words; when it says others, no more pieces are sent and the assistant-message that
-    closes the turn is the one to read.
+    closes the turn is the one to read. Each piece is compared and kept once, so a long
+    reply costs no more per piece than a short one.
     """
 
-    text: str = ""
+    pieces: list[str] = field(default_factory=list)
     diverged: bool = False
+    _before: str = ""  # what was shown when the current attempt began
+    _at: int = 0  # how far the current attempt's reply has come
 
-    def next_piece(self, reply: str) -> str:
-        """The piece to send now that the reply being streamed reads ``reply``."""
+    def again(self) -> None:
+        """An attempt at the turn begins; its reply is compared with what was shown."""
+        self._before, self._at = "".join(self.pieces), 0
+
+    def next_piece(self, piece: str) -> str:
+        """The part to send of the current attempt's next ``piece``."""
+        start, self._at = self._at, self._at + len(piece)
         if self.diverged:
             return ""
-        if not reply.startswith(self.text) and not self.text.startswith(reply):
+        repeated = self._before[start : start + len(piece)]
+        if not piece.startswith(repeated):
             self.diverged = True
             return ""
-        if len(reply) <= len(self.text):
-            return ""
-        piece = reply[len(self.text) :]
-        self.text = reply
-        return piece
+        new = piece[len(repeated) :]
+        if new:
+            self.pieces.append(new)
+        return new
 
 
 def now_ms() -> int:
@@ -244,17 +255,26 @@ class Turns:
 
     async def _stream(self, request: ChatRequest, shown: Shown) -> tuple[int, str, list[ToolCall]]:
         """Stream one reply to the channel: when it began, its text and its tool calls."""
-        text = ""
+        parts: list[str] = []
+        length = 0
         calls: list[ToolCall] = []
         began = 0
+        shown.again()
         stream = self._provider.stream(request)
         try:
             async for event in stream:
                 if isinstance(event, TextDelta):
-                    if not text:
+                    if not parts:
                         began = now_ms()
-                    text += event.text
-                    piece = shown.next_piece(text)
+                    parts.append(event.text)
+                    length += len(event.text)
+                    if length > MAX_REPLY_CHARS:
+                        raise ProviderError(
+                            self._provider.name,
+                            f"the reply ran past {MAX_REPLY_CHARS} characters",
+                            retryable=True,
+                        )
+                    piece = shown.next_piece(event.text)
                     if piece:
                         await self._channel.say_piece(piece)
                 elif isinstance(event, ToolCall):
@@ -263,7 +283,7 @@ class Turns:
                     break
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
-        return began or now_ms(), text, calls
+        return began or now_ms(), "".join(parts), calls
 
     async def _say(self, text: str, began: int) -> None:
         """Close the assistant's turn: stored (when it says anything), then sent whole."""
