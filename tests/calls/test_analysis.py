@@ -262,8 +262,28 @@ def test_a_schema_referring_outside_itself_fetches_nothing(fake: FakeProviders, 
     assert fetched == []
     assert analysis.structured_data is None
     assert analysis.structured_data_error is not None
-    assert "outside it" in analysis.structured_data_error
-    assert len(fake.received) == 1  # no second request: asking again would not mend it
+    assert "the schema cannot be used" in analysis.structured_data_error
+    assert "never fetched" in analysis.structured_data_error
+    assert fake.received == []  # known before asking: no request is paid for
+
+
+def test_a_pattern_is_checked_in_time_linear_in_the_answer(fake: FakeProviders, kind: str) -> None:
+    # A backtracking engine takes minutes on this pattern and answer; the event loop, and every
+    # call on it, would wait for it.
+    schema = {
+        "type": "object",
+        "properties": {"code": {"type": "string", "pattern": "^(a|aa)+$"}},
+        "required": ["code"],
+    }
+    fake.script = lambda _request: structured(kind, {"code": "a" * 60 + "b"})
+    plan = {"structuredDataPrompt": DATA_PROMPT, "structuredDataSchema": schema}
+
+    analysis = analysed(fake, kind, plan)
+
+    assert analysis.structured_data is None
+    assert analysis.structured_data_error is not None
+    assert "properties/code/pattern" in analysis.structured_data_error
+    assert len(fake.received) == 2
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema_rs
 import orjson
-from jsonschema.exceptions import best_match
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
-from referencing import Registry
-from referencing.exceptions import Unresolvable
 
 from clarion.providers.errors import ProviderError
 from clarion.providers.messages import ChatRequest, Message
@@ -150,8 +146,6 @@ async def _outcome(part: str, asking: Awaitable[Any]) -> tuple[Any, str | None]:
         return None, error.outline  # safe: no key, nothing the patient or the model said
     except _Unusable as error:
         return None, str(error)  # safe: it names a schema path, never a value
-    except Unresolvable:
-        return None, "the schema refers to a document outside it, and none is ever fetched"
     except Exception as error:
         # Neither the message nor the locals: either may hold what the patient or model said.
         frames = "".join(traceback.format_tb(error.__traceback__))
@@ -194,9 +188,7 @@ class _Asker:
         so any other schema, or one that ``wrap`` says to wrap, is asked for as ``result``."""
         system = f"{fill(prompt)}\n\n{rubric}" if rubric else fill(prompt)
         wrapped = wrap or schema.get("type") != "object"
-        # An empty registry: a $ref to anything outside the schema is never fetched (it
-        # would be a request to wherever the organization points, from the event loop).
-        validator = validator_for(schema)(schema, registry=Registry())
+        validator = _validator(schema)
         messages = [Message.system(system), Message.user(self.transcript)]
         for _attempt in range(2):
             answer = await self._complete(messages, _wrapper(schema) if wrapped else schema)
@@ -236,7 +228,27 @@ def _wrapper(schema: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _matching(answer: str, wrapped: bool, validator: Validator) -> Any:
+def _never_fetched(uri: str) -> Any:
+    raise LookupError("documents outside the schema are never fetched")
+
+
+def _validator(schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
+    """The schema's validator, built before the model is asked, so a schema that cannot be
+    used costs no request.
+
+    jsonschema-rs, for what the organization's schema may hold: its regular expressions
+    run in time linear in the answer (a backtracking one could hold the event loop, and
+    every call on it, for minutes on a few dozen characters), and a $ref to anything
+    outside the schema is refused rather than fetched from wherever it points.
+    """
+    try:
+        return jsonschema_rs.validator_for(dict(schema), retriever=_never_fetched)
+    except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError) as error:
+        problem = str(error).splitlines()[0][:200]
+        raise _Unusable(f"the schema cannot be used: {problem}") from None
+
+
+def _matching(answer: str, wrapped: bool, validator: jsonschema_rs.Validator) -> Any:
     """The JSON value of ``answer`` if it matches the validator's schema."""
     try:
         value = orjson.loads(answer)
@@ -250,9 +262,9 @@ def _matching(answer: str, wrapped: bool, validator: Validator) -> Any:
         if not isinstance(value, dict) or "result" not in value:
             raise _Unusable("had no result field", 'it had no "result" field')
         value = value["result"]
-    error = best_match(validator.iter_errors(value))
+    error = next(validator.iter_errors(value), None)
     if error is not None:
-        where = "/".join(str(step) for step in error.absolute_schema_path) or "its root"
+        where = "/".join(str(step) for step in error.schema_path) or "its root"
         raise _Unusable(f"did not match the schema at {where}", error.message)
     return value
 
