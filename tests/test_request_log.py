@@ -13,9 +13,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from clarion.api.access_log import AccessLog, JsonFormatter, request_id_var, stderr_access_log
+from clarion.api.access_log import (
+    AccessLog,
+    JsonFormatter,
+    TextFormatter,
+    request_id_var,
+    stderr_access_log,
+)
 from clarion.app import create_app
 from clarion.config import Settings
+from clarion.runtime.supervision import LoopStatus
 from support import Api
 
 
@@ -104,6 +111,49 @@ def test_other_log_lines_carry_the_request_id() -> None:
     finally:
         request_id_var.reset(token)
     assert line["message"] == "hello" and line["request_id"] == "req-log-4"
+
+
+SAID = "Maria Okafor, chest pain since Tuesday"
+
+
+def _failing_on_words() -> BaseException:
+    try:
+        try:
+            raise KeyError(SAID)
+        except KeyError as inner:
+            raise ValueError(f"could not store {inner}") from inner
+    except ValueError as outer:
+        return outer
+
+
+@pytest.mark.parametrize("formatter", [JsonFormatter(), TextFormatter()], ids=["json", "text"])
+def test_a_logged_exception_shows_where_it_was_raised_never_its_message(
+    formatter: logging.Formatter,
+) -> None:
+    error = _failing_on_words()
+    record = logging.LogRecord(
+        "clarion.test",
+        logging.ERROR,
+        __file__,
+        1,
+        "step failed",
+        None,
+        (type(error), error, error.__traceback__),
+    )
+
+    line = formatter.format(record)
+
+    assert "Maria" not in line and "chest" not in line
+    assert "builtins.ValueError" in line and "builtins.KeyError" in line
+    assert "_failing_on_words" in line  # the frames are kept
+
+
+def test_health_names_a_failed_steps_error_by_its_type_only() -> None:
+    status = LoopStatus("call-reports")
+
+    status.failed(_failing_on_words())
+
+    assert status.last_error == "ValueError"
 
 
 def test_served_access_lines_reach_stderr_together_once_per_turn_of_the_loop(

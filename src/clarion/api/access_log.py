@@ -16,6 +16,8 @@ import re
 import secrets
 import sys
 import time
+import traceback
+from types import TracebackType
 from typing import IO, Any, Literal
 
 import orjson
@@ -131,7 +133,33 @@ def stderr_access_log(log_format: LogFormat) -> AccessLog:
     return AccessLog(open(sys.stderr.fileno(), "wb", closefd=False), log_format)
 
 
-class JsonFormatter(logging.Formatter):
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
+
+def exception_without_messages(ei: ExcInfo) -> str:
+    """A traceback that names each exception's type and where it was raised, never its
+    message or arguments: they may quote what a patient said, or a statement's values."""
+    error, parts, seen = ei[1], [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        kind = type(error)
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        parts.append(
+            f"Traceback (most recent call last):\n{frames}{kind.__module__}.{kind.__qualname__}"
+        )
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return "\n\nwhich was raised while handling\n\n".join(parts)
+
+
+class _Formatter(logging.Formatter):
+    """What both formats share: tracebacks without exception messages."""
+
+    def formatException(self, ei: ExcInfo) -> str:
+        """The traceback without any exception's message (see exception_without_messages)."""
+        return exception_without_messages(ei)
+
+
+class JsonFormatter(_Formatter):
     """One JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -153,7 +181,7 @@ class JsonFormatter(logging.Formatter):
         return time.strftime("%Y-%m-%dT%H:%M:%S", moment) + f".{int(record.msecs):03d}Z"
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_Formatter):
     """Human-readable lines, with the request id when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:

@@ -26,7 +26,10 @@ class LoopHealth(BaseModel):
     name: str = Field(examples=["webhook-claims"])
     state: LoopState
     failures: int = Field(description="Steps failed in a row (0 once one succeeds)")
-    last_error: str | None = Field(description="What the last failed step said")
+    last_error: str | None = Field(
+        description="Why the last step failed: the database unavailable and what it said, or "
+        "the type of the error (the server log has where it was raised)"
+    )
     since: dt.datetime = Field(description="When the loop entered this state")
 
 

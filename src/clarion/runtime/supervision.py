@@ -54,8 +54,10 @@ class LoopStatus:
             self.last_error = f"database unavailable: {reason}"
             log.warning("%s failed (%s); retrying", self.name, self.last_error)
         else:
-            self.last_error = f"{type(error).__name__}: {error}"[:500]
-            log.error("%s failed; retrying", self.name, exc_info=error)
+            # Its type only: health needs no key, and a message may quote what a patient
+            # said. The log has where it was raised (its formatter leaves messages out too).
+            self.last_error = type(error).__name__
+            log.error("%s failed with %s; retrying", self.name, self.last_error, exc_info=error)
         return backoff(self.failures)
 
     def stopped(self) -> None:
