@@ -20,6 +20,7 @@ import aiohttp
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
+from clarion.database.failures import unavailability
 from clarion.outbound.guard import resolver_kwargs
 from clarion.runtime.supervision import Step
 from clarion.storage.secret_box import SecretBox
@@ -162,5 +163,7 @@ class DeliveryWorker:
             except Exception as error:
                 # Their leases run out and they are sent again: at least once.
                 log.warning(
-                    "%d webhook attempts left unrecorded on stopping: %s", len(batch), error
+                    "%d webhook attempts left unrecorded on stopping: %s",
+                    len(batch),
+                    unavailability(error) or type(error).__name__,  # no message: it may quote
                 )
