@@ -1,5 +1,6 @@
-"""Which way a call's key may travel: over https always, over plain http only to an address
-inside the allowed networks (a model server on the operator's own network)."""
+"""Which way a call's key may travel: over https to any address the outbound guard allows,
+over plain http only to an address inside the allowed networks (a model server on the
+operator's own network)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from clarion.calls.language_model import PlainTextKey, open_provider
 from clarion.config import Settings
 from clarion.credentials.service import ResolvedCredential
+from clarion.outbound.guard import BlockedAddress
 from clarion.providers import OpenAIProvider
 
 
@@ -42,7 +44,6 @@ def test_a_key_goes_over_https_or_to_an_allowed_address(base_url: str, allowed: 
     [
         ("http://93.184.216.34/v1", ""),
         ("http://93.184.216.34/v1", "10.0.0.0/8"),
-        ("http://127.0.0.1:8080/v1", ""),
     ],
 )
 def test_a_key_never_goes_over_plain_http_outside_the_allowed_networks(
@@ -50,3 +51,18 @@ def test_a_key_never_goes_over_plain_http_outside_the_allowed_networks(
 ) -> None:
     with pytest.raises(PlainTextKey, match="plain http outside CLARION_ALLOWED_NETWORKS"):
         _opened(base_url, allowed)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://10.0.0.5:8443/v1",
+        "https://127.0.0.1/v1",
+        "https://[::ffff:169.254.169.254]/v1",
+        "http://127.0.0.1:8080/v1",
+    ],
+)
+def test_an_address_in_the_url_is_checked_as_a_resolved_one_would_be(base_url: str) -> None:
+    # aiohttp asks no resolver about an address, so the session's guard never sees it.
+    with pytest.raises(BlockedAddress, match="is blocked"):
+        _opened(base_url, "")

@@ -33,6 +33,9 @@ LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
         ("0.0.0.0", "unspecified"),  # noqa: S104 - an address under test, not a bind
         ("100.64.0.1", "shared"),
         ("::ffff:10.0.0.1", "private"),
+        ("2002:a9fe:a9fe::1", "metadata"),  # 6to4 around 169.254.169.254
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private"),  # Teredo
+        ("fec0::1", "site-local"),
     ],
 )
 def test_internal_addresses_are_blocked(address: str, reason: str) -> None:
@@ -43,6 +46,7 @@ def test_internal_addresses_are_blocked(address: str, reason: str) -> None:
 def test_public_and_allowed_addresses_pass() -> None:
     assert block_reason(ipaddress.ip_address("93.184.216.34"), []) is None
     assert block_reason(ipaddress.ip_address("2606:4700::1111"), []) is None
+    assert block_reason(ipaddress.ip_address("2002:5db8:d822::1"), []) is None  # 6to4, public
     assert block_reason(ipaddress.ip_address("127.0.0.1"), LOOPBACK) is None
     assert (
         block_reason(ipaddress.ip_address("10.0.0.5"), [ipaddress.ip_network("10.0.0.0/24")])

@@ -16,7 +16,7 @@ from clarion.api.errors import InvalidInput
 from clarion.config import Settings
 from clarion.credentials.service import ResolvedCredential, resolve_credential
 from clarion.database import Database, Unit
-from clarion.outbound.guard import address_inside
+from clarion.outbound.guard import BlockedAddress, address_inside, check_literal
 from clarion.providers import AnthropicProvider, OpenAIProvider, Provider
 from clarion.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_BASE_URL
 from clarion.providers.openai import DEFAULT_BASE_URL as OPENAI_BASE_URL
@@ -107,11 +107,14 @@ async def open_provider(
 ) -> Provider:
     """The adapter for the credential's provider, on the shared session.
 
-    Over plain http the key would cross the network readable: it is sent only to an address
+    An address in the URL itself is checked here, as the webhooks' is: the session's guard
+    checks what names resolve to, and aiohttp resolves no address (BlockedAddress). Over
+    plain http the key would cross the network readable: it is sent only to an address
     inside CLARION_ALLOWED_NETWORKS (a model server on the LAN), else PlainTextKey.
     """
     base_url = credential.base_url or DEFAULT_BASE_URLS[credential.provider]
     url = URL(base_url)
+    check_literal(url.host or "", settings.allowed_networks)
     if url.scheme == "http" and await address_inside(url, settings.allowed_networks) is None:
         raise PlainTextKey(
             f"{credential.provider} base_url is plain http outside CLARION_ALLOWED_NETWORKS"
@@ -138,5 +141,5 @@ async def reach_model(
         model = model_settings(configuration)
         credential = await database.read(credential_for, organization_id, model, settings, secrets)
         return model, await open_provider(session, credential, settings)
-    except (InvalidInput, PlainTextKey) as exc:
+    except (InvalidInput, PlainTextKey, BlockedAddress) as exc:
         raise Unreachable(str(getattr(exc, "message", exc))) from None

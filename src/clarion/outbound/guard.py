@@ -46,8 +46,17 @@ def block_reason(address: Address, allowed: Sequence[Network]) -> str | None:
     """Why deliveries may not go to ``address``, or None when they may."""
     if within(address, allowed):
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return block_reason(address.ipv4_mapped, allowed)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return block_reason(address.ipv4_mapped, allowed)
+        # A 6to4 address carries an IPv4 one and may reach it through a relay or the host's
+        # own tunnel: blocked when that address is. (Teredo's range counts as private.)
+        carried = address.sixtofour
+        reason = None if carried is None else block_reason(carried, allowed)
+        if reason is not None:
+            return reason
+        if address.is_site_local:
+            return "a site-local address"
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     for reason, blocked in (
