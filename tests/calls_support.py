@@ -148,6 +148,17 @@ class CallsApi:
         self.credential(provider, base)
         return self.assistant(model=model_of(provider, **fields.pop("model", {})), **fields)
 
+    def call_on(self, fake: Any, provider: str = "openai", **fields: Any) -> dict[str, Any]:
+        """A call created (not joined) with a new assistant talking to the fake ``provider``;
+        ``task_parameters`` in ``fields`` go to the call, the rest to the assistant."""
+        call = (
+            {"task_parameters": fields.pop("task_parameters")}
+            if "task_parameters" in fields
+            else {}
+        )
+        assistant = self.assistant_on(fake, provider, **fields)
+        return self.start_call(assistant["id"], **call)
+
     def credential(self, provider: str, base_url: str, api_key: str = "sk-test") -> int:
         response = self.http.post(
             "/v1/credential", json={"provider": provider, "api_key": api_key, "base_url": base_url}

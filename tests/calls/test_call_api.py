@@ -19,11 +19,6 @@ from support import assert_error
 from webhook_receiver import Answer
 
 
-def _assistant(api: CallsApi, fake: Any, **fields: Any) -> dict[str, Any]:
-    """An OpenAI assistant of the tenant, with a credential reaching the fake."""
-    return api.assistant_on(fake, **fields)
-
-
 def _names(api: CallsApi, **params: Any) -> list[str]:
     response = api.http.get("/v1/call", params=params)
     assert response.status_code == 200, response.text
@@ -55,7 +50,7 @@ def test_a_new_call_shows_what_it_has_and_leaves_out_the_rest(
     served: Any, tenant: Any, fake: Any
 ) -> None:
     api = served(tenant)
-    assistant = _assistant(api, fake)
+    assistant = api.assistant_on(fake)
 
     created = api.start_call(
         assistant["id"],
@@ -101,7 +96,7 @@ def test_a_new_call_shows_what_it_has_and_leaves_out_the_rest(
 
 def test_phone_calls_are_not_served_yet(served: Any, tenant: Any, fake: Any) -> None:
     api = served(tenant)
-    assistant = _assistant(api, fake)
+    assistant = api.assistant_on(fake)
     for call_type in ("outboundPhoneCall", "inboundPhoneCall"):
         response = api.create_call(
             assistant["id"], call_type=call_type, destination_phone_number="+15555550123"
@@ -114,7 +109,7 @@ def test_a_body_that_is_not_a_new_call_is_a_400_naming_what_is_wrong(
     served: Any, tenant: Any, fake: Any
 ) -> None:
     api = served(tenant)
-    assistant = _assistant(api, fake, first_message="Hello {{patient}}.")
+    assistant = api.assistant_on(fake, first_message="Hello {{patient}}.")
     known = {"assistant_id": assistant["id"], "task_parameters": {"patient": "Ada"}}
     raw_bodies = [(b"", "empty"), (b"{", "JSON"), (b"[1]", "object"), (b'"call"', "object")]
     for raw, mention in raw_bodies:
@@ -194,8 +189,7 @@ def test_a_placeholder_without_a_value_is_a_400_naming_it_wherever_it_is(
 ) -> None:
     api = served(tenant)
     model = model_of(messages=[{"role": "system", "content": "Remind {{patient}} of {{day}}."}])
-    assistant = _assistant(
-        api,
+    assistant = api.assistant_on(
         fake,
         first_message="Hello {{ patient }}.",
         model=model,
@@ -227,8 +221,7 @@ def test_task_parameters_override_the_assistant_and_fill_its_placeholders(
 ) -> None:
     api = served(tenant)
     url = receiver.on("/report", lambda _n: Answer())
-    assistant = _assistant(
-        api,
+    assistant = api.assistant_on(
         fake,
         first_message="Hello {{patient}}.",
         voicemail_message="Please call {{clinic}} back.",
@@ -299,7 +292,7 @@ def test_a_call_keeps_the_assistant_version_it_started_from(
     served: Any, tenant: Any, fake: Any
 ) -> None:
     api = served(tenant)
-    assistant = _assistant(api, fake, first_message="Hello from the first version.")
+    assistant = api.assistant_on(fake, first_message="Hello from the first version.")
     path = f"/v1/assistant/{assistant['id']}"
     before_edit = api.start_call(assistant["id"])
     changes = {
@@ -333,7 +326,7 @@ def test_another_organizations_calls_are_missing_to_it(
 ) -> None:
     api = served(tenant)
     other = CallsApi(api.serving, other_tenant)
-    assistant = _assistant(api, fake)
+    assistant = api.assistant_on(fake)
     created = api.start_call(assistant["id"], name="Ada's reminder")
     call_id, missing_id = created["id"], created["id"] + 1000
 
@@ -389,7 +382,7 @@ def test_the_list_filters_by_assistant_status_and_creation_time(
     served: Any, tenant: Any, fake: Any
 ) -> None:
     api = served(tenant)
-    first = _assistant(api, fake)
+    first = api.assistant_on(fake)
     second = api.assistant(model=model_of())
     a = api.start_call(first["id"], name="a")
     b = api.start_call(second["id"], name="b")
@@ -438,7 +431,7 @@ def test_an_organization_has_at_most_its_limit_of_live_calls(
     served: Any, tenant: Any, other_tenant: Any, fake: Any
 ) -> None:
     api = served(tenant, max_live_calls_per_organization=2)
-    assistant = _assistant(api, fake)
+    assistant = api.assistant_on(fake)
 
     # Created at once, exactly the limit gets through.
     with ThreadPoolExecutor(5) as pool:
@@ -477,7 +470,7 @@ def test_ending_a_queued_call_cancels_it_and_its_web_call_url(
     served: Any, tenant: Any, fake: Any
 ) -> None:
     api = served(tenant)
-    assistant = _assistant(api, fake)
+    assistant = api.assistant_on(fake)
     created = api.start_call(assistant["id"])
 
     response = api.http.post(f"/v1/call/{created['id']}/end")
@@ -505,7 +498,7 @@ def test_ending_a_call_in_progress_hangs_up_on_its_caller(
     served: Any, tenant: Any, fake: Any
 ) -> None:
     api = served(tenant)
-    assistant = _assistant(api, fake, first_message="Hello, this is Northside Clinic.")
+    assistant = api.assistant_on(fake, first_message="Hello, this is Northside Clinic.")
     created = api.start_call(assistant["id"])
 
     with api.join(created["web_call_url"]) as call:
@@ -527,7 +520,7 @@ def test_ending_a_call_in_progress_hangs_up_on_its_caller(
 
 def test_a_used_or_wrong_token_opens_no_call(served: Any, tenant: Any, fake: Any) -> None:
     api = served(tenant)
-    assistant = _assistant(api, fake)
+    assistant = api.assistant_on(fake)
     created = api.start_call(assistant["id"])
     url = created["web_call_url"]
     base, token = url.split("?token=")
@@ -546,7 +539,7 @@ def test_deleting_a_call_returns_it_then_forgets_it_and_its_conversation(
     served: Any, tenant: Any, fake: Any
 ) -> None:
     api = served(tenant)
-    assistant = _assistant(api, fake, first_message="Hello, this is Northside Clinic.")
+    assistant = api.assistant_on(fake, first_message="Hello, this is Northside Clinic.")
     created = api.start_call(assistant["id"], name="Ada's reminder")
     fake.reply_in_turn(Reply("Thursday at 9."))
     _converse(api, created, "When is my appointment?")
@@ -568,7 +561,7 @@ def test_deleting_a_call_returns_it_then_forgets_it_and_its_conversation(
 
 def test_deleting_a_live_call_ends_it_first(served: Any, tenant: Any, fake: Any) -> None:
     api = served(tenant)
-    assistant = _assistant(api, fake, first_message="Hello, this is Northside Clinic.")
+    assistant = api.assistant_on(fake, first_message="Hello, this is Northside Clinic.")
     queued = api.start_call(assistant["id"])
     in_progress = api.start_call(assistant["id"])
 
@@ -661,7 +654,7 @@ def test_behind_a_proxy_the_web_call_url_is_under_the_public_url(
     served: Any, tenant: Any, fake: Any, public_url: str, joined_at: str
 ) -> None:
     api = served(tenant, public_url=public_url)
-    created = api.start_call(_assistant(api, fake)["id"])
+    created = api.start_call(api.assistant_on(fake)["id"])
     prefix = f"{joined_at}/v1/call/{created['id']}/web?token="
     assert created["web_call_url"].startswith(prefix), created["web_call_url"]
     token = created["web_call_url"].removeprefix(prefix)

@@ -24,8 +24,7 @@ FIRST = "Hello, this is Northside Clinic."
 
 
 def _call(api: CallsApi, fake: FakeProviders, **fields: Any) -> dict[str, Any]:
-    assistant = api.assistant_on(fake, first_message=FIRST, **fields)
-    return api.start_call(assistant["id"])
+    return api.call_on(fake, first_message=FIRST, **fields)
 
 
 def test_a_call_cannot_be_joined_after_its_time_to_be_joined_even_before_the_reaper_ends_it(

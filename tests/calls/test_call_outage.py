@@ -22,8 +22,7 @@ CALL_LOOPS = ("call-messages", "call-leases", "call-reaper", "call-reports")
 
 
 def _web_call(api: CallsApi, fake: FakeProviders) -> dict[str, Any]:
-    assistant = api.assistant_on(fake, first_message="Hello.")
-    return api.start_call(assistant["id"])
+    return api.call_on(fake, first_message="Hello.")
 
 
 def test_health_names_every_loop_of_the_calls(served: Any, tenant: Tenant) -> None:

@@ -30,8 +30,9 @@ def _join(
     **fields: Any,
 ) -> dict[str, Any]:
     """A new call of an assistant that opens with FIRST."""
-    assistant = api.assistant_on(fake, provider, first_message=FIRST, **fields)
-    return api.start_call(assistant["id"], task_parameters=task_parameters or {})
+    return api.call_on(
+        fake, provider, first_message=FIRST, task_parameters=task_parameters or {}, **fields
+    )
 
 
 def _opened(call: WebCall, call_id: int) -> None:

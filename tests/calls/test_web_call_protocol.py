@@ -23,8 +23,7 @@ ENDED_BY_CALLER = {"type": "call-ended", "ended_reason": "customer-ended"}
 
 
 def _started(api: CallsApi, fake: Any, **fields: Any) -> dict[str, Any]:
-    assistant = api.assistant_on(fake, first_message=FIRST, **fields)
-    return api.start_call(assistant["id"])
+    return api.call_on(fake, first_message=FIRST, **fields)
 
 
 def _user_texts(call: dict[str, Any]) -> list[str]:
