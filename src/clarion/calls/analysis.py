@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
+from clarion.api.access_log import exception_without_messages
 from clarion.providers.errors import ProviderError
 from clarion.providers.messages import ChatRequest, Message
 from clarion.providers.provider import Provider
@@ -148,8 +148,9 @@ async def _outcome(part: str, asking: Awaitable[Any]) -> tuple[Any, str | None]:
         return None, str(error)  # safe: it names a schema path, never a value
     except Exception as error:
         # Neither the message nor the locals: either may hold what the patient or model said.
-        frames = "".join(traceback.format_tb(error.__traceback__))
-        log.warning("post-call %s failed with %s\n%s", part, type(error).__name__, frames)
+        # Written into the line itself, so no handler of whoever serves the app can add them.
+        where = exception_without_messages((type(error), error, error.__traceback__))
+        log.warning("post-call %s failed\n%s", part, where)
         return None, "failed unexpectedly"
 
 
