@@ -63,7 +63,9 @@ class Reply:
     the body properly there; ``stall_after`` waits ``stall`` seconds there, as a model that
     thinks mid-reply; ``fail_with`` sends an error event after the content;
     ``linger`` waits between the last event and the end of the body, as a proxy may; ``raw``
-    replaces the events with these, sent as given (another server's dialect)."""
+    replaces the events with these, sent as given (another server's dialect); ``pace`` waits
+    that long before each event, and ``drip`` sends the events a byte at a time, that long
+    apart (a stream kept open without content)."""
 
     text: str | Sequence[str] = ""
     tool_calls: Sequence[Call] = ()
@@ -76,6 +78,8 @@ class Reply:
     fail_with: Failure | None = None
     linger: float = 0.0
     raw: Sequence[bytes] | None = None
+    pace: float = 0.0
+    drip: float = 0.0
 
     @property
     def pieces(self) -> list[str]:
@@ -182,7 +186,13 @@ async def _answer(fake: FakeProviders, provider: str, request: web.Request) -> w
             break
         if number == answer.stall_after:
             await asyncio.sleep(answer.stall)
-        await response.write(event)
+        await asyncio.sleep(answer.pace)
+        if answer.drip:
+            for byte in event:
+                await response.write(bytes((byte,)))
+                await asyncio.sleep(answer.drip)
+        else:
+            await response.write(event)
     await asyncio.sleep(answer.linger)
     await response.write_eof()
     return response

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     """How long a web call waits for its caller before it ends as
     ``customer-did-not-answer``."""
 
+    model_idle_seconds: float = Field(default=20.0, gt=0)
+    """How long a language model's streamed reply may go without a piece of text or of a
+    tool call before the request counts as failed."""
+
     openai_api_key: SecretStr | None = None
     """The OpenAI key for organizations without a credential of their own."""
 

@@ -55,7 +55,7 @@ def test_events_do_not_depend_on_where_the_network_splits_the_stream(size: int) 
 
 
 def test_a_line_without_end_beyond_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("clarion.providers.sse.MAX_LINE_BYTES", 100)
+    monkeypatch.setattr("clarion.providers.sse.MAX_EVENT_BYTES", 100)
 
     with pytest.raises(MalformedStream):
         _read([b"data: " + b"x" * 60, b"x" * 60])

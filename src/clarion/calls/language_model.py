@@ -119,7 +119,9 @@ async def open_provider(
         raise PlainTextKey(
             f"{credential.provider} base_url is plain http outside CLARION_ALLOWED_NETWORKS"
         )
-    return ADAPTERS[credential.provider](session, credential.api_key, base_url=base_url)
+    return ADAPTERS[credential.provider](
+        session, credential.api_key, base_url=base_url, idle_seconds=settings.model_idle_seconds
+    )
 
 
 class Unreachable(Exception):

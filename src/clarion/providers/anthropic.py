@@ -60,8 +60,9 @@ class AnthropicProvider(HTTPProvider):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[chat.StreamEvent]:
         """The reply as it is generated (see :class:`~clarion.providers.provider.Provider`)."""
-        reply = StreamedReply(self._endpoint, structured=request.json_schema is not None)
-        async with self._endpoint.events(_body(request, stream=True)) as events:
+        limits = self._endpoint.limits()
+        reply = StreamedReply(self._endpoint, limits, structured=request.json_schema is not None)
+        async with self._endpoint.events(_body(request, stream=True), limits) as events:
             async for event in events:
                 text = reply.take(event.data)
                 if text:
@@ -78,17 +79,20 @@ class AnthropicProvider(HTTPProvider):
         """The whole reply in one answer."""
         structured = request.json_schema is not None
         document = await self._endpoint.answer(_body(request, stream=False))
+        limits = self._endpoint.limits()
         texts: list[str] = []
         calls: list[ToolCall] = []
         try:
             for block in document["content"]:
                 if block["type"] == "text" and not structured:
-                    texts.append(block["text"])
+                    texts.append(limits.text(block["text"]))
                 elif block["type"] != "tool_use":
                     continue
                 elif structured and block["name"] == STRUCTURED_OUTPUT_NAME:
-                    texts.append(orjson.dumps(block["input"]).decode())
+                    texts.append(limits.text(orjson.dumps(block["input"]).decode()))
                 elif isinstance(block["input"], dict):
+                    limits.tool_call()
+                    limits.arguments(orjson.dumps(block["input"]).decode())
                     calls.append(ToolCall(block["id"], block["name"], block["input"]))
                 else:
                     raise unexpected_shape()

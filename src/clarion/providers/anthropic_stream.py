@@ -16,6 +16,7 @@ import orjson
 
 from clarion.providers.endpoint import Endpoint
 from clarion.providers.errors import ProviderError
+from clarion.providers.limits import ReplyLimits
 from clarion.providers.messages import ToolCall, decoded_tool_call
 from clarion.providers.provider import STRUCTURED_OUTPUT_NAME
 
@@ -55,8 +56,9 @@ class _ToolUse:
 class StreamedReply:
     """What the events of one streamed reply add up to, beyond its text."""
 
-    def __init__(self, endpoint: Endpoint, *, structured: bool) -> None:
+    def __init__(self, endpoint: Endpoint, limits: ReplyLimits, *, structured: bool) -> None:
         self._endpoint = endpoint
+        self._limits = limits
         self._structured = structured
         self._open: dict[int, _ToolUse] = {}
         self._stop_reason: str | None = None
@@ -87,15 +89,15 @@ class StreamedReply:
         if kind == "content_block_delta":
             delta = event["delta"]
             if delta["type"] == "text_delta":
-                text: str = delta["text"]
+                text: str = self._limits.text(delta["text"])
                 return text
             if delta["type"] == "input_json_delta":
                 tool_use = self._open.get(event["index"])
                 if tool_use is not None and tool_use.structured:
-                    structured_text: str = delta["partial_json"]
+                    structured_text: str = self._limits.text(delta["partial_json"])
                     return structured_text
                 if tool_use is not None:
-                    tool_use.fragments.append(delta["partial_json"])
+                    tool_use.fragments.append(self._limits.arguments(delta["partial_json"]))
         elif kind == "content_block_start":
             return self._start(event["index"], event["content_block"])
         elif kind == "content_block_stop":
@@ -119,6 +121,8 @@ class StreamedReply:
         if block["type"] != "tool_use":
             return None
         structured = self._structured and block["name"] == STRUCTURED_OUTPUT_NAME
+        if not structured:
+            self._limits.tool_call()
         tool_use = _ToolUse(block["id"], block["name"], structured)
         self._open[index] = tool_use
         given = block.get("input")
@@ -127,6 +131,6 @@ class StreamedReply:
         # A proxy may send the whole input at the start; it is the first and only fragment.
         whole = orjson.dumps(given).decode()
         if structured:
-            return whole
-        tool_use.fragments.append(whole)
+            return self._limits.text(whole)
+        tool_use.fragments.append(self._limits.arguments(whole))
         return None

@@ -22,6 +22,7 @@ from clarion.providers.errors import (
     error_from_answer,
     error_in_stream,
 )
+from clarion.providers.limits import DEFAULT_IDLE_SECONDS, MAX_ANSWER_BYTES, ReplyLimits
 from clarion.providers.provider import DEFAULT_TIMEOUT_SECONDS
 from clarion.providers.sse import MalformedStream, ServerSentEvent, read_events
 
@@ -40,7 +41,8 @@ class Endpoint:
     """POSTs JSON to one URL with fixed headers, and maps every failure to ProviderError.
 
     ``timeout`` bounds connecting and every wait for more of the answer, not the whole
-    reply: a long reply that keeps streaming is not cut off.
+    reply: a long reply that keeps streaming is not cut off, as long as it keeps adding to
+    the reply (``idle_seconds``, :class:`~clarion.providers.limits.ReplyLimits`).
     """
 
     def __init__(
@@ -51,8 +53,10 @@ class Endpoint:
         headers: Mapping[str, str],
         api_key: str,
         timeout: float,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
     ) -> None:
         self.provider = provider
+        self.idle_seconds = idle_seconds
         self._session = session
         self._url = url
         self._headers = {"Content-Type": "application/json", **headers}
@@ -60,9 +64,16 @@ class Endpoint:
         self._timeout = timeout
         self._client_timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
 
+    def limits(self) -> ReplyLimits:
+        """The bounds of one reply from this endpoint."""
+        return ReplyLimits(self.provider, self.idle_seconds)
+
     @asynccontextmanager
-    async def events(self, body: dict[str, Any]) -> AsyncIterator[AsyncIterator[ServerSentEvent]]:
-        """POST ``body`` and read the answer as an event stream."""
+    async def events(
+        self, body: dict[str, Any], limits: ReplyLimits
+    ) -> AsyncIterator[AsyncIterator[ServerSentEvent]]:
+        """POST ``body`` and read the answer as an event stream, failed once it goes
+        ``limits.idle_seconds`` without adding to the reply."""
         try:
             async with self._post(body) as response:
                 await self._check(response)
@@ -72,9 +83,11 @@ class Endpoint:
                         self.provider, f"answered {kind}, not an event stream", retryable=False
                     )
                 stream = read_events(response.content)
+                watched = limits.watch(stream)
                 try:
-                    yield stream
+                    yield watched
                 finally:
+                    await watched.aclose()  # type: ignore[attr-defined]
                     await stream.aclose()
                 await _drain(response)
         except MalformedStream as exc:
@@ -87,7 +100,13 @@ class Endpoint:
         try:
             async with self._post(body) as response:
                 await self._check(response)
-                content = await response.read()
+                content = await _read_at_most(response.content, MAX_ANSWER_BYTES)
+                if len(content) > MAX_ANSWER_BYTES:
+                    raise ProviderError(
+                        self.provider,
+                        f"the answer ran past {MAX_ANSWER_BYTES} bytes",
+                        retryable=True,
+                    )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._transport_error(exc) from exc
         return self.decode(content)
@@ -119,12 +138,7 @@ class Endpoint:
     async def _check(self, response: aiohttp.ClientResponse) -> None:
         if 200 <= response.status < 300:
             return
-        body = b""
-        while len(body) < ERROR_BODY_BYTES:
-            piece = await response.content.read(ERROR_BODY_BYTES - len(body))
-            if not piece:
-                break
-            body += piece
+        body = (await _read_at_most(response.content, ERROR_BODY_BYTES))[:ERROR_BODY_BYTES]
         raise error_from_answer(
             self.provider, response.status, response.headers, body, self._api_key
         )
@@ -141,6 +155,18 @@ class Endpoint:
                 self.provider, f"request failed: {type(exc).__name__}", retryable=False
             )
         return ProviderError(self.provider, description, retryable=True)
+
+
+async def _read_at_most(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The body up to ``limit`` bytes, and one byte more when it holds more: the rest is
+    never read into memory."""
+    body = bytearray()
+    while len(body) <= limit:
+        piece = await content.read(limit + 1 - len(body))
+        if not piece:
+            break
+        body += piece
+    return bytes(body)
 
 
 async def _drain(response: aiohttp.ClientResponse) -> None:
@@ -179,9 +205,12 @@ class HTTPProvider:
         *,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
     ) -> None:
         url = endpoint_url(base_url or self.default_base_url, self.path)
-        self._endpoint = Endpoint(session, self.name, url, self.headers(api_key), api_key, timeout)
+        self._endpoint = Endpoint(
+            session, self.name, url, self.headers(api_key), api_key, timeout, idle_seconds
+        )
 
     def headers(self, api_key: str) -> dict[str, str]:
         """The headers that carry the API key (and anything else every request needs)."""

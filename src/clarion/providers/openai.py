@@ -17,6 +17,7 @@ import orjson
 
 from clarion.providers.endpoint import Endpoint, HTTPProvider
 from clarion.providers.errors import ProviderError
+from clarion.providers.limits import ReplyLimits
 from clarion.providers.messages import (
     ChatRequest,
     Completion,
@@ -47,8 +48,9 @@ class OpenAIProvider(HTTPProvider):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """The reply as it is generated (see :class:`~clarion.providers.provider.Provider`)."""
-        reply = _StreamedReply(self._endpoint)
-        async with self._endpoint.events(_body(request, stream=True)) as events:
+        limits = self._endpoint.limits()
+        reply = _StreamedReply(self._endpoint, limits)
+        async with self._endpoint.events(_body(request, stream=True), limits) as events:
             async for event in events:
                 if event.data == b"[DONE]":
                     break
@@ -65,22 +67,24 @@ class OpenAIProvider(HTTPProvider):
     async def complete(self, request: ChatRequest) -> Completion:
         """The whole reply in one answer."""
         document = await self._endpoint.answer(_body(request, stream=False))
+        limits = self._endpoint.limits()
         try:
             choice = document["choices"][0]
             message = choice["message"]
-            calls = tuple(
-                decoded_tool_call(
-                    self.name, call["id"], call["function"]["name"], call["function"]["arguments"]
+            calls = []
+            for call in message.get("tool_calls") or ():
+                limits.tool_call()
+                arguments = limits.arguments(call["function"]["arguments"])
+                calls.append(
+                    decoded_tool_call(self.name, call["id"], call["function"]["name"], arguments)
                 )
-                for call in message.get("tool_calls") or ()
-            )
             finish = choice.get("finish_reason") or "stop"
-            text = message.get("content") or ""
+            text = limits.text(message.get("content") or "")
         except _SHAPE_ERRORS:
             raise _unexpected_shape() from None
         if message.get("refusal") and not text:
             finish = "content_filter"
-        return Completion(text, calls, finish)
+        return Completion(text, tuple(calls), finish)
 
 
 def _body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
@@ -143,8 +147,9 @@ class _PartialCall:
 class _StreamedReply:
     """What the chunks of one streamed reply add up to, beyond its text."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, limits: ReplyLimits) -> None:
         self._endpoint = endpoint
+        self._limits = limits
         self.finish_reason: str | None = None
         self._refused = False
         self._calls: dict[int, _PartialCall] = {}
@@ -171,7 +176,7 @@ class _StreamedReply:
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
             text: str | None = delta.get("content")
-            return text
+            return self._limits.text(text) if text else None
         except _SHAPE_ERRORS:
             raise _unexpected_shape() from None
 
@@ -205,13 +210,14 @@ class _StreamedReply:
             self._last_index = index
             call = self._calls.get(index)
             if call is None:
+                self._limits.tool_call()
                 call = self._calls[index] = _PartialCall()
             function = piece.get("function") or {}
             # Id and name come whole in the first piece; a server repeating them adds nothing.
             call.id = call.id or piece.get("id") or ""
             call.name = call.name or function.get("name") or ""
             if function.get("arguments"):
-                call.fragments.append(function["arguments"])
+                call.fragments.append(self._limits.arguments(function["arguments"]))
 
 
 def _unexpected_shape() -> ProviderError:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import aiohttp
 
-MAX_LINE_BYTES = 4 * 1024 * 1024
+from clarion.providers.limits import MAX_EVENT_BYTES
 
 
 class MalformedStream(Exception):
@@ -37,22 +37,28 @@ async def read_events(content: aiohttp.StreamReader) -> AsyncGenerator[ServerSen
     pending = b""
     event = ""
     data: list[bytes] = []
+    size = 0  # of the event's data so far
     async for chunk in content.iter_any():
         lines = (pending + chunk if pending else chunk).split(b"\n")
         pending = lines.pop()
-        if len(pending) > MAX_LINE_BYTES:
-            raise MalformedStream("a line of the event stream is too long")
+        if len(pending) > MAX_EVENT_BYTES:
+            raise MalformedStream(f"an event of the stream ran past {MAX_EVENT_BYTES} bytes")
         for line in lines:
             if line[-1:] == b"\r":
                 line = line[:-1]
             if line.startswith(b"data:"):
                 value = line[5:]
                 data.append(value[1:] if value[:1] == b" " else value)
+                size += len(value)
+                if size > MAX_EVENT_BYTES:
+                    raise MalformedStream(
+                        f"an event of the stream ran past {MAX_EVENT_BYTES} bytes"
+                    )
             elif not line:
                 if data:
                     joined = data[0] if len(data) == 1 else b"\n".join(data)
                     yield ServerSentEvent(event or "message", joined)
-                    data = []
+                    data, size = [], 0
                 event = ""
             elif line.startswith(b"event:"):
                 value = line[6:]
