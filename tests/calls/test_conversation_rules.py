@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from calls_support import CallsApi, WebCall
+from clarion.calls.conversation import CUT_OFF
 from clarion.providers.anthropic import OPENING_TURN
 from clarion.webhooks import verify
 from fake_providers import Call, Failure, Reply
@@ -210,7 +211,10 @@ def test_a_reply_that_does_not_stop_is_a_failed_request(
     assert frames[-1] == {"type": "call-ended", "ended_reason": "pipeline-error-llm"}
     assert code == 1000
     assert len(fake.received) == 3
-    assert _texts(_ended(api, created["id"]))[-1] == ("user", "Which Thursday?")
+    # What the person was shown before the limit (11 pieces) is kept, marked as cut off.
+    said = _texts(_ended(api, created["id"]))
+    assert said[-2] == ("user", "Which Thursday?")
+    assert said[-1] == ("assistant", ("Thursday " * 1_000 * 11).rstrip() + CUT_OFF)
 
 
 @PROVIDERS

@@ -43,9 +43,9 @@ DEFAULT_MAX_DURATION_SECONDS = 3600
 # Messages the person may send ahead of the assistant's reply; they are answered together.
 MAX_WAITING_MESSAGES = 20
 PROVIDER_ATTEMPTS = 2  # a failed request is tried once more at once
-# A turn longer than this is a model (or a server posing as one) that does not stop: far
-# more than anyone listens to, and it would grow the call's memory without end.
-MAX_REPLY_CHARS = 100_000
+# Ends a turn the model failed in midway: what the person was shown is kept, as they saw it,
+# and the transcript shows where it broke off.
+CUT_OFF = " —"
 
 log = logging.getLogger("clarion.calls")
 
@@ -94,6 +94,8 @@ class Shown:
     """
 
     pieces: list[str] = field(default_factory=list)
+    began: int = 0
+    """When the first piece was sent (Unix ms)."""
     diverged: bool = False
     _before: str = ""  # what was shown when the current attempt began
     _at: int = 0  # how far the current attempt's reply has come
@@ -113,6 +115,8 @@ class Shown:
             return ""
         new = piece[len(repeated) :]
         if new:
+            if not self.pieces:
+                self.began = now_ms()
             self.pieces.append(new)
         return new
 
@@ -247,6 +251,8 @@ class Turns:
                 break
             except ProviderError:
                 if attempt == PROVIDER_ATTEMPTS:
+                    if shown.pieces:
+                        await self._say("".join(shown.pieces).rstrip() + CUT_OFF, shown.began)
                     raise ModelFailed from None
         ends = any(call.name == END_CALL.name for call in calls)
         if text or not ends:
@@ -256,7 +262,6 @@ class Turns:
     async def _stream(self, request: ChatRequest, shown: Shown) -> tuple[int, str, list[ToolCall]]:
         """Stream one reply to the channel: when it began, its text and its tool calls."""
         parts: list[str] = []
-        length = 0
         calls: list[ToolCall] = []
         began = 0
         shown.again()
@@ -267,13 +272,6 @@ class Turns:
                     if not parts:
                         began = now_ms()
                     parts.append(event.text)
-                    length += len(event.text)
-                    if length > MAX_REPLY_CHARS:
-                        raise ProviderError(
-                            self._provider.name,
-                            f"the reply ran past {MAX_REPLY_CHARS} characters",
-                            retryable=True,
-                        )
                     piece = shown.next_piece(event.text)
                     if piece:
                         await self._channel.say_piece(piece)
