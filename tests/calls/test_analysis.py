@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -425,3 +426,57 @@ def test_an_unexpected_failure_is_logged_without_the_call_and_loses_only_its_par
     assert "KeyError" in caplog.text
     assert "Maria" not in caplog.text
     assert "Summarise" not in caplog.text
+
+
+def _schema_checks_running() -> list[int]:
+    """The pids of the schema checks running on this machine."""
+    running = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                if b"clarion.calls.schema_check" in cmdline.read():
+                    running.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return running
+
+
+def test_a_schema_the_linear_engine_cannot_run_costs_no_request(
+    fake: FakeProviders, kind: str
+) -> None:
+    # What froze every call of a server: 300 patterns with lookaround and backreferences
+    # (saved before patterns were checked, or by another server): never matched against.
+    pattern = "^(?=.*[a-z])(?!.*(.)\\1{3})[a-z0-9]+$"
+    schema = {
+        "type": "object",
+        "properties": {f"field{n}": {"type": "string", "pattern": pattern} for n in range(300)},
+    }
+    fake.script = lambda _request: structured(kind, {"field0": "abc"})
+    plan = {"structuredDataPrompt": DATA_PROMPT, "structuredDataSchema": schema}
+
+    analysis = analysed(fake, kind, plan)
+
+    assert analysis.structured_data is None
+    assert analysis.structured_data_error is not None
+    assert analysis.structured_data_error.startswith("the schema cannot be used")
+    assert "linear time" in analysis.structured_data_error
+    assert fake.received == []
+
+
+def test_a_check_that_takes_too_long_is_stopped_and_said(
+    fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("clarion.calls.schema_check.CHECK_SECONDS", 0.3)
+    # Linear, but building hundreds of these takes most of a second.
+    patterns = {f"p{n}": {"type": "string", "pattern": f"[\\w\\W]{{300}}$|{n}"} for n in range(300)}
+    schema = {"type": "object", "properties": patterns}
+    fake.script = lambda _request: structured("openai", {"p0": "x"})
+    plan = {"structuredDataPrompt": DATA_PROMPT, "structuredDataSchema": schema}
+
+    analysis = analysed(fake, "openai", plan)
+
+    assert analysis.structured_data_error == (
+        "the schema cannot be used: checking against it took longer than 0.3 s"
+    )
+    assert fake.received == []
+    assert _schema_checks_running() == []  # killed, not left to run

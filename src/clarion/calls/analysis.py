@@ -20,6 +20,8 @@ import jsonschema_rs
 import orjson
 
 from clarion.api.access_log import exception_without_messages
+from clarion.calls.schema_check import Mismatch, SchemaUnusable
+from clarion.calls.schema_check import check as check_in_child
 from clarion.providers.errors import ProviderError
 from clarion.providers.messages import ChatRequest, Message
 from clarion.providers.provider import Provider
@@ -186,15 +188,22 @@ class _Asker:
         answer does not match.
 
         Structured output wants an object at the root (Anthropic's tool input must be one),
-        so any other schema, or one that ``wrap`` says to wrap, is asked for as ``result``."""
+        so any other schema, or one that ``wrap`` says to wrap, is asked for as ``result``.
+        A rubric's schema (``rubric`` given) is ours and checked here; the organization's
+        is checked in a process of its own (clarion.calls.schema_check), and first without
+        a value, so a schema that cannot be used costs no request."""
         system = f"{fill(prompt)}\n\n{rubric}" if rubric else fill(prompt)
         wrapped = wrap or schema.get("type") != "object"
-        validator = _validator(schema)
+        mismatch = _ours(schema) if rubric else await _theirs(schema)
         messages = [Message.system(system), Message.user(self.transcript)]
         for _attempt in range(2):
             answer = await self._complete(messages, _wrapper(schema) if wrapped else schema)
             try:
-                return _matching(answer, wrapped, validator)
+                value = _decoded(answer, wrapped)
+                missed = await mismatch(value)
+                if missed is None:
+                    return value
+                raise _Unusable(f"did not match the schema at {missed.where}", missed.detail)
             except _Unusable as unusable:
                 reason, detail = str(unusable), unusable.detail
             if answer:
@@ -229,28 +238,43 @@ def _wrapper(schema: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _never_fetched(uri: str) -> Any:
-    raise LookupError("documents outside the schema are never fetched")
+Checking = Callable[[Any], Awaitable[Mismatch | None]]
+"""Where a value misses a schema, or None when it matches."""
 
 
-def _validator(schema: Mapping[str, Any]) -> jsonschema_rs.Validator:
-    """The schema's validator, built before the model is asked, so a schema that cannot be
-    used costs no request.
+def _ours(schema: Mapping[str, Any]) -> Checking:
+    """A rubric's schema: small and ours, checked in this process."""
+    validator = jsonschema_rs.validator_for(dict(schema))
 
-    jsonschema-rs, for what the organization's schema may hold: its regular expressions
-    run in time linear in the answer (a backtracking one could hold the event loop, and
-    every call on it, for minutes on a few dozen characters), and a $ref to anything
-    outside the schema is refused rather than fetched from wherever it points.
-    """
+    async def mismatch(value: Any) -> Mismatch | None:
+        error = next(validator.iter_errors(value), None)
+        if error is None:
+            return None
+        where = "/".join(str(step) for step in error.schema_path) or "its root"
+        return Mismatch(where, error.message)
+
+    return mismatch
+
+
+async def _theirs(schema: Mapping[str, Any]) -> Checking:
+    """The organization's schema, checked in a process of its own; _Unusable, before the
+    model is asked, when it cannot be used."""
     try:
-        return jsonschema_rs.validator_for(dict(schema), retriever=_never_fetched)
-    except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError) as error:
-        problem = str(error).splitlines()[0][:200]
-        raise _Unusable(f"the schema cannot be used: {problem}") from None
+        await check_in_child(schema)
+    except SchemaUnusable as unusable:
+        raise _Unusable(f"the schema cannot be used: {unusable}") from None
+
+    async def mismatch(value: Any) -> Mismatch | None:
+        try:
+            return await check_in_child(schema, value)
+        except SchemaUnusable as unusable:
+            raise _Unusable(f"the schema cannot be used: {unusable}") from None
+
+    return mismatch
 
 
-def _matching(answer: str, wrapped: bool, validator: jsonschema_rs.Validator) -> Any:
-    """The JSON value of ``answer`` if it matches the validator's schema."""
+def _decoded(answer: str, wrapped: bool) -> Any:
+    """The JSON value of ``answer`` (its ``result`` when ``wrapped``)."""
     try:
         value = orjson.loads(answer)
         decoded = True
@@ -263,10 +287,6 @@ def _matching(answer: str, wrapped: bool, validator: jsonschema_rs.Validator) ->
         if not isinstance(value, dict) or "result" not in value:
             raise _Unusable("had no result field", 'it had no "result" field')
         value = value["result"]
-    error = next(validator.iter_errors(value), None)
-    if error is not None:
-        where = "/".join(str(step) for step in error.schema_path) or "its root"
-        raise _Unusable(f"did not match the schema at {where}", error.message)
     return value
 
 
