@@ -118,10 +118,14 @@ async def _on_stop_signal(services: Services, signum: int) -> None:
 
 
 async def _drain(services: Services, seconds: float) -> None:
-    """Take no new calls, let the live ones go on for ``seconds``, end the rest as
-    server-shutdown, and queue the reports of every call let go meanwhile."""
+    """Take no new calls, let the live ones and the analyses under way go on for ``seconds``,
+    end the rest as server-shutdown, and hand the analyses still running over to another
+    process (or this one, restarted). Of the calls let go meanwhile, the reports that need no
+    analysis are queued; the others wait, pending, for a process to analyse them."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    services.after_calls.stop_claiming()
     ended = await services.live_calls.drain(seconds)
-    await services.after_calls.settle(ended)
+    await services.after_calls.hand_over(ended, deadline)
 
 
 def create_server_app() -> Front:

@@ -6,6 +6,11 @@ Both run in every process (`clarion serve` and `clarion worker`). An ended call 
 the analysis its plan asks for, and in one transaction keeps the analysis and queues the
 report in the webhook outbox: a process dying midway leaves the call to be claimed again, so
 no report is lost, and an analysis that fails or takes too long never holds its report back.
+
+A process that stops hands its unfinished analyses over instead of waiting for them: it
+claims nothing more and starts no model request, lets the analyses in flight run until a
+deadline (the server's drain), then cancels the rest and gives their claims back, so that
+another process, or this one restarted, claims them at once.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
@@ -36,7 +41,7 @@ log = logging.getLogger("clarion.calls")
 
 CLAIM_BATCH = 32
 # Long enough for the analysis; a process that dies holding a claim delays that report by
-# this much.
+# this much (one that stops gives its claims back at once).
 CLAIM_SECONDS = 300.0
 # An analysis still running after this is given up, and the report goes without it.
 ANALYSIS_SECONDS = 120.0
@@ -61,6 +66,10 @@ class AfterCalls:
         self.delivery_due = delivery_due
         self._session: aiohttp.ClientSession | None = None
         self._reap_again = False
+        self._stopping = False
+        self._let_go: set[int] = set()  # the calls let go while stopping, seen once
+        # The follow-ups whose analysis is under way, by call: what a stop may cancel.
+        self._analysing: dict[int, asyncio.Task[Any]] = {}
 
     @asynccontextmanager
     async def running(self, stop: asyncio.Event) -> AsyncIterator[Mapping[str, Step]]:
@@ -68,10 +77,18 @@ class AfterCalls:
         connector = aiohttp.TCPConnector(**resolver_kwargs(self.settings.allowed_networks))
         async with aiohttp.ClientSession(connector=connector) as session:
             self._session = session
-            yield {
-                "call-reaper": partial(self._reap, stop),
-                "call-reports": partial(self._report, stop),
-            }
+            # A process without a drain (`clarion worker`) hands over as soon as it stops.
+            handing_over = asyncio.create_task(self._hand_over_on(stop))
+            try:
+                yield {
+                    "call-reaper": partial(self._reap, stop),
+                    "call-reports": partial(self._report, stop),
+                }
+            finally:
+                if stop.is_set():
+                    await handing_over
+                else:
+                    handing_over.cancel()
             self._session = None
 
     async def _reap(self, stop: asyncio.Event) -> None:
@@ -94,12 +111,49 @@ class AfterCalls:
         analyse and report every ended call due."""
         await first_of(stop, self.due, timeout=IDLE_SECONDS)
         self.due.clear()
-        if stop.is_set():
+        if stop.is_set() or self._stopping:
             return
         await self.settle()
 
+    def stop_claiming(self) -> None:
+        """Claim no more calls and start no analysis: the process is stopping. Analyses
+        already under way go on until :meth:`hand_over`."""
+        self._stopping = True
+
+    async def hand_over(self, let_go: Sequence[int], deadline: float) -> None:
+        """Stop without waiting for the model: the analyses under way may finish (and their
+        reports be queued) until ``deadline``, on the event loop's clock; those still running
+        then are cancelled and their claims given back, for another process (or this one,
+        restarted) to claim at once. Of ``let_go``, the calls this process let go while
+        stopping, the reports that need no analysis are queued; the others are left due."""
+        self.stop_claiming()
+        under_way = set(self._analysing.values())
+        if under_way:
+            await asyncio.wait(under_way, timeout=max(0.0, deadline - _clock()))
+        unfinished = dict(self._analysing)
+        if unfinished:
+            log.info("handing %d unfinished analyses over to another process", len(unfinished))
+            for task in unfinished.values():
+                task.cancel()
+            await asyncio.wait(unfinished.values())
+            await self.database.write(service.release_after_call, sorted(unfinished))
+            for call_id in sorted(unfinished):
+                log.info("call %d: analysis handed over", call_id)
+        fresh = sorted(set(let_go) - self._let_go)
+        self._let_go.update(fresh)
+        if fresh:
+            await self.settle(fresh)
+
+    async def _hand_over_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        try:
+            await self.hand_over((), _clock())
+        except Exception:
+            log.exception("handing the unfinished analyses over failed")
+
     async def settle(self, call_ids: list[int] | None = None) -> None:
-        """Analyse and report every ended call due now (of ``call_ids`` when given)."""
+        """Analyse and report every ended call due now (of ``call_ids`` when given); once the
+        process is stopping, a call whose analysis would need the model is left due instead."""
         while True:
             claimed = await self.database.write(
                 service.claim_after_call, CLAIM_SECONDS, CLAIM_BATCH, call_ids
@@ -111,10 +165,11 @@ class AfterCalls:
                 outcomes = await asyncio.gather(
                     *(self._follow_up(call_id) for call_id in claimed), return_exceptions=True
                 )
+                # One handed over (cancelled) is no failure: CancelledError is no Exception.
                 failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
                 if failures:
                     raise failures[0]
-            if call_ids is not None or len(claimed) < CLAIM_BATCH:
+            if call_ids is not None or len(claimed) < CLAIM_BATCH or self._stopping:
                 return
 
     async def _follow_up(self, call_id: int) -> None:
@@ -123,11 +178,23 @@ class AfterCalls:
         if found is None:
             return  # deleted since it ended: nothing to analyse or report
         call, messages = found
+        if self._stopping and _wants_analysis(call, messages):
+            # No model request starts once the process is stopping: the next process asks.
+            await self.database.write(service.release_after_call, [call_id])
+            log.info("call %d: analysis handed over", call_id)
+            return
+        # Registered in the same step as the check above: a stop sees every analysis begun.
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 - gathered, so run as a task
+        self._analysing[call_id] = task
         try:
             async with asyncio.timeout(ANALYSIS_SECONDS):
                 analysis = await self._analysis(call, messages)
         except TimeoutError:
             analysis = Analysis(errors=(f"took longer than {ANALYSIS_SECONDS:g} s",))
+        finally:
+            # From here the report is queued whatever happens: a stop no longer cancels it.
+            self._analysing.pop(call_id, None)
         if analysis is not None and analysis.errors:
             # Each line names the part and what failed, never what was said.
             log.warning("call %d: analysis incomplete: %s", call_id, "; ".join(analysis.errors))
@@ -140,9 +207,9 @@ class AfterCalls:
     async def _analysis(self, call: CallRecord, messages: list[SaidMessage]) -> Analysis | None:
         """The analysis the call's plan asks for; None when it asks for none or the patient
         said nothing (no request is worth its cost then)."""
-        plan = call.configuration.get("analysis_plan")
-        if not plan or not any(message.role == "user" for message in messages):
+        if not _wants_analysis(call, messages):
             return None
+        plan = call.configuration["analysis_plan"]
         assert self._session is not None  # noqa: S101 - set while running
         try:
             model, provider = await reach_model(
@@ -163,6 +230,17 @@ class AfterCalls:
             _as_filled,
             temperature=model.temperature,
         )
+
+
+def _wants_analysis(call: CallRecord, messages: list[SaidMessage]) -> bool:
+    """Whether the call's analysis needs the model: its plan asks for one and the patient
+    said something (no request is worth its cost otherwise)."""
+    plan = call.configuration.get("analysis_plan")
+    return bool(plan) and any(message.role == "user" for message in messages)
+
+
+def _clock() -> float:
+    return asyncio.get_running_loop().time()
 
 
 def _as_filled(text: str) -> str:

@@ -173,6 +173,15 @@ _CLAIM_AFTER_CALL = Prepared(
         .values(after_call_claimed_until=bindparam("until"))
     )
 )
+# A claim given back: the call is due at once, for any process to claim (one that stops
+# hands its unfinished analyses over rather than waiting for them).
+_RELEASE_AFTER_CALL = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("id"), CALLS.c.after_call == AFTER_CALL_PENDING)
+        .values(after_call_claimed_until=None)
+    )
+)
 _FINISH_AFTER_CALL = Prepared(
     lambda: (
         update(CALLS)
@@ -375,6 +384,12 @@ def claim_these_after_call(
         for call_id in sorted(call_ids)
         if statements.execute(_CLAIM_ONE_AFTER_CALL, id=call_id, now=now, until=until) == 1
     ]
+
+
+def release_after_call(statements: Statements, call_ids: Collection[int]) -> None:
+    """Give back the claims on these calls: those still pending are due again at once."""
+    for call_id in sorted(call_ids):  # one order for every writer of these rows
+        statements.execute(_RELEASE_AFTER_CALL, id=call_id)
 
 
 def finish_after_call(

@@ -309,3 +309,9 @@ def keep_analysis_and_report(
         body=orjson.dumps(report_json(call, messages), option=orjson.OPT_UTC_Z),
         now=now,
     )
+
+
+def release_after_call(unit: Unit, call_ids: list[int]) -> None:
+    """Give back this process's claims on these calls' analysis and report, so that any
+    process may claim them at once; a call whose report was queued meanwhile stays done."""
+    repository.release_after_call(unit.statements, call_ids)
