@@ -48,6 +48,7 @@ async def update(
             assistant_id,
             changes,
             services.secrets,
+            max_document_bytes=services.settings.max_body_bytes,
             merge=merge,
             expected=expected_versions(if_match(scope)),
         )

@@ -105,7 +105,13 @@ async def create_assistant(
     fields = parse_assistant_body(raw, CreateAssistant)
 
     def create(unit: Unit) -> idempotency.StoredResponse:
-        record = service.create_assistant(unit, auth.caller, fields, auth.services.secrets)
+        record = service.create_assistant(
+            unit,
+            auth.caller,
+            fields,
+            auth.services.secrets,
+            max_document_bytes=auth.services.settings.max_body_bytes,
+        )
         return idempotency.StoredResponse(201, encode_json(assistant_json(record)), etag(record))
 
     if idempotency_key is None:
@@ -264,7 +270,12 @@ async def get_version(
 @router.post(
     http.ITEM + "/versions/{version}/restore",
     response_model=Assistant,
-    responses={**ERRORS, **PRECONDITION, 200: {"headers": ETAG_HEADER}},
+    responses={
+        **ERRORS,
+        **PRECONDITION,
+        **error_response(413, "The restored assistant would be larger than the server accepts"),
+        200: {"headers": ETAG_HEADER},
+    },
     summary="Restore Assistant Version",
 )
 async def restore_version(
@@ -285,6 +296,7 @@ async def restore_version(
             auth.caller,
             resource_id(assistant_id, "assistant"),
             resource_id(version, "version"),
+            max_document_bytes=auth.services.settings.max_body_bytes,
             expected=expected_versions(if_match(request.scope)),
         )
     except StaleVersion as stale:

@@ -12,7 +12,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from clarion.api.errors import NotFound, PreconditionFailed, found
+import orjson
+
+from clarion.api.errors import NotFound, PayloadTooLarge, PreconditionFailed, found
 from clarion.api.merge_patch import apply_merge_patch
 from clarion.assistants import repository
 from clarion.assistants.bodies import validate_fields
@@ -29,9 +31,18 @@ ANY_VERSION: Collection[int] = range(1, 2**63)
 
 
 def create_assistant(
-    unit: Unit, caller: Caller, fields: dict[str, Any], secrets: SecretBox
+    unit: Unit,
+    caller: Caller,
+    fields: dict[str, Any],
+    secrets: SecretBox,
+    *,
+    max_document_bytes: int,
 ) -> AssistantRecord:
-    """A new assistant in the caller's organization, with its first version record."""
+    """A new assistant in the caller's organization, with its first version record.
+
+    ``max_document_bytes`` bounds the assistant's configuration, as every change does (see
+    check_document_size).
+    """
     now = utcnow()
     secret = fields.get("webhook_secret")
     assistant = _new_assistant(
@@ -42,6 +53,7 @@ def create_assistant(
         created_at=now,
         version=1,
     )
+    check_document_size(assistant.values, max_document_bytes)
     repository.add(unit.statements, assistant)
     changed = [name for name, value in assistant.values.items() if value is not None]
     _record(unit, caller, assistant, Change("created", changed, "set" if secret else None), now)
@@ -76,6 +88,7 @@ def update_assistant(
     changes: dict[str, Any],
     secrets: SecretBox,
     *,
+    max_document_bytes: int,
     merge: bool = False,
     expected: Collection[int] | None = None,
 ) -> AssistantRecord:
@@ -83,7 +96,8 @@ def update_assistant(
     applied as an RFC 7396 merge patch to it.
 
     The row is read under the write lock, so two clients changing different fields at the
-    same moment both keep their change; only columns whose value differs are written.
+    same moment both keep their change; only columns whose value differs are written. The
+    changed assistant must stay within ``max_document_bytes`` (check_document_size).
     """
     assistant = _find(unit, caller, assistant_id, for_update=True)
     _check_precondition(assistant, expected)
@@ -94,6 +108,8 @@ def update_assistant(
         }
         validate_fields(values)
     changed = _assign(assistant, values)
+    if changed:
+        check_document_size(assistant.values, max_document_bytes)
     secret_change = None
     if "webhook_secret" in changes:
         secret_change = _assign_secret(assistant, changes["webhook_secret"], secrets)
@@ -137,21 +153,26 @@ def restore_version(
     assistant_id: int,
     version: int,
     *,
+    max_document_bytes: int,
     expected: Collection[int] | None = None,
 ) -> AssistantRecord:
     """Make a recorded configuration current again, as a new version.
 
     The webhook secret is never recorded, so it stays as it is. Restoring a version of a
-    deleted assistant brings the assistant back, under its old id and without a secret.
+    deleted assistant brings the assistant back, under its old id and without a secret. The
+    configuration must be within ``max_document_bytes`` (check_document_size) now, whatever
+    the limit was when it was recorded.
     """
     record = get_version(unit, caller, assistant_id, version)
     assistant = repository.get(
         unit.statements, caller.organization_id, assistant_id, for_update=True
     )
     if assistant is None:
-        return _undelete(unit, caller, assistant_id, record, expected)
+        return _undelete(unit, caller, assistant_id, record, expected, max_document_bytes)
     _check_precondition(assistant, expected)
     changed = _assign(assistant, _recorded_values(record))
+    if changed:
+        check_document_size(assistant.values, max_document_bytes)
     return _commit_change(unit, caller, assistant, Change("restored", changed))
 
 
@@ -161,6 +182,7 @@ def _undelete(
     assistant_id: int,
     record: VersionRecord,
     expected: Collection[int] | None,
+    max_document_bytes: int,
 ) -> AssistantRecord:
     if expected is not None:
         raise PreconditionFailed("If-Match was given, but the assistant no longer exists")
@@ -179,6 +201,7 @@ def _undelete(
         version=latest.version + 1,
     )
     assistant.updated_at = now
+    check_document_size(assistant.values, max_document_bytes)
     repository.add(unit.statements, assistant, keep_id=True)
     changed = [name for name, value in assistant.values.items() if value is not None]
     _record(unit, caller, assistant, Change("restored", changed), now)
@@ -202,6 +225,31 @@ def _new_assistant(
         created_at=created_at,
         updated_at=created_at,
         version=version,
+    )
+
+
+def check_document_size(values: dict[str, Any], max_document_bytes: int) -> None:
+    """Raise PayloadTooLarge, naming the largest field, when the configuration ``values``
+    are more than ``max_document_bytes`` bytes of JSON (fields without a value left out).
+
+    The request body limit bounds one request; this bounds what requests add up to, so
+    that no series of updates (merge patches adding a key at a time, or plain ones setting
+    one field each) grows an assistant past what a single request could send. Called only
+    before something is written, so a refused change leaves the assistant as it was.
+    """
+    # One serialization for almost every write: with its nulls the configuration can only be
+    # larger than as it is shown and recorded. Only near the limit is it measured again
+    # without them, and the size of each field worked out for a refusal.
+    if len(orjson.dumps(values)) <= max_document_bytes:
+        return
+    present = {name: value for name, value in values.items() if value is not None}
+    size = len(orjson.dumps(present))
+    if size <= max_document_bytes:
+        return
+    largest = max(present, key=lambda name: len(orjson.dumps(present[name])))
+    raise PayloadTooLarge(
+        f"{largest}: after this change the assistant would be {size:,} bytes of JSON, "
+        f"over the limit of {max_document_bytes:,} (CLARION_MAX_BODY_BYTES)"
     )
 
 
