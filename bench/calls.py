@@ -6,6 +6,7 @@ once, each call one user turn every T seconds.
     .venv/bin/python bench/calls.py --calls 500 --interval 0 --client-processes 2   # saturation
     .venv/bin/python bench/calls.py --calls 500 --interval 0 --client-processes 2 \\
         --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/calls.py --calls 200 --costly-schemas 6   # analyses beside the calls
 
 It starts `clarion serve` (one process) on a database of its own, the fake model of
 bench/fake_llm.py in a process of its own, and an organization with an OpenAI credential
@@ -29,6 +30,10 @@ created (non-2xx) or not joined, an error frame, a call that ends unasked, a tur
 assistant-message within ``--turn-timeout``, a hangup not answered by call-ended. The client
 offers no permessage-deflate unless ``--deflate``; browsers offer it, and it costs the server
 memory per call.
+
+``--costly-schemas K`` ends K more calls as the window starts, each of an assistant whose
+structured-data schema costs seconds of CPU to build (1,200 distinct linear patterns), so
+their analyses run while the measured calls talk: compare the latency with and without.
 """
 
 from __future__ import annotations
@@ -81,6 +86,9 @@ def main() -> None:
     parser.add_argument(
         "--deflate", action="store_true", help="offer permessage-deflate, as browsers do"
     )
+    parser.add_argument(
+        "--costly-schemas", type=int, default=0, help="analyses of a costly schema in the window"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clarion-bench-") as workdir:
         bench(Path(workdir), args)
@@ -99,6 +107,7 @@ class Plan:
     turn_timeout: float
     create_concurrency: int
     deflate: bool
+    costly_assistant_id: int = 0
 
 
 @dataclass
@@ -339,6 +348,10 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
         )
         uvloop.run(_warm_up(plan))
         time.sleep(1)  # let the warm-up calls' after-call work finish
+        if args.costly_schemas:
+            plan.costly_assistant_id = _assistant(
+                base, api_key, f"http://127.0.0.1:{llm_port}/v1", COSTLY_PLAN
+            )
         figures = _measure(plan, args, server.pid, fake.pid)
     _print_summary(args, figures, log_path)
 
@@ -377,10 +390,13 @@ def _post(url: str, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
         return answer
 
 
-def _assistant(base: str, api_key: str, model_url: str) -> int:
-    credential = {"provider": "openai", "api_key": "sk-bench", "base_url": model_url}
-    _post(f"{base}/v1/credential", api_key, credential)
-    assistant = {
+def _assistant(
+    base: str, api_key: str, model_url: str, analysis_plan: dict[str, Any] | None = None
+) -> int:
+    if analysis_plan is None:
+        credential = {"provider": "openai", "api_key": "sk-bench", "base_url": model_url}
+        _post(f"{base}/v1/credential", api_key, credential)
+    assistant: dict[str, Any] = {
         "name": "Bench",
         "model": {
             "provider": "openai",
@@ -391,8 +407,33 @@ def _assistant(base: str, api_key: str, model_url: str) -> int:
         "silence_timeout_seconds": 3600,
         "max_duration_seconds": 43200,
     }
+    if analysis_plan is not None:
+        assistant["analysis_plan"] = analysis_plan
     assistant_id: int = _post(f"{base}/v1/assistant", api_key, assistant)["id"]
     return assistant_id
+
+
+# Distinct linear patterns (identical ones are built once): seconds of CPU to build.
+COSTLY_PLAN = {
+    "structuredDataPrompt": "Extract the code.",
+    "structuredDataSchema": {
+        "type": "object",
+        "properties": {
+            f"p{n}": {"type": "string", "pattern": f"[\\w\\W]{{300}}$|{n}"} for n in range(1200)
+        },
+    },
+}
+
+
+async def _costly_analyses(plan: Plan, count: int) -> None:
+    """End ``count`` calls of the costly schema's assistant, one turn each: their analyses
+    follow."""
+    costly = Plan(**{**vars(plan), "assistant_id": plan.costly_assistant_id})
+    async with aiohttp.ClientSession() as session:
+        for _ in range(count):
+            socket = await _join(session, costly)
+            await _turn(socket, plan.turn_timeout)
+            await _hang_up(socket)
 
 
 @dataclass
@@ -430,6 +471,8 @@ def _measure(plan: Plan, args: argparse.Namespace, server_pid: int, fake_pid: in
             end.send((start, args.duration))
         time.sleep(max(0.0, start - time.monotonic()))
         cpu = {pid: _cpu_seconds(pid) for pid in (server_pid, fake_pid, *pids)}
+        if args.costly_schemas:
+            uvloop.run(_costly_analyses(plan, args.costly_schemas))
         time.sleep(max(0.0, start + args.duration - time.monotonic()))
         used = {pid: _cpu_seconds(pid) - seconds for pid, seconds in cpu.items()}
         rss["end"] = _status_kb(server_pid, "VmRSS")

@@ -17,6 +17,7 @@ refused, never fetched.
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import sys
 import weakref
@@ -35,6 +36,9 @@ CONCURRENT_CHECKS = 2
 
 CHECK_MEMORY_BYTES = 1024 * 1024 * 1024
 """The address space a checking process may take."""
+
+CHECK_NICENESS = 10
+"""How much a check defers to the server's own process for the CPU: live calls come first."""
 
 PATTERN_BYTES = 1024 * 1024
 """The compiled size one pattern may have: beyond it, building it costs seconds."""
@@ -147,6 +151,7 @@ def _first_line(error: Exception) -> str:
 def main() -> None:
     """Answer the request on standard input."""
     resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY_BYTES, CHECK_MEMORY_BYTES))
+    os.nice(CHECK_NICENESS)
     request = orjson.loads(sys.stdin.buffer.read())
     sys.stdout.buffer.write(orjson.dumps(verdict(request)))
 
