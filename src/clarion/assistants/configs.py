@@ -16,6 +16,7 @@ from jsonschema.validators import validator_for
 from pydantic import AfterValidator, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
+from clarion.assistants.placeholders import check_placeholders
 from clarion.outbound.urls import check_outbound_url
 
 NAME_MAX = 200
@@ -76,7 +77,7 @@ class ModelMessage(TypedDict):
     """One message of the model's prompt."""
 
     role: Literal["system", "user", "assistant"]
-    content: Annotated[str, Field(max_length=PROMPT_MAX)]
+    content: Annotated[str, Field(max_length=PROMPT_MAX), AfterValidator(check_placeholders)]
 
 
 @with_config(_OPEN)
@@ -98,7 +99,7 @@ class VoiceConfig(TypedDict, total=False):
     voiceId: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX)]
 
 
-Prompt = Annotated[str, Field(max_length=PROMPT_MAX)]
+Prompt = Annotated[str, Field(max_length=PROMPT_MAX), AfterValidator(check_placeholders)]
 
 
 @with_config(_OPEN)

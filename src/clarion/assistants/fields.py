@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.types import TypeEngine
 
@@ -23,6 +23,7 @@ from clarion.assistants.configs import (
     VoiceConfig,
     WebhookUrl,
 )
+from clarion.assistants.placeholders import check_placeholders
 from clarion.database.schema import JSONDocument
 
 
@@ -57,7 +58,7 @@ FIELDS: tuple[AssistantField, ...] = (
     AssistantField(
         "first_message",
         Text(),
-        Annotated[str, Field(max_length=MESSAGE_MAX)],
+        Annotated[str, Field(max_length=MESSAGE_MAX), AfterValidator(check_placeholders)],
         "The initial message the assistant will use",
     ),
     AssistantField(
@@ -69,7 +70,7 @@ FIELDS: tuple[AssistantField, ...] = (
     AssistantField(
         "voicemail_message",
         Text(),
-        Annotated[str, Field(max_length=MESSAGE_MAX)],
+        Annotated[str, Field(max_length=MESSAGE_MAX), AfterValidator(check_placeholders)],
         "The message left on voicemail",
     ),
     AssistantField("webhook_url", Text(), WebhookUrl, "The URL the end-of-call report is sent to"),

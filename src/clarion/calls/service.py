@@ -72,7 +72,9 @@ def create_call(
     assistant = assistants.get(unit.statements, organization_id, assistant_id)
     if assistant is None:
         raise InvalidInput(f"assistant_id: assistant {assistant_id} not found")
-    configuration = _configuration(assistant.values, fields.get("task_parameters") or {})
+    configuration = _configuration(
+        assistant.values, fields.get("task_parameters") or {}, settings.max_body_bytes
+    )
     model = model_settings(configuration)
     credential_for(unit, organization_id, model, settings, secrets_box)
     repository.lock_organization(unit.statements, organization_id)
@@ -118,8 +120,11 @@ def create_call(
     return call, token
 
 
-def _configuration(values: dict[str, Any], task_parameters: dict[str, Any]) -> dict[str, Any]:
-    """The assistant's configuration for one call: overridden, its placeholders filled."""
+def _configuration(
+    values: dict[str, Any], task_parameters: dict[str, Any], max_text_chars: int
+) -> dict[str, Any]:
+    """The assistant's configuration for one call: overridden, its placeholders filled, its
+    texts together within ``max_text_chars``."""
     overrides = {k: v for k, v in task_parameters.items() if k in OVERRIDABLE_FIELDS}
     try:
         validate_fields(overrides)
@@ -133,7 +138,7 @@ def _configuration(values: dict[str, Any], task_parameters: dict[str, Any]) -> d
     # A deep copy: the assistant's record is not the call's to change.
     configuration = copy.deepcopy({name: values.get(name) for name in OVERRIDABLE_FIELDS})
     configuration.update(copy.deepcopy(overrides))
-    fill_configuration(configuration, variables)
+    fill_configuration(configuration, variables, max_text_chars)
     return configuration
 
 
