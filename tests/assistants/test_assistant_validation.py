@@ -71,6 +71,20 @@ INVALID_FIELDS = [
         {"analysis_plan": {"structuredDataSchema": {"properties": {"a": {"minimum": "0"}}}}},
         "analysis_plan.structuredDataSchema",
     ),
+    # Patterns run in linear time: lookaround and backreferences are refused when saved.
+    *(
+        (
+            {"analysis_plan": {"structuredDataSchema": schema}},
+            "analysis_plan.structuredDataSchema",
+        )
+        for schema in (
+            {"properties": {"code": {"type": "string", "pattern": "^(?=.*[0-9])[a-z0-9]+$"}}},
+            {"properties": {"code": {"type": "string", "pattern": "(?<!x)y"}}},
+            {"properties": {"code": {"type": "string", "pattern": "^(a+)\\1$"}}},
+            {"items": [{"patternProperties": {"^(?!id)": {"type": "string"}}}]},
+            {"$defs": {"d": {"pattern": "(?<day>Mon|Tue)\\k<day>"}}},
+        )
+    ),
     (
         {"analysis_plan": {"successEvaluationRubric": "Vibes"}},
         "analysis_plan.successEvaluationRubric",
@@ -141,6 +155,22 @@ def test_boundaries_are_accepted(api: Api, assistant: dict[str, Any]) -> None:
         ).status_code
         == 200
     )
+
+
+def test_patterns_that_only_look_like_lookaround_are_accepted(
+    api: Api, assistant: dict[str, Any]
+) -> None:
+    schema = {
+        "properties": {
+            "code": {"type": "string", "pattern": "^\\(?=x\\\\1[a-z]{2,5}$"},
+            "when": {"type": "string", "pattern": "^(?<day>Mon|Tue) [0-9]+$"},
+        },
+        "examples": [{"pattern": "(?=data, not a schema)"}],
+    }
+    body = {"analysis_plan": {"structuredDataSchema": schema}}
+    response = api.patch(f"/v1/assistant/{assistant['id']}", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["analysis_plan"]["structuredDataSchema"] == schema
 
 
 def test_the_text_of_a_nul_escape_is_not_a_nul(api: Api, assistant: dict[str, Any]) -> None:

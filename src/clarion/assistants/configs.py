@@ -11,11 +11,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
 from pydantic import AfterValidator, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
+from clarion.assistants.json_schemas import schema_problem
 from clarion.assistants.placeholders import check_placeholders
 from clarion.outbound.urls import check_outbound_url
 
@@ -46,10 +45,9 @@ def _check_header_value(value: str) -> str:
 
 
 def _check_json_schema(value: dict[str, Any]) -> dict[str, Any]:
-    try:
-        validator_for(value).check_schema(value)
-    except SchemaError as exc:
-        raise ValueError(f"is not a valid JSON Schema: {exc.message}") from None
+    problem = schema_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -65,7 +63,7 @@ WebhookSecret = Annotated[
 ]
 JsonSchema = Annotated[
     dict[str, Any],
-    Field(description="A JSON Schema (any draft jsonschema knows) for the extracted data"),
+    Field(description="A JSON Schema (draft 4, 6, 7, 2019-09 or 2020-12) for the extracted data"),
     AfterValidator(_check_json_schema),
 ]
 
