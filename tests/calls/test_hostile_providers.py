@@ -94,6 +94,15 @@ def test_a_reply_dripped_a_byte_at_a_time_is_a_failed_request(
 
 
 @PROVIDERS
+def test_an_answer_that_does_not_begin_within_the_idle_limit_is_a_failed_request(
+    served: Any, tenant: Tenant, fake: Any, provider: str
+) -> None:
+    api = served(tenant, model_idle_seconds=IDLE)
+    # Connected, but no answer for longer than the idle limit (shorter than the 30 s timeout).
+    _fails_twice(api, fake, provider, Reply("Thursday at 9.", delay=3 * IDLE))
+
+
+@PROVIDERS
 def test_a_model_pausing_less_than_the_idle_limit_between_pieces_is_not_cut_off(
     served: Any, tenant: Tenant, fake: Any, provider: str
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -75,7 +75,9 @@ class Endpoint:
         """POST ``body`` and read the answer as an event stream, failed once it goes
         ``limits.idle_seconds`` without adding to the reply."""
         try:
-            async with self._post(body) as response:
+            async with AsyncExitStack() as stack:
+                async with limits.awaiting():  # the wait for the answer counts as idle too
+                    response = await stack.enter_async_context(self._post(body))
                 await self._check(response)
                 kind = response.content_type
                 if kind != "text/event-stream":

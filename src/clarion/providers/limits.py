@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from clarion.providers.errors import ProviderError
@@ -39,9 +40,10 @@ DEFAULT_IDLE_SECONDS = 20.0
 class ReplyLimits:
     """The bounds of one reply, counted as its pieces arrive.
 
-    Each piece of text or of a tool call also counts as progress: a stream that sends only
-    keep-alives, empty chunks or a byte at a time is failed once it has gone ``idle_seconds``
-    without one (:meth:`watch`).
+    Each piece of text or of a tool call also counts as progress: a request whose answer does
+    not begin, or a stream that sends only keep-alives, empty chunks or a byte at a time, is
+    failed once it has gone ``idle_seconds`` without one (:meth:`awaiting`, :meth:`watch`),
+    counted from when the limits are made, just before the request.
     """
 
     def __init__(self, provider: str, idle_seconds: float = DEFAULT_IDLE_SECONDS) -> None:
@@ -77,23 +79,40 @@ class ReplyLimits:
         self._progressed()
         return piece
 
+    @asynccontextmanager
+    async def awaiting(self) -> AsyncIterator[None]:
+        """Bound a wait within the reply's idle time (the wait for the answer to begin,
+        counted from when these limits were made)."""
+        deadline = asyncio.timeout_at(self._progress_at + self.idle_seconds)
+        try:
+            async with deadline:
+                yield
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # the transport's own timeout, not this one
+            raise self._idle() from None
+
     async def watch(self, events: AsyncIterator[T]) -> AsyncIterator[T]:
         """``events`` as they come, failed once the reply has gone ``idle_seconds`` without
         a piece of text or of a tool call (however many events or bytes come meanwhile)."""
-        loop = asyncio.get_running_loop()
-        self._progress_at = loop.time()
         while True:
+            deadline = asyncio.timeout_at(self._progress_at + self.idle_seconds)
             try:
-                async with asyncio.timeout_at(self._progress_at + self.idle_seconds):
+                async with deadline:
                     event = await anext(events)
             except StopAsyncIteration:
                 return
             except TimeoutError:
-                raise self._past(f"sent nothing of its reply for {self.idle_seconds:g} s") from None
+                if not deadline.expired():
+                    raise  # the transport's own timeout, not this one
+                raise self._idle() from None
             yield event
 
     def _progressed(self) -> None:
         self._progress_at = asyncio.get_running_loop().time()
+
+    def _idle(self) -> ProviderError:
+        return self._past(f"sent nothing of its reply for {self.idle_seconds:g} s")
 
     def _past(self, description: str) -> ProviderError:
         return ProviderError(self.provider, description, retryable=True)
