@@ -171,6 +171,45 @@ def test_a_failed_request_is_tried_once_more_at_once(
     ]
 
 
+@PROVIDERS
+@pytest.mark.parametrize("status", [400, 401, 404])
+def test_a_request_refused_outright_is_not_tried_again(
+    served: Any, tenant: Tenant, fake: Any, provider: str, status: int
+) -> None:
+    api = served(tenant)
+    created = _join(api, fake, provider)
+    fake.reply_in_turn(Failure(status), Reply("Thursday at 9."))
+    with api.join(created["web_call_url"]) as call:
+        _opened(call, created["id"])
+        call.say("When is my appointment?")
+        frames, _code = call.closing()
+    assert frames == [{"type": "call-ended", "ended_reason": "pipeline-error-llm"}]
+    assert len(fake.received) == 1  # the same request would be refused the same way
+
+
+@PROVIDERS
+def test_a_reply_with_nothing_to_say_is_asked_for_again_and_never_sent_empty(
+    served: Any, tenant: Tenant, fake: Any, provider: str
+) -> None:
+    api = served(tenant)
+    created = _join(api, fake, provider)
+    unknown_tool = Reply(tool_calls=[Call("look_up_patient", {"name": "Ada"})])
+    fake.reply_in_turn(unknown_tool, Reply("Thursday at 9."), Reply(""), unknown_tool)
+    with api.join(created["web_call_url"]) as call:
+        _opened(call, created["id"])
+        frames = _turn(call, "When is my appointment?")
+        assert frames[-1] == {"type": "assistant-message", "text": "Thursday at 9."}
+        call.say("Which Thursday?")
+        frames, _code = call.closing()
+    assert frames == [{"type": "call-ended", "ended_reason": "pipeline-error-llm"}]
+    assert len(fake.received) == 4
+    assert _texts(_ended(api, created["id"]))[1:] == [
+        ("user", "When is my appointment?"),
+        ("assistant", "Thursday at 9."),
+        ("user", "Which Thursday?"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("retried", "pieces"),
     [

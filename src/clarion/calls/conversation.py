@@ -248,14 +248,22 @@ class Turns:
         for attempt in range(1, PROVIDER_ATTEMPTS + 1):
             try:
                 began, text, calls = await self._stream(request, shown)
+                text = text.replace("\x00", "")  # no database column takes it, nobody says it
+                ends = any(call.name == END_CALL.name for call in calls)
+                if not text and not ends:
+                    # Nothing to say and no end: an empty turn would leave the person waiting.
+                    raise ProviderError(
+                        self._provider.name, "answered with nothing to say", retryable=True
+                    )
                 break
-            except ProviderError:
-                if attempt == PROVIDER_ATTEMPTS:
+            except ProviderError as error:
+                # A request refused outright (a bad key, a bad request) fails the same way
+                # again: only what may pass is tried once more.
+                if attempt == PROVIDER_ATTEMPTS or not error.retryable:
                     if shown.pieces:
                         await self._say("".join(shown.pieces).rstrip() + CUT_OFF, shown.began)
                     raise ModelFailed from None
-        ends = any(call.name == END_CALL.name for call in calls)
-        if text or not ends:
+        if text:
             await self._say(text, began)
         return ends
 
