@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from clarion import errors
+from clarion.api.errors import STATUSES, headers_of, status_of
 from clarion.assistants import service
 from support import Api, assert_error
 
@@ -75,3 +77,17 @@ def test_unexpected_failure_is_500_without_internals(
     assert response.json()["message"] == "internal server error"
     assert "SELECT" not in response.text and "Traceback" not in response.text
     assert "RuntimeError" in caplog.text  # the server's own log keeps the details
+
+
+def test_every_domain_error_has_its_own_status() -> None:
+    # One left out of the mapping would be reported as its base's 400 without anyone deciding so.
+    kinds = [
+        value
+        for value in vars(errors).values()
+        if isinstance(value, type) and issubclass(value, errors.DomainError)
+    ]
+    assert len(kinds) == 11
+    assert set(kinds) == set(STATUSES)
+    assert status_of(service.StaleVersion(3)) == 412  # a subclass is reported as its base
+    assert headers_of(errors.Unavailable("shutting down")) == {"Retry-After": "5"}
+    assert headers_of(errors.NotFound("assistant 1 not found")) == {}

@@ -15,12 +15,12 @@ import uvloop
 from pydantic import ValidationError
 
 from clarion.api.access_log import LogFormat, configure_logging
-from clarion.api.errors import ApiError
 from clarion.auth import service as auth_service
 from clarion.config import Settings
 from clarion.database import Database, Unit
 from clarion.database.checkpoints import CHECKPOINTS
 from clarion.database.migrate import upgrade
+from clarion.errors import DomainError
 from clarion.runtime.registry import Runtime, background_work
 from clarion.storage.files import private_folder
 from clarion.storage.secret_box import SecretBox, load_server_key
@@ -71,7 +71,7 @@ def _run(work: Callable[..., T], *args: Any) -> T:
     try:
         with database.unit(write=True) as unit:
             return work(unit, *args)
-    except ApiError as exc:
+    except DomainError as exc:
         typer.echo(f"clarion: {exc.message}", err=True)
         raise typer.Exit(1) from None
     finally:

@@ -9,9 +9,10 @@ import pytest
 from credential_api import KEY, OTHER_KEY, create_credential
 from fastapi.testclient import TestClient
 
-from clarion.api.errors import InvalidInput
+from clarion.api.errors import status_of
 from clarion.credentials.service import ResolvedCredential, resolve_credential
 from clarion.database import Database
+from clarion.errors import InvalidInput
 from clarion.storage.secret_box import SecretBox
 from support import Api, Tenant
 
@@ -79,7 +80,7 @@ def test_a_named_credential_of_another_provider_is_refused(
     with pytest.raises(InvalidInput) as raised:
         _resolve(database, secrets, api.tenant.organization_id, "openai", claude["id"])
 
-    assert raised.value.status == 400
+    assert status_of(raised.value) == 400
     assert raised.value.message.startswith("model.credential_id: ")
     assert "anthropic" in raised.value.message and OTHER_KEY not in raised.value.message
 

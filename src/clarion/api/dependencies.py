@@ -16,13 +16,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import Scope
 
-from clarion.api.errors import Unauthenticated
 from clarion.api.requests import BodyLimit, header, json_media_type
 from clarion.assistants.rendered import RenderedAssistants
 from clarion.auth.cache import KeyCache
 from clarion.auth.service import Caller, authenticate
 from clarion.config import Settings
 from clarion.database import Database
+from clarion.errors import Unauthenticated
 from clarion.runtime.registry import Runtime
 from clarion.storage.secret_box import SecretBox
 from clarion.webhooks.signing import Signer

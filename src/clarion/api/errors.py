@@ -1,4 +1,5 @@
-"""Errors the services raise, and the one place that turns any failure into the Error body.
+"""How failures are reported over HTTP: the status of each domain error (clarion.errors), and
+the one place that turns any failure into the Error body.
 
 Every response that is not a success has the body ``{"error": <HTTP status>, "message": ...}``,
 whether it comes from our code, from the framework (unknown route, wrong method), or from a
@@ -9,18 +10,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import ClassVar, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clarion.database.failures import unavailability
+from clarion.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    TooManyRequests,
+    Unauthenticated,
+    Unavailable,
+    UnsupportedMediaType,
+    describe_validation_error,
+)
 
 log = logging.getLogger("clarion.api.errors")
 
@@ -32,71 +46,34 @@ class Error(BaseModel):
     message: str = Field(description="What went wrong, naming the offending field or parameter")
 
 
-class ApiError(Exception):
-    """A failure the client can act on. ``status`` is the HTTP status it is reported with."""
-
-    status = 400
-    headers: ClassVar[Mapping[str, str]] = {}
-    """Headers the response carries besides the body (Retry-After, say)."""
-
-    def __init_subclass__(cls, status: int = 400) -> None:
-        cls.status = status
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class InvalidInput(ApiError, status=400):
-    """The request names a field or parameter with a value the API does not accept."""
+# The one mapping from the domain's errors to HTTP statuses. An error raised as a subclass of
+# one of these (StaleVersion, say) is reported as its nearest class here.
+STATUSES: Mapping[type[DomainError], int] = {
+    DomainError: 400,
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PreconditionFailed: 412,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    TooManyRequests: 429,
+    Unavailable: 503,
+}
 
 
-class Unauthenticated(ApiError, status=401):
-    """No API key, or one that is unknown or revoked."""
+def status_of(error: DomainError) -> int:
+    """The HTTP status ``error`` is reported with: its class's, or its nearest base's."""
+    return next(STATUSES[kind] for kind in type(error).__mro__ if kind in STATUSES)
 
 
-class Forbidden(ApiError, status=403):
-    """The request's own credential (a web call's token) does not open what it names."""
-
-
-class NotFound(ApiError, status=404):
-    """Not there, or another organization's: the two are told apart nowhere."""
-
-
-class Conflict(ApiError, status=409):
-    """The request contradicts what the server already holds."""
-
-
-class PreconditionFailed(ApiError, status=412):
-    """If-Match names a version that is no longer current."""
-
-
-class TooManyRequests(ApiError, status=429):
-    """Over a limit the server keeps per organization."""
-
-
-class Unavailable(ApiError, status=503):
-    """The server cannot take this now (it is shutting down, say); try again shortly."""
-
-    headers: ClassVar[Mapping[str, str]] = {"Retry-After": "5"}
-
-
-class PayloadTooLarge(ApiError, status=413):
-    """The body is over the server's limit."""
-
-
-class UnsupportedMediaType(ApiError, status=415):
-    """The body is not in a media type the operation reads."""
-
-
-T = TypeVar("T")
-
-
-def found(value: T | None, message: str) -> T:
-    """``value``, or NotFound with ``message`` when there is none."""
-    if value is None:
-        raise NotFound(message)
-    return value
+def headers_of(error: DomainError) -> dict[str, str]:
+    """Headers the response carries besides the body: Retry-After when the server asks for
+    a wait."""
+    if isinstance(error, Unavailable):
+        return {"Retry-After": str(error.retry_after_seconds)}
+    return {}
 
 
 def error_body(status: int, message: str) -> bytes:
@@ -107,34 +84,6 @@ def error_body(status: int, message: str) -> bytes:
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """The Error body as a framework response."""
     return Response(error_body(status, message), status, headers, media_type="application/json")
-
-
-def describe_validation_error(error: ValidationError | RequestValidationError) -> str:
-    """One sentence naming the first offending field, for a 400 message."""
-    first = error.errors()[0]
-    location = [str(part) for part in first.get("loc", ())]
-    # FastAPI prefixes the source ("query", "path", "body"); the field name is what users know.
-    if location and location[0] in {"query", "path", "body", "header"}:
-        source, location = location[0], location[1:]
-    else:
-        source = "body"
-    field = _dotted(location)
-    kind = first.get("type", "")
-    if kind == "missing":
-        return f"{field} is required" if field else "a request body is required"
-    if kind == "extra_forbidden":
-        return f"unknown field {field!r}"
-    message = str(first.get("msg", "is invalid"))
-    message = message.removeprefix("Value error, ")
-    what = f"query parameter {field!r}" if source == "query" else (field or "the request body")
-    return f"{what}: {message}"
-
-
-def _dotted(location: list[str]) -> str:
-    text = ""
-    for part in location:
-        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
-    return text
 
 
 _REASONS = {
@@ -153,8 +102,8 @@ def failure(exc: Exception, method: str, path: str) -> tuple[int, str, dict[str,
     being away as 503 (one warning line, no traceback), anything else as 500 (one error line
     with the traceback, for the server log only).
     """
-    if isinstance(exc, ApiError):
-        return exc.status, exc.message, dict(exc.headers)
+    if isinstance(exc, DomainError):
+        return status_of(exc), exc.message, headers_of(exc)
     reason = unavailability(exc)
     if reason is not None:
         log.warning("database unavailable on %s %s: %s", method, path, reason)
@@ -221,6 +170,6 @@ def _allowed_methods(request: Request) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Make every failure of the framework's routes the Error body."""
-    for kind in (ApiError, RequestValidationError, HTTPException):
+    for kind in (DomainError, RequestValidationError, HTTPException):
         app.add_exception_handler(kind, render_error)
     app.add_middleware(RenderUnhandled)

@@ -15,7 +15,7 @@ import orjson
 from fastapi import Query
 from starlette.types import Receive, Scope
 
-from clarion.api.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from clarion.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 
 ID_PATTERN = re.compile(r"[1-9][0-9]{0,17}")
 MAX_ID = 10**18 - 1  # what ID_PATTERN admits; well inside a 64-bit column

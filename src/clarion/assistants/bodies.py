@@ -8,7 +8,6 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from clarion.api.errors import InvalidInput, describe_validation_error
 from clarion.assistants.documents import (
     LARGEST_INTEGER,
     MAX_DEPTH,
@@ -19,6 +18,7 @@ from clarion.assistants.documents import (
 )
 from clarion.assistants.fields import MERGED_FIELDS
 from clarion.assistants.schemas import UpdateAssistant
+from clarion.errors import InvalidInput, describe_validation_error
 
 # Fields the server owns. Naming one in a request body is a 400 that says it is read-only.
 READ_ONLY_FIELDS = frozenset(

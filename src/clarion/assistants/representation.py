@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from clarion.api.errors import PreconditionFailed
 from clarion.assistants.fields import configuration
 from clarion.assistants.models import AssistantRecord, VersionRecord
 from clarion.assistants.service import ANY_VERSION, StaleVersion
+from clarion.errors import PreconditionFailed
 
 
 def assistant_json(record: AssistantRecord) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
 from clarion.api.dependencies import AuthorizedDep, JsonBody
-from clarion.api.errors import Error
 from clarion.api.openapi import body_error_responses, error_response, error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, if_match, json_media_type, resource_id
 from clarion.api.responses import encode_json, json_response, reply_response
@@ -93,7 +92,7 @@ _CREATE_BODY = {
         **ERRORS,
         **BODY_ERRORS,
         201: {"headers": ETAG_HEADER},
-        409: {"model": Error, "description": "Idempotency-Key reused with another body"},
+        **error_response(409, "Idempotency-Key reused with another body"),
     },
     openapi_extra=_CREATE_BODY,
     summary="Create Assistant",

@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 
-from clarion.api.errors import NotFound, PayloadTooLarge, PreconditionFailed, found
 from clarion.api.merge_patch import apply_merge_patch
 from clarion.assistants import repository
 from clarion.assistants.bodies import validate_fields
@@ -24,6 +23,7 @@ from clarion.auth.service import Caller
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.database.windows import Window
+from clarion.errors import NotFound, PayloadTooLarge, PreconditionFailed, found
 from clarion.storage.secret_box import SecretBox
 
 ANY_VERSION: Collection[int] = range(1, 2**63)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clarion.api.errors import InvalidInput, NotFound, Unauthenticated
 from clarion.auth import keys, repository
 from clarion.auth.cache import KeyCache
 from clarion.database import Database, Unit
 from clarion.database.clock import utcnow
+from clarion.errors import InvalidInput, NotFound, Unauthenticated
 
 
 @dataclass(frozen=True, slots=True)

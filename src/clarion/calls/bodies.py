@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from clarion.api.errors import InvalidInput, describe_validation_error
 from clarion.api.requests import json_object
 from clarion.assistants.bodies import check_storable
 from clarion.calls.schemas import CreateCall
+from clarion.errors import InvalidInput, describe_validation_error
 
 READ_ONLY_FIELDS = frozenset(
     {

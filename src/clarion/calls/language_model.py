@@ -12,10 +12,10 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from clarion.api.errors import InvalidInput
 from clarion.config import Settings
 from clarion.credentials.service import ResolvedCredential, resolve_credential
 from clarion.database import Database, Unit
+from clarion.errors import InvalidInput
 from clarion.outbound.guard import BlockedAddress, address_inside, check_literal
 from clarion.providers import AnthropicProvider, OpenAIProvider, Provider
 from clarion.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_BASE_URL

@@ -24,7 +24,6 @@ from functools import partial
 import aiohttp
 from starlette.websockets import WebSocket
 
-from clarion.api.errors import Forbidden, Unavailable
 from clarion.calls import service
 from clarion.calls.channel import Channel
 from clarion.calls.conversation import (
@@ -41,6 +40,7 @@ from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
 from clarion.database.failures import unavailability
+from clarion.errors import Forbidden, Unavailable
 from clarion.outbound.guard import resolver_kwargs
 from clarion.runtime.supervision import Step, backoff, rest
 from clarion.storage.secret_box import SecretBox

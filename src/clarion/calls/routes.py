@@ -11,14 +11,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocketState
 
 from clarion.api.dependencies import AuthorizedDep, JsonBody, Services, services_of
-from clarion.api.errors import (
-    ApiError,
-    InvalidInput,
-    NotFound,
-    Unavailable,
-    error_response,
-    failure,
-)
+from clarion.api.errors import error_response, failure, headers_of, status_of
 from clarion.api.openapi import body_error_responses, error_responses
 from clarion.api.openapi import error_response as documented
 from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit, resource_id
@@ -29,6 +22,7 @@ from clarion.calls.bodies import read_call_body
 from clarion.calls.representation import call_json
 from clarion.calls.schemas import Call, CreateCall, CreatedCall
 from clarion.database.windows import Window
+from clarion.errors import DomainError, InvalidInput, NotFound, Unavailable
 
 router = APIRouter(prefix="/v1/call", tags=["Calls"])
 
@@ -175,8 +169,8 @@ async def web_call(websocket: WebSocket, call_id: CallId) -> None:
         return
     try:
         await services.live_calls.hold(websocket, target, token)
-    except ApiError as refusal:
-        await _refuse(websocket, refusal.status, refusal.message, refusal.headers)
+    except DomainError as refusal:
+        await _refuse(websocket, status_of(refusal), refusal.message, headers_of(refusal))
     except Exception as exc:
         # Logged once here (the database away: a warning; anything else: the traceback).
         status, message, headers = failure(exc, "GET", websocket.url.path)

@@ -18,7 +18,6 @@ from typing import Any
 
 import orjson
 
-from clarion.api.errors import InvalidInput, TooManyRequests, found
 from clarion.assistants import repository as assistants
 from clarion.assistants.bodies import validate_fields
 from clarion.auth.service import Caller
@@ -31,6 +30,7 @@ from clarion.config import Settings
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.database.windows import Window
+from clarion.errors import InvalidInput, TooManyRequests, found
 from clarion.storage.secret_box import SecretBox
 from clarion.webhooks import outbox
 from clarion.webhooks.service import END_OF_CALL_REPORT

@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from clarion.api.errors import InvalidInput
 from clarion.assistants.configs import MESSAGE_MAX, PROMPT_MAX
 from clarion.assistants.placeholders import PLACEHOLDER, malformed_placeholder
+from clarion.errors import InvalidInput
 
 ANALYSIS_PROMPTS = ("summaryPrompt", "structuredDataPrompt", "successEvaluationPrompt")
 

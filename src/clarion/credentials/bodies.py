@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from clarion.api.errors import InvalidInput, describe_validation_error
 from clarion.api.requests import json_object
+from clarion.errors import InvalidInput, describe_validation_error
 
 # Fields the server owns. Naming one in a request body is a 400 that says it is read-only.
 READ_ONLY_FIELDS = frozenset(

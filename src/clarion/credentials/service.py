@@ -12,12 +12,12 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 
-from clarion.api.errors import InvalidInput, found
 from clarion.auth.service import Caller
 from clarion.credentials import repository
 from clarion.credentials.models import HINT_LENGTH, CredentialRecord
 from clarion.database import Unit
 from clarion.database.clock import utcnow
+from clarion.errors import InvalidInput, found
 from clarion.storage.secret_box import PROVIDER_API_KEY, SecretBox
 
 HINT_MIN_KEY_LENGTH = 16

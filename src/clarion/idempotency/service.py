@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from clarion.api.errors import Conflict, InvalidInput
 from clarion.auth.service import Caller
 from clarion.database import Database, Unit
 from clarion.database.clock import utcnow
+from clarion.errors import Conflict, InvalidInput
 from clarion.idempotency.models import IdempotentRequest
 
 KEY_LIFETIME = dt.timedelta(hours=24)

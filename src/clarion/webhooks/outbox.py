@@ -18,8 +18,8 @@ from typing import cast
 
 from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 
-from clarion.api.errors import NotFound
 from clarion.database import Unit
+from clarion.errors import NotFound
 from clarion.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from clarion.webhooks.sender import Outcome
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import orjson
 
-from clarion.api.errors import InvalidInput, found
 from clarion.assistants import repository as assistants
 from clarion.auth.service import Caller
 from clarion.database import Unit
 from clarion.database.clock import utcnow
+from clarion.errors import InvalidInput, found
 from clarion.webhooks import outbox
 from clarion.webhooks.schemas import EndOfCallReport, delivery_json
 
