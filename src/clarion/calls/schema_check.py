@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
+import subprocess
 import sys
 import weakref
 from collections.abc import Mapping
@@ -85,26 +86,27 @@ async def _in_child(request: bytes) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     slots = _slots.setdefault(loop, asyncio.Semaphore(CONCURRENT_CHECKS))
     async with slots:
-        child = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            __name__,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
+        # Started by the standard library, which uses vfork: starting a child from a large
+        # server process by copying its page tables (as the event loop's own spawn does)
+        # holds the loop for tens of milliseconds.
+        child = subprocess.Popen(  # noqa: S603 - this module, run by this interpreter
+            [sys.executable, "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             # What a failing child prints may quote the value; it goes nowhere.
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             async with asyncio.timeout(CHECK_SECONDS):
-                written, _ = await child.communicate(request)
+                written, _ = await asyncio.to_thread(child.communicate, request)
         except TimeoutError:
             raise SchemaUnusable(
                 f"checking against it took longer than {CHECK_SECONDS:g} s"
             ) from None
         finally:
-            if child.returncode is None:
+            if child.poll() is None:
                 child.kill()
-                await child.wait()
+                await asyncio.to_thread(child.wait)
     try:
         verdict = orjson.loads(written) if child.returncode == 0 else None
     except orjson.JSONDecodeError:
