@@ -116,6 +116,32 @@ def test_the_model_sees_the_instructions_then_the_conversation(
     assert 0 <= stored["secondsFromStart"] < 5
 
 
+def test_the_prompts_user_and_assistant_messages_follow_its_system_messages(
+    served: Any, tenant: Tenant, fake: Any
+) -> None:
+    api = served(tenant)
+    prompt = [
+        {"role": "system", "content": "You remind patients of appointments."},
+        {"role": "user", "content": "Can I bring my dog?"},
+        {"role": "assistant", "content": "Only guide dogs, I'm afraid."},
+        {"role": "system", "content": "Speak briefly."},
+    ]
+    created = _join(api, fake, model={"messages": prompt})
+    fake.reply_in_turn(Reply("Thursday at 9."))
+    with api.join(created["web_call_url"]) as call:
+        _opened(call, created["id"])
+        _turn(call, "When is my appointment?")
+        call.hang_up()
+    assert _turns(fake.last.json) == [
+        ("system", "You remind patients of appointments."),
+        ("system", "Speak briefly."),
+        ("user", "Can I bring my dog?"),
+        ("assistant", "Only guide dogs, I'm afraid."),
+        ("assistant", FIRST),
+        ("user", "When is my appointment?"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("provider", "goodbye"),
     [("openai", "Goodbye, see you Thursday!"), ("anthropic", "Goodbye!"), ("openai", "")],

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
+import struct
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
@@ -258,3 +261,22 @@ def test_neither_the_token_nor_what_the_patient_says_reaches_a_log(
     for where, text in (("the access log", access), ("the log", logged)):
         assert token not in text, f"the call's token is in {where}"
         assert said not in text and "chest" not in text, f"what the patient said is in {where}"
+
+
+def test_a_caller_gone_before_the_socket_is_accepted_ends_the_call_as_customer_ended(
+    served: Any, tenant: Tenant, fake: Any
+) -> None:
+    api = served(tenant)
+    created = _started(api, fake)
+    url = urlsplit(created["web_call_url"])
+    # The upgrade request, then the connection reset before the server's answer is read.
+    with socket.create_connection((url.hostname or "127.0.0.1", url.port or 80)) as raw:
+        upgrade = (
+            f"GET {url.path}?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        raw.sendall(upgrade.encode())
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ended = api.wait_for_call(created["id"], "the end", lambda c: c["call_status"] == "ended")
+    assert ended["ended_reason"] == "customer-ended"

@@ -1,7 +1,7 @@
 """One live call's conversation: plain data, and the loop that holds it over a channel.
 
 The first message is said (and recorded) before anything else. Each user message is
-recorded, then the model sees the assistant's instructions and the conversation so far and
+recorded, then the model sees the assistant's prompt and the conversation so far and
 its reply is spoken as it streams. The model ends the call with the built-in ``end_call``
 tool; silence after the assistant's turn ends it; so does the call's maximum duration.
 The person is heard from a task of their own, so leaving is noticed at once, even while
@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from clarion.calls.channel import Channel, Heard, HungUp, UserSaid
+from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import ModelSettings
 from clarion.calls.models import SaidMessage
 from clarion.calls.recorder import Recorder
@@ -66,10 +67,9 @@ class Conversation:
 
     def request(self) -> ChatRequest:
         """What the model is asked for the next assistant turn."""
-        instructions = [Message.system(text) for text in self.model.instructions]
         return ChatRequest(
             model=self.model.model,
-            messages=[*instructions, *self.history],
+            messages=[*self.model.prompt, *self.history],
             temperature=self.model.temperature,
             max_tokens=self.model.max_tokens,
             tools=(END_CALL,),
@@ -158,7 +158,7 @@ class Turns:
         self._heard: asyncio.Queue[tuple[Heard, int]] = asyncio.Queue()
         self._left = asyncio.Event()
 
-    async def hold(self) -> str:
+    async def hold(self) -> EndedReason:
         """Converse until the call ends; its ``ended_reason``."""
         listening: asyncio.Task[None] | None = None
         try:
@@ -169,19 +169,19 @@ class Turns:
                 listening = asyncio.create_task(self._listen())
                 return await self._converse()
         except TimeoutError:
-            return "exceeded-max-duration"
+            return EndedReason.EXCEEDED_MAX_DURATION
         finally:
             if listening is not None:
                 await self._stop_listening(listening)
 
-    async def _converse(self) -> str:
+    async def _converse(self) -> EndedReason:
         conversation = self.conversation
         while True:
             try:
                 async with asyncio.timeout(self._silence):
                     heard, at = await self._heard.get()
             except TimeoutError:
-                return "silence-timed-out"
+                return EndedReason.SILENCE_TIMED_OUT
             # Everything said while the assistant was replying is answered in one turn.
             while isinstance(heard, UserSaid):
                 self._recorder.record(conversation.message("user", heard.text, at, at))
@@ -190,15 +190,15 @@ class Turns:
                     break
                 heard, at = self._heard.get_nowait()
             if isinstance(heard, HungUp):
-                return "customer-ended"
+                return EndedReason.CUSTOMER_ENDED
             if self._left.is_set():
                 continue  # said before leaving: kept, but nobody is there to answer
             try:
                 ends = await self._reply_unless_left()
             except ModelFailed:
-                return "pipeline-error-llm"
+                return EndedReason.PIPELINE_ERROR_LLM
             if ends:
-                return "assistant-ended"
+                return EndedReason.ASSISTANT_ENDED
 
     async def _listen(self) -> None:
         """Pass on what the person does until they leave (or the line fails, which is the

@@ -17,7 +17,7 @@ from clarion.credentials.service import ResolvedCredential, resolve_credential
 from clarion.database import Database, Unit
 from clarion.errors import InvalidInput
 from clarion.outbound.guard import BlockedAddress, address_inside, check_literal
-from clarion.providers import AnthropicProvider, OpenAIProvider, Provider
+from clarion.providers import AnthropicProvider, Message, OpenAIProvider, Provider
 from clarion.providers.anthropic import DEFAULT_BASE_URL as ANTHROPIC_BASE_URL
 from clarion.providers.openai import DEFAULT_BASE_URL as OPENAI_BASE_URL
 from clarion.storage.secret_box import SecretBox
@@ -40,8 +40,10 @@ class ModelSettings:
     temperature: float | None
     max_tokens: int | None
     credential_id: int | None
-    instructions: tuple[str, ...]
-    """The contents of the system messages of ``model.messages``, in order."""
+    prompt: tuple[Message, ...]
+    """``model.messages`` as the model is to read them before the conversation: the system
+    messages first, then the user and assistant ones (examples of the exchange, say), each
+    in their order."""
 
 
 def model_settings(configuration: dict[str, Any]) -> ModelSettings:
@@ -66,11 +68,13 @@ def model_settings(configuration: dict[str, Any]) -> ModelSettings:
         not isinstance(credential_id, int) or isinstance(credential_id, bool) or credential_id < 1
     ):
         raise InvalidInput("model.credential_id: must be the id of a credential")
-    instructions = tuple(
-        message["content"] for message in model.get("messages", ()) if message["role"] == "system"
+    messages = model.get("messages", ())
+    prompt = tuple(
+        Message(message["role"], message["content"])
+        for message in sorted(messages, key=lambda message: message["role"] != "system")
     )
     return ModelSettings(
-        provider, name, temperature, model.get("max_tokens"), credential_id, instructions
+        provider, name, temperature, model.get("max_tokens"), credential_id, prompt
     )
 
 

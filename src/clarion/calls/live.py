@@ -32,6 +32,7 @@ from clarion.calls.conversation import (
     Conversation,
     Turns,
 )
+from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import Unreachable, reach_model
 from clarion.calls.models import CallRecord
 from clarion.calls.recorder import Recorder
@@ -47,9 +48,6 @@ from clarion.storage.secret_box import SecretBox
 
 log = logging.getLogger("clarion.calls")
 
-SHUTDOWN = "server-shutdown"
-MANUALLY_CANCELED = "manually-canceled"
-MODEL_FAILED = "pipeline-error-llm"
 RENEWED_AT_ONCE = 50
 
 
@@ -58,7 +56,7 @@ class LiveCall:
     """A call held here: the task holding it, and why it is being stopped, once it is."""
 
     task: asyncio.Task[object]
-    stop_reason: str | None = None
+    stop_reason: EndedReason | None = None
     stopping: bool = False
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -136,7 +134,9 @@ class LiveCalls:
         # being accepted reaches it.
         live = self._calls[call_id] = LiveCall(task)
         channel = WebChannel(websocket)
-        reason = MODEL_FAILED
+        # Until the conversation says otherwise, the server itself failed the call (its
+        # database, say): never the model, which did nothing wrong.
+        reason = EndedReason.PIPELINE_ERROR
         try:
             reason = await self._converse(call, websocket, channel, live)
         finally:
@@ -144,15 +144,25 @@ class LiveCalls:
 
     async def _converse(
         self, call: CallRecord, websocket: WebSocket, channel: Channel, live: LiveCall
-    ) -> str:
+    ) -> EndedReason:
         try:
-            await websocket.accept()
+            try:
+                await websocket.accept()
+            except Exception:  # the person left while the call was being joined
+                return EndedReason.CUSTOMER_ENDED
             if live.stopping:  # stopped while the socket was being accepted
                 raise asyncio.CancelledError
-            turns = await self._turns(call, channel)
+            try:
+                turns = await self._turns(call, channel)
+            except Exception as exc:  # the database, say: not the model's doing
+                log.warning(
+                    "call %d: looking up its model failed with %s", call.id, type(exc).__name__
+                )
+                await channel.started(call.id)
+                return EndedReason.PIPELINE_ERROR
             if turns is None:
                 await channel.started(call.id)
-                return MODEL_FAILED
+                return EndedReason.PIPELINE_ERROR_LLM
             return await turns.hold()
         except asyncio.CancelledError:
             if not live.stopping:
@@ -161,7 +171,7 @@ class LiveCalls:
                 live.task.uncancel()
             # No reason: it was ended elsewhere, whose reason stands; only a call deleted
             # since has none left to read, and a deleted call was ended by a request.
-            return live.stop_reason or MANUALLY_CANCELED
+            return live.stop_reason or EndedReason.MANUALLY_CANCELED
 
     async def _turns(self, call: CallRecord, channel: Channel) -> Turns | None:
         """The conversation of a joined call, or None when its model cannot be reached."""
@@ -190,7 +200,9 @@ class LiveCalls:
             or DEFAULT_MAX_DURATION_SECONDS,
         )
 
-    async def _end(self, call: CallRecord, channel: Channel, reason: str, live: LiveCall) -> None:
+    async def _end(
+        self, call: CallRecord, channel: Channel, reason: EndedReason, live: LiveCall
+    ) -> None:
         """Record the end (unless it was ended elsewhere first), let the call go, and tell
         the caller. The caller is told even when the end cannot be recorded: the lease then
         runs out and the reaper ends the call."""
@@ -222,7 +234,7 @@ class LiveCalls:
             finally:
                 live.ended.set()
 
-    async def _record_end(self, call_id: int, reason: str, deadline: float) -> str:
+    async def _record_end(self, call_id: int, reason: EndedReason, deadline: float) -> EndedReason:
         """End the call in the database, trying again while it is away, until ``deadline``
         (the event loop's time); the reason it ended with."""
         failures = 0
@@ -241,7 +253,7 @@ class LiveCalls:
                     raise
                 await asyncio.sleep(pause)
 
-    def stop(self, call_id: int, reason: str | None = None) -> bool:
+    def stop(self, call_id: int, reason: EndedReason | None = None) -> bool:
         """Stop a call held here (``reason`` None: it was ended elsewhere, whose reason
         stands); whether it was held here."""
         live = self._calls.get(call_id)
@@ -252,7 +264,7 @@ class LiveCalls:
             live.task.cancel()
         return True
 
-    async def stop_all(self, reason: str) -> None:
+    async def stop_all(self, reason: EndedReason) -> None:
         """Stop every call held here and wait until each has ended."""
         held = list(self._calls.values())
         for call_id in list(self._calls):
@@ -270,7 +282,7 @@ class LiveCalls:
         deadline = asyncio.get_running_loop().time() + seconds
         while self._calls and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
-        await self.stop_all(SHUTDOWN)
+        await self.stop_all(EndedReason.SERVER_SHUTDOWN)
         return list(self.ended_here)
 
     async def _keep_leases(self, stop: asyncio.Event) -> None:

@@ -8,21 +8,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clarion.api.requests import MAX_ID
+from clarion.calls.endings import EndedReason
 from clarion.calls.models import NAME_MAX
 
 CallType = Literal["webCall", "outboundPhoneCall", "inboundPhoneCall"]
 CallStatus = Literal["queued", "ringing", "in-progress", "forwarding", "ended"]
-EndedReason = Literal[
-    "customer-ended",
-    "assistant-ended",
-    "silence-timed-out",
-    "exceeded-max-duration",
-    "customer-did-not-answer",
-    "manually-canceled",
-    "pipeline-error-llm",
-    "server-shutdown",
-    "worker-died",
-]
 E164 = Annotated[
     str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164", examples=["+15555550123"])
 ]

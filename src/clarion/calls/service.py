@@ -22,6 +22,7 @@ from clarion.assistants import repository as assistants
 from clarion.assistants.bodies import validate_fields
 from clarion.auth.service import Caller
 from clarion.calls import repository
+from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import credential_for, model_settings
 from clarion.calls.models import QUEUED, CallRecord, SaidMessage
 from clarion.calls.representation import report_json
@@ -45,7 +46,6 @@ OVERRIDABLE_FIELDS = (
     "silence_timeout_seconds",
 )
 SERVED_CALL_TYPES = ("webCall",)
-MANUALLY_CANCELED = "manually-canceled"
 
 
 def token_digest(token: str) -> bytes:
@@ -174,7 +174,9 @@ def list_calls(
     return [(call, said[call.id]) for call in calls]
 
 
-def end_call(unit: Unit, call_id: int, ended_reason: str, now: dt.datetime | None = None) -> bool:
+def end_call(
+    unit: Unit, call_id: int, ended_reason: EndedReason, now: dt.datetime | None = None
+) -> bool:
     """End the call if it is live; False if it had ended already (or is gone). Its analysis
     and report are then due, once no process holds it."""
     call = repository.get_by_id(unit.statements, call_id, for_update=True)
@@ -184,20 +186,20 @@ def end_call(unit: Unit, call_id: int, ended_reason: str, now: dt.datetime | Non
 
 
 def cancel_call(
-    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int, str], object]
+    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int, EndedReason], object]
 ) -> tuple[CallRecord, list[SaidMessage]]:
     """End the caller's call as ``manually-canceled`` if it is live; ``ended(call_id,
     reason)`` runs once that is committed. The call as it now is."""
     call = _find(unit, caller, call_id)
-    if call.live and end_call(unit, call.id, MANUALLY_CANCELED):
+    if call.live and end_call(unit, call.id, EndedReason.MANUALLY_CANCELED):
         # The reason goes along: once the call is deleted, the conversation cannot read it
         # back from the row, and its caller must still hear why it ended.
-        unit.after_commit(lambda: ended(call.id, MANUALLY_CANCELED))
+        unit.after_commit(lambda: ended(call.id, EndedReason.MANUALLY_CANCELED))
     return get_call(unit, caller, call_id)
 
 
 def delete_call(
-    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int, str], object]
+    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int, EndedReason], object]
 ) -> tuple[CallRecord, list[SaidMessage]]:
     """End the caller's call if it is live, then delete it and its conversation; the call as
     it was."""
@@ -231,7 +233,9 @@ def join_call(
     return repository.get_by_id(unit.statements, call_id)
 
 
-def end_held_call(unit: Unit, call_id: int, ended_reason: str, owner: str) -> str | None:
+def end_held_call(
+    unit: Unit, call_id: int, ended_reason: EndedReason, owner: str
+) -> EndedReason | None:
     """End a call ``owner`` holds, unless it was ended elsewhere first, and let it go: its
     analysis and report may follow. Why it ended (None: it was deleted)."""
     ended = end_call(unit, call_id, ended_reason)
@@ -249,10 +253,12 @@ def record_messages(unit: Unit, messages: list[SaidMessage]) -> None:
         repository.add_messages(unit.statements, kept)
 
 
-def ended_reason_of(unit: Unit, call_id: int) -> str | None:
+def ended_reason_of(unit: Unit, call_id: int) -> EndedReason | None:
     """Why the call ended, when it has."""
     call = repository.get_by_id(unit.statements, call_id)
-    return None if call is None else call.ended_reason
+    if call is None or call.ended_reason is None:
+        return None
+    return EndedReason(call.ended_reason)
 
 
 def renew_leases(unit: Unit, owner: str, call_ids: set[int], until: dt.datetime) -> set[int]:
@@ -266,9 +272,9 @@ def reap(unit: Unit, lease_cutoff: dt.datetime, join_cutoff: dt.datetime, limit:
     now = utcnow()
     ended = 0
     for call_id in repository.expired(unit.statements, lease_cutoff, limit):
-        ended += end_call(unit, call_id, "worker-died", now)
+        ended += end_call(unit, call_id, EndedReason.WORKER_DIED, now)
     for call_id in repository.unjoined(unit.statements, join_cutoff, limit):
-        ended += end_call(unit, call_id, "customer-did-not-answer", now)
+        ended += end_call(unit, call_id, EndedReason.CUSTOMER_DID_NOT_ANSWER, now)
     return ended
 
 
