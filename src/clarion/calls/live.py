@@ -95,14 +95,17 @@ class LiveCalls:
         reach their models on. The application drains the calls before the loops stop
         (clarion.app); anything still pending is written on leaving."""
         connector = aiohttp.TCPConnector(limit=0, **resolver_kwargs(self.settings.allowed_networks))
-        async with aiohttp.ClientSession(connector=connector) as session:
-            self._session = session
-            yield {
-                "call-messages": partial(self.recorder.write, stop),
-                "call-leases": partial(self._keep_leases, stop),
-            }
-            self._session = None
-        await self.recorder.write_rest()
+        try:
+            async with aiohttp.ClientSession(connector=connector) as session:
+                self._session = session
+                yield {
+                    "call-messages": partial(self.recorder.write, stop),
+                    "call-leases": partial(self._keep_leases, stop),
+                }
+                self._session = None
+        finally:
+            # Whatever stopped the loops, what was said and not yet written is written.
+            await self.recorder.write_rest()
 
     async def hold(self, websocket: WebSocket, call_id: int, token: str) -> None:
         """Join the call this token opens and hold it over the WebSocket until it ends.
