@@ -33,6 +33,9 @@ class Served:
     output: str = ""
 
 
+STARTUP_SECONDS = 30.0
+
+
 @contextmanager
 def clarion_serving(env: dict[str, str]) -> Iterator[Served]:
     """Start `clarion serve`, wait until its health answers 200, and stop it with SIGINT."""
@@ -46,14 +49,18 @@ def clarion_serving(env: dict[str, str]) -> Iterator[Served]:
     )
     served = Served(f"http://127.0.0.1:{port}", process)
     try:
-        for _ in range(100):
+        # Health may answer 503 while the server starts (its loops not yet running): wait
+        # for the 200, pausing between asks either way.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
             try:
                 if httpx.get(f"{served.base}/v1/health").status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not start")
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("server did not start")
+            time.sleep(0.1)
         yield served
     finally:
         if process.poll() is None:
