@@ -1,8 +1,11 @@
 """The channel a live call is held over, as the conversation sees it.
 
-The conversation hears :class:`UserSaid` and :class:`HungUp` and speaks whole messages, in
-pieces as the model writes them. The web call's WebSocket (clarion.calls.web_channel) is
-one channel; a phone line with speech is another, under the same conversation.
+The conversation hears :class:`UserSaid` and :class:`HungUp`, and speaks each assistant turn
+through a :class:`Speech`: pieces as the model writes them, then the whole turn, and back
+comes what the person actually got of it (:class:`Delivered`), which is what the conversation
+records and what the model is told was said. The web call's WebSocket
+(clarion.calls.web_channel) is one channel; a line with speech is another, under the same
+conversation.
 """
 
 from __future__ import annotations
@@ -26,6 +29,40 @@ class HungUp:
 Heard = UserSaid | HungUp
 
 
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What the person got of an assistant turn: the text they heard or read, and when it
+    began and ended for them (Unix ms); ``cut`` when the turn was stopped before its end."""
+
+    text: str = field(repr=False)
+    began_ms: int
+    ended_ms: int
+    cut: bool = False
+
+
+class Speech(Protocol):
+    """One assistant turn on its way to the person."""
+
+    async def piece(self, text: str) -> None:
+        """The next piece of the turn, as the model writes it."""
+        ...
+
+    async def finish(self, text: str) -> Delivered:
+        """The turn is whole: ``text`` is all of it (it may differ from the pieces when a
+        retried request said other words). Returns once the person has it all: for a line
+        with audio, once it has played, so that silence is counted from there."""
+        ...
+
+    async def interrupt(self) -> Delivered:
+        """Stop the turn now (the person spoke over it); what they got of it."""
+        ...
+
+    async def close(self, delivered: Delivered) -> None:
+        """Tell the person the turn is over and what is to be taken as said; called once
+        what was delivered is recorded."""
+        ...
+
+
 class Channel(Protocol):
     """What a conversation needs of the line it is held over."""
 
@@ -36,21 +73,18 @@ class Channel(Protocol):
     async def hear(self) -> Heard:
         """The next thing the person does. What cannot be understood is answered on the
         channel itself and never reaches the conversation. Called from a task of its own,
-        while the conversation may be speaking."""
+        from before the first message, while the conversation may be speaking."""
         ...
 
     async def complain(self, message: str) -> None:
         """Tell the person something they did was not taken (the call goes on)."""
         ...
 
-    async def say_piece(self, text: str) -> None:
-        """The next piece of the assistant's turn, as the model writes it."""
-        ...
-
-    async def say(self, text: str) -> None:
-        """The assistant's whole turn: what the person is to take as said."""
+    def speak(self) -> Speech:
+        """Begin an assistant turn."""
         ...
 
     async def ended(self, ended_reason: str) -> None:
-        """Tell the person the call is over and close the line."""
+        """Tell the person the call is over and close the line, once what was being said
+        to them (a goodbye) has reached them."""
         ...

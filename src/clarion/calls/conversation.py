@@ -1,11 +1,13 @@
-"""One live call's conversation: plain data, and the loop that holds it over a channel.
+"""One live call's conversation: the loop that holds it over a channel, and its history.
 
-The first message is said (and recorded) before anything else. Each user message is
+The person is heard from a task of their own, from before the first message, so leaving is
+noticed at once, even while the assistant speaks or the model answers. The first message is
+said (and recorded) before anything else. Each user message is
 recorded, then the model sees the assistant's prompt and the conversation so far and
 its reply is spoken as it streams. The model ends the call with the built-in ``end_call``
 tool; silence after the assistant's turn ends it; so does the call's maximum duration.
-The person is heard from a task of their own, so leaving is noticed at once, even while
-the model is answering.
+What is recorded of an assistant turn, and kept in what the model reads, is what the channel
+says the person got of it (clarion.calls.channel.Delivered), when they got it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from clarion.calls.channel import Channel, Heard, HungUp, UserSaid
+from clarion.calls.channel import Channel, Heard, HungUp, Speech, UserSaid
 from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import ModelSettings
 from clarion.calls.models import SaidMessage
@@ -56,12 +58,12 @@ class ModelFailed(Exception):
 
 
 @dataclass(slots=True)
-class Conversation:
-    """What a live call holds: its model and what was said so far (as the model reads it)."""
+class History:
+    """What a live call has said so far, as the model reads it, and its model."""
 
     call_id: int
     model: ModelSettings
-    history: list[Message] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     said: int = 0
     """Messages recorded so far: the next one's position."""
 
@@ -69,7 +71,7 @@ class Conversation:
         """What the model is asked for the next assistant turn."""
         return ChatRequest(
             model=self.model.model,
-            messages=[*self.model.prompt, *self.history],
+            messages=[*self.model.prompt, *self.messages],
             temperature=self.model.temperature,
             max_tokens=self.model.max_tokens,
             tools=(END_CALL,),
@@ -94,8 +96,6 @@ class Shown:
     """
 
     pieces: list[str] = field(default_factory=list)
-    began: int = 0
-    """When the first piece was sent (Unix ms)."""
     diverged: bool = False
     _before: str = ""  # what was shown when the current attempt began
     _at: int = 0  # how far the current attempt's reply has come
@@ -115,8 +115,6 @@ class Shown:
             return ""
         new = piece[len(repeated) :]
         if new:
-            if not self.pieces:
-                self.began = now_ms()
             self.pieces.append(new)
         return new
 
@@ -126,8 +124,8 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class Turns:
-    """Holds one conversation over its channel until it ends; :meth:`hold` returns why.
+class Conversation:
+    """Holds one call's conversation over its channel until it ends; :meth:`hold` says why.
 
     ``recorder`` stores each message as it is said (clarion.calls.recorder): a user message
     while the model is already asked, an assistant turn before the frame that closes it is
@@ -139,7 +137,7 @@ class Turns:
 
     def __init__(
         self,
-        conversation: Conversation,
+        history: History,
         channel: Channel,
         provider: Provider,
         recorder: Recorder,
@@ -148,7 +146,7 @@ class Turns:
         silence_seconds: float,
         max_duration_seconds: float | None,
     ) -> None:
-        self.conversation = conversation
+        self.history = history
         self._channel = channel
         self._provider = provider
         self._recorder = recorder
@@ -163,10 +161,11 @@ class Turns:
         listening: asyncio.Task[None] | None = None
         try:
             async with asyncio.timeout(self._max_duration):
-                await self._channel.started(self.conversation.call_id)
-                if self._first_message:
-                    await self._say(self._first_message, now_ms())
+                await self._channel.started(self.history.call_id)
+                # Heard from now on: leaving during the greeting is seen.
                 listening = asyncio.create_task(self._listen())
+                if self._first_message:
+                    await self._say(self._channel.speak(), self._first_message)
                 return await self._converse()
         except TimeoutError:
             return EndedReason.EXCEEDED_MAX_DURATION
@@ -175,7 +174,7 @@ class Turns:
                 await self._stop_listening(listening)
 
     async def _converse(self) -> EndedReason:
-        conversation = self.conversation
+        history = self.history
         while True:
             try:
                 async with asyncio.timeout(self._silence):
@@ -184,8 +183,8 @@ class Turns:
                 return EndedReason.SILENCE_TIMED_OUT
             # Everything said while the assistant was replying is answered in one turn.
             while isinstance(heard, UserSaid):
-                self._recorder.record(conversation.message("user", heard.text, at, at))
-                conversation.history.append(Message.user(heard.text))
+                self._recorder.record(history.message("user", heard.text, at, at))
+                history.messages.append(Message.user(heard.text))
                 if self._heard.empty():
                     break
                 heard, at = self._heard.get_nowait()
@@ -223,7 +222,7 @@ class Turns:
         if failure is not None:  # its message is not logged: it may quote the person
             log.warning(
                 "call %d: hearing the caller failed with %s; taken as the caller leaving",
-                self.conversation.call_id,
+                self.history.call_id,
                 type(failure).__name__,
             )
 
@@ -243,11 +242,12 @@ class Turns:
 
     async def _reply(self) -> bool:
         """Say the model's next turn; whether it ended the call."""
-        request = self.conversation.request()
+        request = self.history.request()
+        speech = self._channel.speak()
         shown = Shown()
         for attempt in range(1, PROVIDER_ATTEMPTS + 1):
             try:
-                began, text, calls = await self._stream(request, shown)
+                text, calls = await self._stream(request, shown, speech)
                 text = text.replace("\x00", "")  # no database column takes it, nobody says it
                 ends = any(call.name == END_CALL.name for call in calls)
                 if not text and not ends:
@@ -261,41 +261,44 @@ class Turns:
                 # again: only what may pass is tried once more.
                 if attempt == PROVIDER_ATTEMPTS or not error.retryable:
                     if shown.pieces:
-                        await self._say("".join(shown.pieces).rstrip() + CUT_OFF, shown.began)
+                        await self._say(speech, "".join(shown.pieces).rstrip() + CUT_OFF)
                     raise ModelFailed from None
         if text:
-            await self._say(text, began)
+            await self._say(speech, text)
         return ends
 
-    async def _stream(self, request: ChatRequest, shown: Shown) -> tuple[int, str, list[ToolCall]]:
-        """Stream one reply to the channel: when it began, its text and its tool calls."""
+    async def _stream(
+        self, request: ChatRequest, shown: Shown, speech: Speech
+    ) -> tuple[str, list[ToolCall]]:
+        """Stream one reply to the person: its text and its tool calls."""
         parts: list[str] = []
         calls: list[ToolCall] = []
-        began = 0
         shown.again()
         stream = self._provider.stream(request)
         try:
             async for event in stream:
                 if isinstance(event, TextDelta):
-                    if not parts:
-                        began = now_ms()
                     parts.append(event.text)
                     piece = shown.next_piece(event.text)
                     if piece:
-                        await self._channel.say_piece(piece)
+                        await speech.piece(piece)
                 elif isinstance(event, ToolCall):
                     calls.append(event)
                 elif isinstance(event, StreamEnd):
                     break
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
-        return began or now_ms(), "".join(parts), calls
+        return "".join(parts), calls
 
-    async def _say(self, text: str, began: int) -> None:
-        """Close the assistant's turn: stored (when it says anything), then sent whole."""
-        conversation = self.conversation
-        text = text.replace("\x00", "")  # no database column takes it, and nobody says it
-        if text:
-            await self._recorder.keep(conversation.message("assistant", text, began, now_ms()))
-            conversation.history.append(Message.assistant(text))
-        await self._channel.say(text)
+    async def _say(self, speech: Speech, text: str) -> None:
+        """Finish the assistant's turn with ``text``: what the person got of it is stored
+        (when it says anything) and kept for the model, then the turn is closed."""
+        history = self.history
+        delivered = await speech.finish(text.replace("\x00", ""))  # nobody says NUL
+        if delivered.text:
+            message = history.message(
+                "assistant", delivered.text, delivered.began_ms, delivered.ended_ms
+            )
+            await self._recorder.keep(message)
+            history.messages.append(Message.assistant(delivered.text))
+        await speech.close(delivered)

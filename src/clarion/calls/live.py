@@ -30,7 +30,7 @@ from clarion.calls.conversation import (
     DEFAULT_MAX_DURATION_SECONDS,
     DEFAULT_SILENCE_SECONDS,
     Conversation,
-    Turns,
+    History,
 )
 from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import Unreachable, reach_model
@@ -156,17 +156,17 @@ class LiveCalls:
             if live.stopping:  # stopped while the socket was being accepted
                 raise asyncio.CancelledError
             try:
-                turns = await self._turns(call, channel)
+                conversation = await self._conversation(call, channel)
             except Exception as exc:  # the database, say: not the model's doing
                 log.warning(
                     "call %d: looking up its model failed with %s", call.id, type(exc).__name__
                 )
                 await channel.started(call.id)
                 return EndedReason.PIPELINE_ERROR
-            if turns is None:
+            if conversation is None:
                 await channel.started(call.id)
                 return EndedReason.PIPELINE_ERROR_LLM
-            return await turns.hold()
+            return await conversation.hold()
         except asyncio.CancelledError:
             if not live.stopping:
                 raise
@@ -176,7 +176,7 @@ class LiveCalls:
             # since has none left to read, and a deleted call was ended by a request.
             return live.stop_reason or EndedReason.MANUALLY_CANCELED
 
-    async def _turns(self, call: CallRecord, channel: Channel) -> Turns | None:
+    async def _conversation(self, call: CallRecord, channel: Channel) -> Conversation | None:
         """The conversation of a joined call, or None when its model cannot be reached."""
         configuration = call.configuration
         assert self._session is not None  # noqa: S101 - set while running
@@ -192,8 +192,8 @@ class LiveCalls:
         except Unreachable as exc:
             log.warning("call %d cannot reach its model: %s", call.id, exc)
             return None
-        return Turns(
-            Conversation(call.id, model),
+        return Conversation(
+            History(call.id, model),
             channel,
             provider,
             self.recorder,

@@ -8,12 +8,14 @@ closes with 1000.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from clarion.calls.channel import Heard, HungUp, UserSaid
+from clarion.calls.channel import Delivered, Heard, HungUp, UserSaid
 
 USER_MESSAGE_MAX = 10_000
 NORMAL_CLOSURE = 1000
@@ -25,6 +27,8 @@ class WebChannel:
     def __init__(self, websocket: WebSocket) -> None:
         self._websocket = websocket
         self._open = True
+        # The conversation speaks and the listening task answers bad frames: one at a time.
+        self._writing = asyncio.Lock()
 
     async def started(self, call_id: int) -> None:
         """Send ``call-started``."""
@@ -50,13 +54,9 @@ class WebChannel:
         """Send an ``error`` frame."""
         await self._send({"type": "error", "message": message})
 
-    async def say_piece(self, text: str) -> None:
-        """Send an ``assistant-delta``."""
-        await self._send({"type": "assistant-delta", "text": text})
-
-    async def say(self, text: str) -> None:
-        """Send the ``assistant-message`` that closes the turn."""
-        await self._send({"type": "assistant-message", "text": text})
+    def speak(self) -> WrittenTurn:
+        """Begin an assistant turn, sent as text."""
+        return WrittenTurn(self)
 
     async def ended(self, ended_reason: str) -> None:
         """Send ``call-ended`` and close the socket with 1000."""
@@ -69,13 +69,50 @@ class WebChannel:
                 pass  # the client has gone already
 
     async def _send(self, frame: dict[str, Any]) -> None:
-        if not self._open:
-            return
-        try:
-            await self._websocket.send_text(orjson.dumps(frame).decode())
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            # The client went away; hear() reports it as a hangup.
-            self._open = False
+        async with self._writing:
+            if not self._open:
+                return
+            try:
+                await self._websocket.send_text(orjson.dumps(frame).decode())
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                # The client went away; hear() reports it as a hangup.
+                self._open = False
+
+
+class WrittenTurn:
+    """An assistant turn in text: each piece an ``assistant-delta``, closed by the
+    ``assistant-message`` with the whole turn. Text is read as soon as it is sent, so what
+    was sent is what the person got."""
+
+    def __init__(self, channel: WebChannel) -> None:
+        self._channel = channel
+        self._sent: list[str] = []
+        self._began_ms = 0
+
+    async def piece(self, text: str) -> None:
+        """Send an ``assistant-delta``."""
+        if not self._sent:
+            self._began_ms = _now_ms()
+        self._sent.append(text)
+        await self._channel._send({"type": "assistant-delta", "text": text})
+
+    async def finish(self, text: str) -> Delivered:
+        """All of ``text``, sent now."""
+        now = _now_ms()
+        return Delivered(text, self._began_ms or now, now)
+
+    async def interrupt(self) -> Delivered:
+        """What the pieces sent so far hold."""
+        now = _now_ms()
+        return Delivered("".join(self._sent), self._began_ms or now, now, cut=True)
+
+    async def close(self, delivered: Delivered) -> None:
+        """Send the ``assistant-message`` that closes the turn."""
+        await self._channel._send({"type": "assistant-message", "text": delivered.text})
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _read(message: Any) -> tuple[Heard | None, str]:
