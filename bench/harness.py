@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
-from clarion.assistants.models import Assistant, AssistantVersion
+from clarion.assistants.models import AssistantRow, AssistantVersionRow
 from clarion.auth import service as auth_service
 from clarion.config import Settings, sqlalchemy_url
 from clarion.database import Database
@@ -115,9 +115,9 @@ def seed_assistants(settings: Settings, size: int) -> str:
             )
         with database.unit(write=True) as unit:
             session = unit.session
-            ids = session.scalars(insert(Assistant).returning(Assistant.id), rows).all()
+            ids = session.scalars(insert(AssistantRow).returning(AssistantRow.id), rows).all()
             session.execute(
-                insert(AssistantVersion),
+                insert(AssistantVersionRow),
                 [
                     {
                         "organization_id": organization_id,

@@ -27,7 +27,7 @@ from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
 from clarion.database.migrate import upgrade
-from clarion.webhooks.models import WebhookDelivery, WebhookEvent
+from clarion.webhooks.models import WebhookDeliveryRow, WebhookEventRow
 
 REPORT = (
     b'{"id": %d, "assistant_id": 1, "call_status": "ended", "duration_ms": 134000, '
@@ -109,7 +109,7 @@ def _enqueue(database: Database, count: int, url: str) -> None:
         organization_id, _key = auth_service.create_organization(unit, "Bench Clinic")
         now = utcnow()
         event_ids = session.scalars(
-            insert(WebhookEvent).returning(WebhookEvent.id),
+            insert(WebhookEventRow).returning(WebhookEventRow.id),
             [
                 {
                     "organization_id": organization_id,
@@ -123,7 +123,7 @@ def _enqueue(database: Database, count: int, url: str) -> None:
             ],
         ).all()
         session.execute(
-            insert(WebhookDelivery),
+            insert(WebhookDeliveryRow),
             [
                 {
                     "organization_id": organization_id,
@@ -146,7 +146,8 @@ def _succeeded(database: Database) -> int:
     with database.unit() as unit:
         session = unit.session
         return (
-            session.scalar(select(func.count()).where(WebhookDelivery.status == "succeeded")) or 0
+            session.scalar(select(func.count()).where(WebhookDeliveryRow.status == "succeeded"))
+            or 0
         )
 
 

@@ -14,7 +14,7 @@ from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
 from clarion.webhooks import outbox
-from clarion.webhooks.models import WebhookDelivery
+from clarion.webhooks.models import WebhookDeliveryRow
 
 
 @dataclass
@@ -97,7 +97,7 @@ def enqueue_reports(
 def unfinished_deliveries(database: Database) -> int:
     """How many deliveries are still pending or in flight."""
     with database.unit() as unit:
-        statuses = WebhookDelivery.status.in_(["pending", "in_flight"])
+        statuses = WebhookDeliveryRow.status.in_(["pending", "in_flight"])
         return unit.session.scalar(select(func.count()).where(statuses)) or 0
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
-from clarion.auth.models import Organization
+from clarion.auth.models import OrganizationRow
 from clarion.cli import app as cli
 from clarion.config import Settings, sqlalchemy_url
 from clarion.database import Database, Unit
@@ -108,7 +108,7 @@ def test_connections_the_server_closed_are_replaced_unseen(api: Api, database: D
         assert api.get("/v1/assistant").json()[0]["first_message"] == f"Hello {number}"
 
 
-_ORGANIZATIONS = Organization.__table__
+_ORGANIZATIONS = OrganizationRow.__table__
 _AMONG = Prepared(
     lambda: select(_ORGANIZATIONS.c.id).where(among_ids(_ORGANIZATIONS.c.id, "ids")).order_by("id")
 )
@@ -121,9 +121,11 @@ def test_a_list_of_ids_is_one_parameter(database: Database) -> None:
 
     with database.unit(write=True) as unit:
         now = utcnow()
-        unit.session.add_all([Organization(name=f"Clinic {n}", created_at=now) for n in range(3)])
+        unit.session.add_all(
+            [OrganizationRow(name=f"Clinic {n}", created_at=now) for n in range(3)]
+        )
     with database.unit() as unit:
-        first, second, third = sorted(unit.session.scalars(select(Organization.id)))
+        first, second, third = sorted(unit.session.scalars(select(OrganizationRow.id)))
     assert among([third, first, 10**12]) == [first, third]
     assert among([second]) == [second]
     assert among([]) == []

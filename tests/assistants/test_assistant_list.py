@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from clarion.assistants.models import Assistant
+from clarion.assistants.models import AssistantRow
 from clarion.database import Database
 from support import Api, assert_error
 
@@ -16,7 +16,7 @@ def _set_created(database: Database, assistant_id: int, moment: dt.datetime) -> 
     with database.unit(write=True) as unit:
         session = unit.session
         session.execute(
-            update(Assistant).where(Assistant.id == assistant_id).values(created_at=moment)
+            update(AssistantRow).where(AssistantRow.id == assistant_id).values(created_at=moment)
         )
 
 
@@ -109,8 +109,8 @@ def test_listed_assistants_read_exactly_as_get_shows_them(api: Api, database: Da
     with database.unit(write=True) as unit:
         session = unit.session
         session.execute(
-            update(Assistant)
-            .where(Assistant.id == created[0]["id"])
+            update(AssistantRow)
+            .where(AssistantRow.id == created[0]["id"])
             .values(created_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
         )
 

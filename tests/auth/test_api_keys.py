@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from clarion.app import create_app
 from clarion.auth.cache import KeyCache
 from clarion.auth.keys import KEY_PREFIX, key_digest
-from clarion.auth.models import ApiKey
+from clarion.auth.models import ApiKeyRow
 from clarion.cli import app as cli
 from clarion.config import Settings
 from clarion.database import Database
@@ -97,7 +97,7 @@ def test_unknown_organization_or_key_fails_cleanly(cli_env: dict[str, str]) -> N
 def test_keys_are_stored_as_digests_only(database: Database, tenant: Tenant) -> None:
     with database.unit() as unit:
         session = unit.session
-        stored = session.scalars(select(ApiKey)).one()
+        stored = session.scalars(select(ApiKeyRow)).one()
     assert stored.digest == key_digest(tenant.api_key)
     assert tenant.api_key not in {stored.digest, stored.display_prefix}
 

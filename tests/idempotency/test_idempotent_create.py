@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from clarion.database import Database
-from clarion.idempotency.models import IdempotentRequest
+from clarion.idempotency.models import IdempotentRequestRow
 from support import Api, Tenant, assert_error
 
 BODY = {"name": "Intake", "first_message": "Hello"}
@@ -65,7 +65,7 @@ def test_a_key_older_than_24_hours_creates_anew(api: Api, database: Database) ->
     with database.unit(write=True) as unit:
         session = unit.session
         session.execute(
-            update(IdempotentRequest).values(
+            update(IdempotentRequestRow).values(
                 created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)
             )
         )

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import update
 
-from clarion.assistants.models import Assistant as AssistantRow
+from clarion.assistants.models import AssistantRow
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.outbound.guard import Network

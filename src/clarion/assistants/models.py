@@ -14,7 +14,7 @@ from clarion.assistants.fields import FIELDS
 from clarion.database.schema import Base, Identifier, JSONDocument, OrganizationScoped, UTCDateTime
 
 
-class Assistant(OrganizationScoped, Base):
+class AssistantRow(OrganizationScoped, Base):
     """An assistant: the fixed columns here, one column per field of clarion.assistants.fields."""
 
     __tablename__ = "assistants"
@@ -33,10 +33,10 @@ class Assistant(OrganizationScoped, Base):
 
 
 for _field in FIELDS:
-    setattr(Assistant, _field.name, mapped_column(_field.column, nullable=not _field.required))
+    setattr(AssistantRow, _field.name, mapped_column(_field.column, nullable=not _field.required))
 
 
-class AssistantVersion(OrganizationScoped, Base):
+class AssistantVersionRow(OrganizationScoped, Base):
     """An immutable record of one change to an assistant, written in the change's transaction.
 
     There is no foreign key to ``assistants``: the history outlives the assistant's deletion.
@@ -60,8 +60,8 @@ class AssistantVersion(OrganizationScoped, Base):
     request_id: Mapped[str | None] = mapped_column(String(128), default=None)
 
 
-ASSISTANTS = cast(Table, Assistant.__table__)
-VERSIONS = cast(Table, AssistantVersion.__table__)
+ASSISTANTS = cast(Table, AssistantRow.__table__)
+VERSIONS = cast(Table, AssistantVersionRow.__table__)
 
 Document = dict[str, Any] | orjson.Fragment
 """A JSON column's value: decoded, or (rows read only to be shown) its stored JSON text."""
@@ -115,7 +115,7 @@ class AssistantRecord:
 
 @dataclass(slots=True)
 class VersionRecord:
-    """A version record row. Field order is the table's column order."""
+    """An AssistantVersionRow read into a plain record. Field order is the table's column order."""
 
     id: int
     organization_id: int

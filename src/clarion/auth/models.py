@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from clarion.database.schema import Base, Identifier, OrganizationScoped, UTCDateTime
 
 
-class Organization(Base):
+class OrganizationRow(Base):
     """A tenant: every other row belongs to exactly one."""
 
     __tablename__ = "organizations"
@@ -21,7 +21,7 @@ class Organization(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class ApiKey(OrganizationScoped, Base):
+class ApiKeyRow(OrganizationScoped, Base):
     """An API key. Only the SHA-256 digest of the key is kept; the key itself is shown once."""
 
     __tablename__ = "api_keys"

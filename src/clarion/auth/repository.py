@@ -7,27 +7,27 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from clarion.auth.models import ApiKey, Organization
+from clarion.auth.models import ApiKeyRow, OrganizationRow
 
 
-def add_organization(session: Session, name: str, now: dt.datetime) -> Organization:
+def add_organization(session: Session, name: str, now: dt.datetime) -> OrganizationRow:
     """Insert an organization and return it with its new id."""
-    organization = Organization(name=name, created_at=now)
+    organization = OrganizationRow(name=name, created_at=now)
     session.add(organization)
     session.flush()
     return organization
 
 
-def get_organization(session: Session, organization_id: int) -> Organization | None:
+def get_organization(session: Session, organization_id: int) -> OrganizationRow | None:
     """The organization with this id, or None."""
-    return session.get(Organization, organization_id)
+    return session.get(OrganizationRow, organization_id)
 
 
 def add_key(
     session: Session, organization_id: int, digest: str, prefix: str, now: dt.datetime
-) -> ApiKey:
+) -> ApiKeyRow:
     """Insert a key, by its digest and display prefix only, and return it with its new id."""
-    key = ApiKey(
+    key = ApiKeyRow(
         organization_id=organization_id, digest=digest, display_prefix=prefix, created_at=now
     )
     session.add(key)
@@ -38,27 +38,29 @@ def add_key(
 def find_active_key(session: Session, digest: str) -> tuple[int, int] | None:
     """(key id, organization id) of the unrevoked key with this digest."""
     row = session.execute(
-        select(ApiKey.id, ApiKey.organization_id).where(
-            ApiKey.digest == digest, ApiKey.revoked_at.is_(None)
+        select(ApiKeyRow.id, ApiKeyRow.organization_id).where(
+            ApiKeyRow.digest == digest, ApiKeyRow.revoked_at.is_(None)
         )
     ).first()
     return (row[0], row[1]) if row else None
 
 
-def list_keys(session: Session, organization_id: int) -> list[ApiKey]:
+def list_keys(session: Session, organization_id: int) -> list[ApiKeyRow]:
     """Every key of an organization, revoked ones included, oldest first."""
     return list(
         session.scalars(
-            select(ApiKey).where(ApiKey.organization_id == organization_id).order_by(ApiKey.id)
+            select(ApiKeyRow)
+            .where(ApiKeyRow.organization_id == organization_id)
+            .order_by(ApiKeyRow.id)
         )
     )
 
 
-def revoke_key(session: Session, key_id: int, now: dt.datetime) -> ApiKey | None:
+def revoke_key(session: Session, key_id: int, now: dt.datetime) -> ApiKeyRow | None:
     """Mark a key revoked unless it already is (the first time stands); None if no such key."""
     session.execute(
-        update(ApiKey)
-        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        update(ApiKeyRow)
+        .where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    return session.get(ApiKey, key_id, populate_existing=True)
+    return session.get(ApiKeyRow, key_id, populate_existing=True)

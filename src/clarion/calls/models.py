@@ -30,7 +30,7 @@ QUEUED, IN_PROGRESS, ENDED = "queued", "in-progress", "ended"
 AFTER_CALL_PENDING, AFTER_CALL_DONE = "pending", "done"
 
 
-class Call(OrganizationScoped, Base):
+class CallRow(OrganizationScoped, Base):
     """One conversation of an assistant, from its creation to its report."""
 
     __tablename__ = "calls"
@@ -81,7 +81,7 @@ class Call(OrganizationScoped, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class CallMessage(Base):
+class CallMessageRow(Base):
     """One message said in a call, stored as it is said."""
 
     __tablename__ = "call_messages"
@@ -97,13 +97,13 @@ class CallMessage(Base):
     end_time: Mapped[int] = mapped_column(BigInteger)
 
 
-CALLS = cast(Table, Call.__table__)
-CALL_MESSAGES = cast(Table, CallMessage.__table__)
+CALLS = cast(Table, CallRow.__table__)
+CALL_MESSAGES = cast(Table, CallMessageRow.__table__)
 
 
 @dataclass(slots=True)
 class CallRecord:
-    """A call row. Field order is the table's column order."""
+    """A CallRow read into a plain record. Field order is the table's column order."""
 
     id: int
     organization_id: int

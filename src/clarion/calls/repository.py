@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
 
-from clarion.auth.models import Organization
+from clarion.auth.models import OrganizationRow
 from clarion.calls.models import (
     AFTER_CALL_DONE,
     AFTER_CALL_PENDING,
@@ -31,7 +31,7 @@ from clarion.database.statements import Prepared, Row, Statements
 _COLUMNS = [column.name for column in CALLS.columns]
 _MESSAGE_COLUMNS = [column.name for column in CALL_MESSAGES.columns]
 _NEWEST_FIRST = (CALLS.c.created_at.desc(), CALLS.c.id.desc())
-ORGANIZATIONS = Organization.__table__
+ORGANIZATIONS = OrganizationRow.__table__
 
 _INSERT = Prepared(
     lambda: (

@@ -16,7 +16,7 @@ NAME_MAX = 200
 HINT_LENGTH = 4
 
 
-class ProviderCredential(OrganizationScoped, Base):
+class ProviderCredentialRow(OrganizationScoped, Base):
     """One API key for one language-model provider, kept for one organization."""
 
     __tablename__ = "provider_credentials"
@@ -44,12 +44,12 @@ class ProviderCredential(OrganizationScoped, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-CREDENTIALS = cast(Table, ProviderCredential.__table__)
+CREDENTIALS = cast(Table, ProviderCredentialRow.__table__)
 
 
 @dataclass(slots=True)
 class CredentialRecord:
-    """A credential row. Field order is the table's column order."""
+    """A ProviderCredentialRow read into a plain record. Field order is the table's column order."""
 
     id: int
     organization_id: int

@@ -41,7 +41,11 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
-    """Every table's base: constraint names follow one convention, so migrations can name them."""
+    """Every table's base: constraint names follow one convention, so migrations can name them.
+
+    A mapped class is named for its row (``CallRow``), leaving the plain name (``Call``) to
+    the API's shape of the same thing.
+    """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

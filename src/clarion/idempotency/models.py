@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from clarion.database.schema import Base, OrganizationScoped, UTCDateTime
 
 
-class IdempotentRequest(OrganizationScoped, Base):
+class IdempotentRequestRow(OrganizationScoped, Base):
     """The first response to a request made with an idempotency key, kept for replay."""
 
     __tablename__ = "idempotent_requests"

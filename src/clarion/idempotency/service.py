@@ -22,7 +22,7 @@ from clarion.auth.service import Caller
 from clarion.database import Database, Unit
 from clarion.database.clock import utcnow
 from clarion.errors import Conflict, InvalidInput
-from clarion.idempotency.models import IdempotentRequest
+from clarion.idempotency.models import IdempotentRequestRow
 
 KEY_LIFETIME = dt.timedelta(hours=24)
 _SANE_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -79,11 +79,11 @@ def _run_once(
     now = utcnow()
     session = unit.session
     scope = (
-        IdempotentRequest.organization_id == caller.organization_id,
-        IdempotentRequest.operation == operation,
-        IdempotentRequest.key == key,
+        IdempotentRequestRow.organization_id == caller.organization_id,
+        IdempotentRequestRow.operation == operation,
+        IdempotentRequestRow.key == key,
     )
-    remembered = session.scalars(select(IdempotentRequest).where(*scope)).first()
+    remembered = session.scalars(select(IdempotentRequestRow).where(*scope)).first()
     if remembered is not None and remembered.created_at > now - KEY_LIFETIME:
         if remembered.request_digest != digest:
             raise Conflict(
@@ -94,10 +94,10 @@ def _run_once(
             remembered.status, remembered.response_body, remembered.response_etag, replayed=True
         )
     if remembered is not None:
-        session.execute(delete(IdempotentRequest).where(*scope))
+        session.execute(delete(IdempotentRequestRow).where(*scope))
     response = perform(unit)
     session.add(
-        IdempotentRequest(
+        IdempotentRequestRow(
             organization_id=caller.organization_id,
             operation=operation,
             key=key,

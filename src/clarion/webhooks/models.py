@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from clarion.database.schema import Base, Identifier, OrganizationScoped, UTCDateTime
 
 
-class WebhookEvent(OrganizationScoped, Base):
+class WebhookEventRow(OrganizationScoped, Base):
     """A report to deliver, stored in the transaction that produced it. Never changes."""
 
     __tablename__ = "webhook_events"
@@ -28,7 +28,7 @@ class WebhookEvent(OrganizationScoped, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class WebhookDelivery(OrganizationScoped, Base):
+class WebhookDeliveryRow(OrganizationScoped, Base):
     """Getting one event to one URL: pending, in flight (claimed, leased), succeeded, failed."""
 
     __tablename__ = "webhook_deliveries"
@@ -56,7 +56,7 @@ class WebhookDelivery(OrganizationScoped, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class WebhookAttempt(Base):
+class WebhookAttemptRow(Base):
     """One try at a delivery, as it went."""
 
     __tablename__ = "webhook_attempts"

@@ -20,7 +20,7 @@ from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 
 from clarion.database import Unit
 from clarion.errors import NotFound
-from clarion.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from clarion.webhooks.models import WebhookAttemptRow, WebhookDeliveryRow, WebhookEventRow
 from clarion.webhooks.sender import Outcome
 
 PENDING, IN_FLIGHT, SUCCEEDED, FAILED = "pending", "in_flight", "succeeded", "failed"
@@ -50,10 +50,10 @@ def enqueue(
     event_type: str,
     body: bytes,
     now: dt.datetime,
-) -> tuple[WebhookDelivery, WebhookEvent]:
+) -> tuple[WebhookDeliveryRow, WebhookEventRow]:
     """Store an event and its delivery, due now, in the caller's transaction."""
     session = unit.session
-    event = WebhookEvent(
+    event = WebhookEventRow(
         organization_id=organization_id,
         assistant_id=assistant_id,
         event_type=event_type,
@@ -63,7 +63,7 @@ def enqueue(
     )
     session.add(event)
     session.flush()
-    delivery = WebhookDelivery(
+    delivery = WebhookDeliveryRow(
         organization_id=organization_id,
         event_id=event.id,
         assistant_id=assistant_id,
@@ -84,33 +84,33 @@ def claim(unit: Unit, limit: int, lease_seconds: float, now: dt.datetime) -> lis
     """Take up to ``limit`` due deliveries (and any whose lease ran out) for this worker."""
     session = unit.session
     due = or_(
-        and_(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now),
-        and_(WebhookDelivery.status == IN_FLIGHT, WebhookDelivery.lease_expires_at < now),
+        and_(WebhookDeliveryRow.status == PENDING, WebhookDeliveryRow.next_attempt_at <= now),
+        and_(WebhookDeliveryRow.status == IN_FLIGHT, WebhookDeliveryRow.lease_expires_at < now),
     )
     chosen = (
-        select(WebhookDelivery.id)
+        select(WebhookDeliveryRow.id)
         .where(due)
-        .order_by(WebhookDelivery.next_attempt_at)
+        .order_by(WebhookDeliveryRow.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     rows = session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(chosen))
+        update(WebhookDeliveryRow)
+        .where(WebhookDeliveryRow.id.in_(chosen))
         .values(
             status=IN_FLIGHT,
             lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-            attempt_count=WebhookDelivery.attempt_count + 1,
+            attempt_count=WebhookDeliveryRow.attempt_count + 1,
             updated_at=now,
         )
         .returning(
-            WebhookDelivery.id,
-            WebhookDelivery.attempt_count,
-            WebhookDelivery.organization_id,
-            WebhookDelivery.url,
-            WebhookDelivery.secret_encrypted,
-            WebhookDelivery.event_id,
+            WebhookDeliveryRow.id,
+            WebhookDeliveryRow.attempt_count,
+            WebhookDeliveryRow.organization_id,
+            WebhookDeliveryRow.url,
+            WebhookDeliveryRow.secret_encrypted,
+            WebhookDeliveryRow.event_id,
         ),
         execution_options={"synchronize_session": False},
     ).all()
@@ -119,8 +119,8 @@ def claim(unit: Unit, limit: int, lease_seconds: float, now: dt.datetime) -> lis
     events = {
         event_id: (webhook_id, body)
         for event_id, webhook_id, body in session.execute(
-            select(WebhookEvent.id, WebhookEvent.webhook_id, WebhookEvent.body).where(
-                WebhookEvent.id.in_([row.event_id for row in rows])
+            select(WebhookEventRow.id, WebhookEventRow.webhook_id, WebhookEventRow.body).where(
+                WebhookEventRow.id.in_([row.event_id for row in rows])
             )
         )
     }
@@ -150,7 +150,7 @@ def record(
     session = unit.session
     connection = session.connection()
     connection.execute(
-        insert(WebhookAttempt),
+        insert(WebhookAttemptRow),
         [
             {
                 "delivery_id": claimed.delivery_id,
@@ -189,7 +189,7 @@ def record(
 
 # Only while the claim is still ours: a worker whose lease ran out and was taken over keeps
 # its attempt in the log but does not move the delivery.
-_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+_DELIVERIES = cast(Table, WebhookDeliveryRow.__table__)
 _MOVE = (
     update(_DELIVERIES)
     .where(
@@ -219,48 +219,48 @@ def list_deliveries(
     assistant_id: int | None,
     status: str | None,
     limit: int,
-) -> list[tuple[WebhookDelivery, WebhookEvent]]:
+) -> list[tuple[WebhookDeliveryRow, WebhookEventRow]]:
     """Newest first."""
     session = unit.session
     query = (
-        select(WebhookDelivery, WebhookEvent)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .where(WebhookDelivery.organization_id == organization_id)
+        select(WebhookDeliveryRow, WebhookEventRow)
+        .join(WebhookEventRow, WebhookEventRow.id == WebhookDeliveryRow.event_id)
+        .where(WebhookDeliveryRow.organization_id == organization_id)
     )
     if assistant_id is not None:
-        query = query.where(WebhookDelivery.assistant_id == assistant_id)
+        query = query.where(WebhookDeliveryRow.assistant_id == assistant_id)
     if status is not None:
-        query = query.where(WebhookDelivery.status == status)
-    rows = session.execute(query.order_by(WebhookDelivery.id.desc()).limit(limit)).all()
+        query = query.where(WebhookDeliveryRow.status == status)
+    rows = session.execute(query.order_by(WebhookDeliveryRow.id.desc()).limit(limit)).all()
     return [(row[0], row[1]) for row in rows]
 
 
 def get_delivery(
     unit: Unit, organization_id: int, delivery_id: int
-) -> tuple[WebhookDelivery, WebhookEvent, list[WebhookAttempt]]:
+) -> tuple[WebhookDeliveryRow, WebhookEventRow, list[WebhookAttemptRow]]:
     """One of the organization's deliveries with its event and attempts; NotFound if none."""
     session = unit.session
     row = session.execute(
-        select(WebhookDelivery, WebhookEvent)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        select(WebhookDeliveryRow, WebhookEventRow)
+        .join(WebhookEventRow, WebhookEventRow.id == WebhookDeliveryRow.event_id)
         .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.organization_id == organization_id,
+            WebhookDeliveryRow.id == delivery_id,
+            WebhookDeliveryRow.organization_id == organization_id,
         )
     ).first()
     if row is None:
         raise NotFound(f"webhook delivery {delivery_id} not found")
     attempts = session.scalars(
-        select(WebhookAttempt)
-        .where(WebhookAttempt.delivery_id == delivery_id)
-        .order_by(WebhookAttempt.number, WebhookAttempt.id)
+        select(WebhookAttemptRow)
+        .where(WebhookAttemptRow.delivery_id == delivery_id)
+        .order_by(WebhookAttemptRow.number, WebhookAttemptRow.id)
     ).all()
     return row[0], row[1], list(attempts)
 
 
 def redeliver(
     unit: Unit, organization_id: int, delivery_id: int, now: dt.datetime
-) -> tuple[WebhookDelivery, WebhookEvent, list[WebhookAttempt]]:
+) -> tuple[WebhookDeliveryRow, WebhookEventRow, list[WebhookAttemptRow]]:
     """Make a delivery due now again, whatever became of it; its attempts are kept."""
     session = unit.session
     delivery, _event, _attempts = get_delivery(unit, organization_id, delivery_id)

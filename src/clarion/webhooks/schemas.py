@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from clarion.calls.schemas import CallAnalysis
-from clarion.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from clarion.webhooks.models import WebhookAttemptRow, WebhookDeliveryRow, WebhookEventRow
 
 
 class EndOfCallReport(BaseModel):
@@ -75,9 +75,9 @@ class Delivery(TypedDict):
 
 
 def delivery_json(
-    delivery: WebhookDelivery,
-    event: WebhookEvent,
-    attempts: list[WebhookAttempt] | None = None,
+    delivery: WebhookDeliveryRow,
+    event: WebhookEventRow,
+    attempts: list[WebhookAttemptRow] | None = None,
 ) -> dict[str, Any]:
     """A delivery as the API shows it; with ``attempts``, its payload and attempts too."""
     body: dict[str, Any] = {
