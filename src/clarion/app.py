@@ -12,6 +12,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from clarion import __version__
+from clarion.after_call.loops import AfterCalls
 from clarion.api.access_log import AccessLog, configure_logging, stderr_access_log
 from clarion.api.dependencies import Services
 from clarion.api.errors import install_error_handlers
@@ -24,13 +25,12 @@ from clarion.assistants.lanes import AssistantLane
 from clarion.assistants.rendered import RenderedAssistants
 from clarion.assistants.routes import router as assistants_router
 from clarion.auth.cache import KeyCache
-from clarion.calls.after_call import AfterCalls
-from clarion.calls.live import LiveCalls
 from clarion.calls.routes import router as calls_router
 from clarion.config import Settings
 from clarion.credentials.routes import router as credentials_router
 from clarion.database import Database
 from clarion.database.checkpoints import CHECKPOINTS
+from clarion.engine.live import LiveCalls
 from clarion.runtime.drains import drain_before_stopping
 from clarion.runtime.registry import Runtime, background_work
 from clarion.storage.secret_box import SecretBox, load_server_key

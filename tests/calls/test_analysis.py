@@ -14,7 +14,7 @@ import aiohttp
 import orjson
 import pytest
 
-from clarion.calls.analysis import Analysis, analyse
+from clarion.after_call.analysis import Analysis, analyse
 from clarion.providers import AnthropicProvider, OpenAIProvider
 from fake_providers import Call, Failure, FakeProviders, Reply, running_fake_providers
 
@@ -434,7 +434,7 @@ def _schema_checks_running() -> list[int]:
     for entry in os.listdir("/proc"):
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                if b"clarion.calls.schema_check" in cmdline.read():
+                if b"clarion.after_call.schema_check" in cmdline.read():
                     running.append(int(entry))
         except (OSError, ValueError):
             continue
@@ -466,7 +466,7 @@ def test_a_schema_the_linear_engine_cannot_run_costs_no_request(
 def test_a_check_that_takes_too_long_is_stopped_and_said(
     fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("clarion.calls.schema_check.CHECK_SECONDS", 0.3)
+    monkeypatch.setattr("clarion.after_call.schema_check.CHECK_SECONDS", 0.3)
     # Linear, but building hundreds of these takes most of a second.
     patterns = {f"p{n}": {"type": "string", "pattern": f"[\\w\\W]{{300}}$|{n}"} for n in range(300)}
     schema = {"type": "object", "properties": patterns}

@@ -12,10 +12,11 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from calls_support import CallsApi
-from clarion.calls import repository, service
+from clarion.calls import repository
 from clarion.calls.models import CALLS
 from clarion.database import Database
 from clarion.database.clock import utcnow
+from clarion.engine import moves
 from fake_providers import FakeProviders, Reply
 from support import Tenant
 from webhook_receiver import Answer
@@ -122,7 +123,7 @@ def test_leases_are_renewed_only_for_the_calls_still_held(
     later = now + dt.timedelta(seconds=30)
 
     with database.unit(write=True) as unit:
-        renewed = service.renew_leases(unit, "here", {held}, later)
+        renewed = moves.renew_leases(unit, "here", {held}, later)
     with database.unit() as unit:
         expired = repository.expired(unit.statements, now + dt.timedelta(seconds=2), 10)
 

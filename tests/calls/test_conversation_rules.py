@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from calls_support import CallsApi, WebCall
-from clarion.calls.conversation import CUT_OFF
+from clarion.engine.conversation import CUT_OFF
 from clarion.providers.anthropic import OPENING_TURN
 from clarion.webhooks import verify
 from fake_providers import Call, Failure, Reply

@@ -28,7 +28,7 @@ def _schema_checks_running() -> set[int]:
     for entry in os.listdir("/proc"):
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                if b"clarion.calls.schema_check" in cmdline.read():
+                if b"clarion.after_call.schema_check" in cmdline.read():
                     running.add(int(entry))
         except (OSError, ValueError):
             continue

@@ -28,8 +28,8 @@ from clarion.storage.secret_box import SecretBox
 from clarion.webhooks.signing import Signer
 
 if TYPE_CHECKING:
-    from clarion.calls.after_call import AfterCalls
-    from clarion.calls.live import LiveCalls
+    from clarion.after_call.loops import AfterCalls
+    from clarion.engine.live import LiveCalls
 
 MISSING_CREDENTIALS = "missing bearer token: send 'Authorization: Bearer <API key>'"
 

@@ -3,7 +3,7 @@
 It must be a JSON Schema its own draft's meta-schema accepts (checked by jsonschema-rs: the
 pure-Python validator took seconds, on the event loop, for a schema under the body limit),
 and its patterns must be ones the analysis can run: the answer is checked with a regex engine
-that runs in linear time (clarion.calls.schema_check), which has no lookaround and no
+that runs in linear time (clarion.after_call.schema_check), which has no lookaround and no
 backreferences, so a pattern using them is refused here, where the author can still mend it.
 A schema with other patterns that engine cannot build is reported when the call is analysed
 (``structuredDataError``), before the model is asked.

@@ -1,2 +1,4 @@
-"""Calls: the calls resource, the conversation engine that holds each live call, the web call
-channel, and what follows a call (its analysis and its end-of-call report)."""
+"""Calls, the resource: creating a call from an assistant (its configuration snapshotted, its
+variables filled, its limits kept), reading, ending and deleting calls, and how a call is shown
+and reported. The live engine that holds a call is clarion.engine; what follows a call is
+clarion.after_call."""

@@ -176,7 +176,7 @@ async def web_call(websocket: WebSocket, call_id: CallId) -> None:
         status, message, headers = failure(exc, "GET", websocket.url.path)
         if websocket.client_state == WebSocketState.CONNECTING:
             await _refuse(websocket, status, message, headers)
-        # Once accepted, the caller was told call-ended before this (clarion.calls.live); a
+        # Once accepted, the caller was told call-ended before this (clarion.engine.live); a
         # call whose end could not be recorded is ended by the reaper when its lease runs out.
 
 

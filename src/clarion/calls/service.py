@@ -1,9 +1,10 @@
 """The rules of the calls resource: creating a call from an assistant, reading, ending and
-deleting calls, and the moves the engine makes on a call's row (joining it, ending it).
+deleting calls. The moves the engine makes on a call's row are clarion.engine.moves; those
+of the work after a call, clarion.after_call.moves.
 
 Functions here run inside a unit of work they are given and raise domain errors; they never
-commit and never speak HTTP. Ending a call is a conditional update: whoever ends it first
-(the conversation, a request, the reaper) decides its ``ended_reason``.
+commit and never speak HTTP. Ending a call is a conditional update (:func:`end_call`):
+whoever ends it first (the conversation, a request, the reaper) decides its ``ended_reason``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any
-
-import orjson
 
 from clarion.assistants import repository as assistants
 from clarion.assistants.bodies import validate_fields
@@ -25,7 +23,6 @@ from clarion.calls import repository
 from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import credential_for, model_settings
 from clarion.calls.models import QUEUED, CallRecord, SaidMessage
-from clarion.calls.representation import report_json
 from clarion.calls.variables import as_text, fill_configuration
 from clarion.config import Settings
 from clarion.database import Unit
@@ -33,8 +30,6 @@ from clarion.database.clock import utcnow
 from clarion.database.windows import Window
 from clarion.errors import InvalidInput, TooManyRequests, found
 from clarion.storage.secret_box import SecretBox
-from clarion.webhooks import outbox
-from clarion.webhooks.service import END_OF_CALL_REPORT
 
 OVERRIDABLE_FIELDS = (
     "first_message",
@@ -206,123 +201,3 @@ def delete_call(
     call, said = cancel_call(unit, caller, call_id, ended)
     repository.delete_one(unit.statements, call)
     return call, said
-
-
-def may_join(unit: Unit, call_id: int, token: str) -> bool:
-    """Whether this token opens this call, waiting for its caller: a read, so that a flood
-    of wrong tokens never takes the write lock (SQLite) or a row lock."""
-    call = repository.get_by_id(unit.statements, call_id)
-    return (
-        call is not None
-        and call.token_digest is not None
-        and hmac.compare_digest(call.token_digest, token_digest(token))
-    )
-
-
-def join_call(
-    unit: Unit, call_id: int, token: str, owner: str, lease_seconds: float, join_seconds: float
-) -> CallRecord | None:
-    """Start the queued call this token opens, leased to ``owner``; None when the token is
-    wrong or used, or the call is not waiting for its caller (or waited too long)."""
-    now = utcnow()
-    until = now + dt.timedelta(seconds=lease_seconds)
-    cutoff = now - dt.timedelta(seconds=join_seconds)
-    digest = token_digest(token)
-    if not repository.join(unit.statements, call_id, digest, owner, now, until, cutoff):
-        return None
-    return repository.get_by_id(unit.statements, call_id)
-
-
-def end_held_call(
-    unit: Unit, call_id: int, ended_reason: EndedReason, owner: str
-) -> EndedReason | None:
-    """End a call ``owner`` holds, unless it was ended elsewhere first, and let it go: its
-    analysis and report may follow. Why it ended (None: it was deleted)."""
-    ended = end_call(unit, call_id, ended_reason)
-    repository.release(unit.statements, call_id, owner)
-    if ended:
-        return ended_reason
-    return ended_reason_of(unit, call_id)
-
-
-def record_messages(unit: Unit, messages: list[SaidMessage]) -> None:
-    """Store messages as they are said; those of a call deleted since are dropped with it."""
-    existing = repository.hold_calls(unit.statements, {m.call_id for m in messages})
-    kept = [message for message in messages if message.call_id in existing]
-    if kept:
-        repository.add_messages(unit.statements, kept)
-
-
-def ended_reason_of(unit: Unit, call_id: int) -> EndedReason | None:
-    """Why the call ended, when it has."""
-    call = repository.get_by_id(unit.statements, call_id)
-    if call is None or call.ended_reason is None:
-        return None
-    return EndedReason(call.ended_reason)
-
-
-def renew_leases(unit: Unit, owner: str, call_ids: set[int], until: dt.datetime) -> set[int]:
-    """Extend ``owner``'s leases on the calls it holds; the ids of those still in progress."""
-    return repository.renew(unit.statements, owner, call_ids, until)
-
-
-def reap(unit: Unit, lease_cutoff: dt.datetime, join_cutoff: dt.datetime, limit: int) -> int:
-    """End the calls nobody holds any more: in progress with a lease run out (``worker-died``),
-    or queued since before ``join_cutoff`` (``customer-did-not-answer``). How many ended."""
-    now = utcnow()
-    ended = 0
-    for call_id in repository.expired(unit.statements, lease_cutoff, limit):
-        ended += end_call(unit, call_id, EndedReason.WORKER_DIED, now)
-    for call_id in repository.unjoined(unit.statements, join_cutoff, limit):
-        ended += end_call(unit, call_id, EndedReason.CUSTOMER_DID_NOT_ANSWER, now)
-    return ended
-
-
-def claim_after_call(
-    unit: Unit, claim_seconds: float, limit: int, call_ids: list[int] | None = None
-) -> list[int]:
-    """Claim, for ``claim_seconds``, ended calls whose analysis and report are due (among
-    ``call_ids`` when given) that no process holds any more."""
-    now = utcnow()
-    until = now + dt.timedelta(seconds=claim_seconds)
-    if call_ids is not None:
-        return repository.claim_these_after_call(unit.statements, call_ids, now, until)
-    return repository.claim_after_call(unit.statements, now, until, limit)
-
-
-def ended_call(unit: Unit, call_id: int) -> tuple[CallRecord, list[SaidMessage]] | None:
-    """An ended call and everything said in it, to analyse; None if it was deleted."""
-    call = repository.get_by_id(unit.statements, call_id)
-    if call is None:
-        return None
-    return call, repository.messages_of(unit.statements, call_id)
-
-
-def keep_analysis_and_report(
-    unit: Unit, call_id: int, analysis: dict[str, Any] | None, summary: str | None
-) -> None:
-    """Keep a call's analysis and queue its end-of-call report, in one transaction; nothing
-    if another process did so first, or the call was deleted."""
-    now = utcnow()
-    if not repository.finish_after_call(unit.statements, call_id, analysis, summary, now):
-        return
-    call = repository.get_by_id(unit.statements, call_id)
-    if call is None or call.webhook_url is None:
-        return
-    messages = repository.messages_of(unit.statements, call_id)
-    outbox.enqueue(
-        unit,
-        organization_id=call.organization_id,
-        assistant_id=call.assistant_id,
-        url=call.webhook_url,
-        secret_encrypted=call.webhook_secret_encrypted,
-        event_type=END_OF_CALL_REPORT,
-        body=orjson.dumps(report_json(call, messages), option=orjson.OPT_UTC_Z),
-        now=now,
-    )
-
-
-def release_after_call(unit: Unit, call_ids: list[int]) -> None:
-    """Give back this process's claims on these calls' analysis and report, so that any
-    process may claim them at once; a call whose report was queued meanwhile stays done."""
-    repository.release_after_call(unit.statements, call_ids)

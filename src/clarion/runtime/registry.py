@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Protocol
 
-from clarion.calls.after_call import AfterCalls
-from clarion.calls.live import LiveCalls
+from clarion.after_call.loops import AfterCalls
 from clarion.config import Settings
 from clarion.database import Database
+from clarion.engine.live import LiveCalls
 from clarion.runtime.supervision import LoopStatus, Step, supervise
 from clarion.storage.secret_box import SecretBox
 from clarion.webhooks.signing import Signer

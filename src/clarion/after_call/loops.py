@@ -25,8 +25,8 @@ from typing import Any
 
 import aiohttp
 
-from clarion.calls import service
-from clarion.calls.analysis import Analysis, analyse
+from clarion.after_call import moves
+from clarion.after_call.analysis import Analysis, analyse
 from clarion.calls.language_model import Unreachable, reach_model
 from clarion.calls.models import CallRecord, SaidMessage
 from clarion.calls.representation import transcript
@@ -101,7 +101,7 @@ class AfterCalls:
                 return
         now = utcnow()
         cutoff = now - dt.timedelta(seconds=settings.call_join_seconds)
-        ended = await self.database.write(service.reap, now, cutoff, CLAIM_BATCH)
+        ended = await self.database.write(moves.reap, now, cutoff, CLAIM_BATCH)
         self._reap_again = ended >= CLAIM_BATCH
         if ended:
             self.due.set()
@@ -136,7 +136,7 @@ class AfterCalls:
             for task in unfinished.values():
                 task.cancel()
             await asyncio.wait(unfinished.values())
-            await self.database.write(service.release_after_call, sorted(unfinished))
+            await self.database.write(moves.release_after_call, sorted(unfinished))
             for call_id in sorted(unfinished):
                 log.info("call %d: analysis handed over", call_id)
         fresh = sorted(set(let_go) - self._let_go)
@@ -156,7 +156,7 @@ class AfterCalls:
         process is stopping, a call whose analysis would need the model is left due instead."""
         while True:
             claimed = await self.database.write(
-                service.claim_after_call, CLAIM_SECONDS, CLAIM_BATCH, call_ids
+                moves.claim_after_call, CLAIM_SECONDS, CLAIM_BATCH, call_ids
             )
             if claimed:
                 # One call's failure does not hold up the others' reports; it is raised
@@ -174,13 +174,13 @@ class AfterCalls:
 
     async def _follow_up(self, call_id: int) -> None:
         """Analyse one ended call and queue its report."""
-        found = await self.database.read(service.ended_call, call_id)
+        found = await self.database.read(moves.ended_call, call_id)
         if found is None:
             return  # deleted since it ended: nothing to analyse or report
         call, messages = found
         if self._stopping and _wants_analysis(call, messages):
             # No model request starts once the process is stopping: the next process asks.
-            await self.database.write(service.release_after_call, [call_id])
+            await self.database.write(moves.release_after_call, [call_id])
             log.info("call %d: analysis handed over", call_id)
             return
         # Registered in the same step as the check above: a stop sees every analysis begun.
@@ -200,7 +200,7 @@ class AfterCalls:
             log.warning("call %d: analysis incomplete: %s", call_id, "; ".join(analysis.errors))
         summary = None if analysis is None else analysis.summary
         await self.database.write(
-            service.keep_analysis_and_report, call_id, _analysis_json(analysis), summary
+            moves.keep_analysis_and_report, call_id, _analysis_json(analysis), summary
         )
         self.delivery_due.set()
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from clarion.calls import service
 from clarion.calls.models import SaidMessage
 from clarion.database import Database
 from clarion.database.failures import unavailability
+from clarion.engine import moves
 from clarion.runtime.supervision import first_of
 
 log = logging.getLogger("clarion.calls")
@@ -72,7 +72,7 @@ class Recorder:
         message that still fails is dropped with a line naming its call (never its words),
         so it holds up neither the others nor the calls waiting on them."""
         try:
-            await self._database.write(service.record_messages, batch)
+            await self._database.write(moves.record_messages, batch)
             self._written += len(batch)
             return
         except Exception as exc:
@@ -81,7 +81,7 @@ class Recorder:
                 raise
         for index, message in enumerate(batch):
             try:
-                await self._database.write(service.record_messages, [message])
+                await self._database.write(moves.record_messages, [message])
             except Exception as exc:
                 if unavailability(exc) is not None:
                     self._pending[:0] = batch[index:]

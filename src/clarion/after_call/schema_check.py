@@ -7,7 +7,7 @@ along. On the event loop, that would hold every live call of the process. So eac
 in a child process, bounded in time, memory and number, and killed past its time; the loop
 only waits on a pipe.
 
-The child is this module: ``python -m clarion.calls.schema_check`` reads one JSON request,
+The child is this module: ``python -m clarion.after_call.schema_check`` reads one JSON request,
 ``{"schema": …}`` to see that the schema can be used or ``{"schema": …, "value": …}`` to
 check a value, and writes one JSON verdict. Its patterns use the regex engine that runs in
 linear time and knows no lookaround or backreference; a ``$ref`` outside the schema is

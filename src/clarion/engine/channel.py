@@ -4,7 +4,7 @@ The conversation hears :class:`UserSaid` and :class:`HungUp`, and speaks each as
 through a :class:`Speech`: pieces as the model writes them, then the whole turn, and back
 comes what the person actually got of it (:class:`Delivered`), which is what the conversation
 records and what the model is told was said. The web call's WebSocket
-(clarion.calls.web_channel) is one channel; a line with speech is another, under the same
+(clarion.engine.web_channel) is one channel; a line with speech is another, under the same
 conversation.
 """
 

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from clarion.calls.channel import Delivered, Heard, HungUp, UserSaid
+from clarion.engine.channel import Delivered, Heard, HungUp, UserSaid
 
 USER_MESSAGE_MAX = 10_000
 NORMAL_CLOSURE = 1000

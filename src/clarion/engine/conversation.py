@@ -7,7 +7,7 @@ recorded, then the model sees the assistant's prompt and the conversation so far
 its reply is spoken as it streams. The model ends the call with the built-in ``end_call``
 tool; silence after the assistant's turn ends it; so does the call's maximum duration.
 What is recorded of an assistant turn, and kept in what the model reads, is what the channel
-says the person got of it (clarion.calls.channel.Delivered), when they got it.
+says the person got of it (clarion.engine.channel.Delivered), when they got it.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from clarion.calls.channel import Channel, Heard, HungUp, Speech, UserSaid
 from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import ModelSettings
 from clarion.calls.models import SaidMessage
-from clarion.calls.recorder import Recorder
+from clarion.engine.channel import Channel, Heard, HungUp, Speech, UserSaid
+from clarion.engine.recorder import Recorder
 from clarion.providers import (
     ChatRequest,
     Message,
@@ -127,7 +127,7 @@ def now_ms() -> int:
 class Conversation:
     """Holds one call's conversation over its channel until it ends; :meth:`hold` says why.
 
-    ``recorder`` stores each message as it is said (clarion.calls.recorder): a user message
+    ``recorder`` stores each message as it is said (clarion.engine.recorder): a user message
     while the model is already asked, an assistant turn before the frame that closes it is
     sent, so a turn the person has seen whole is never lost. Stopping the call
     from outside (a request, the server shutting down, the lease lost) cancels the task that

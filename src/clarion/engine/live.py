@@ -3,7 +3,7 @@ in the database, stopped from outside when it must be, and drained on shutdown.
 
 A process renews the leases of the calls it holds, every third of a lease. A call whose lease
 runs out (its process died, or could not record the call's end) is ended by the reaper of any
-process (clarion.calls.after_call). A call ended elsewhere (by a request to another process)
+process (clarion.after_call.loops). A call ended elsewhere (by a request to another process)
 is found at the next renewal, which no longer finds it in progress, and its conversation is
 stopped here. Once a process lets a call go, its analysis and report follow.
 """
@@ -24,23 +24,23 @@ from functools import partial
 import aiohttp
 from starlette.websockets import WebSocket
 
-from clarion.calls import service
-from clarion.calls.channel import Channel
-from clarion.calls.conversation import (
+from clarion.calls.endings import EndedReason
+from clarion.calls.language_model import Unreachable, reach_model
+from clarion.calls.models import CallRecord
+from clarion.config import Settings
+from clarion.database import Database
+from clarion.database.clock import utcnow
+from clarion.database.failures import unavailability
+from clarion.engine import moves
+from clarion.engine.channel import Channel
+from clarion.engine.conversation import (
     DEFAULT_MAX_DURATION_SECONDS,
     DEFAULT_SILENCE_SECONDS,
     Conversation,
     History,
 )
-from clarion.calls.endings import EndedReason
-from clarion.calls.language_model import Unreachable, reach_model
-from clarion.calls.models import CallRecord
-from clarion.calls.recorder import Recorder
-from clarion.calls.web_channel import WebChannel
-from clarion.config import Settings
-from clarion.database import Database
-from clarion.database.clock import utcnow
-from clarion.database.failures import unavailability
+from clarion.engine.recorder import Recorder
+from clarion.engine.web_channel import WebChannel
 from clarion.errors import Forbidden, Unavailable
 from clarion.outbound.guard import resolver_kwargs
 from clarion.runtime.supervision import Step, backoff, rest
@@ -117,9 +117,9 @@ class LiveCalls:
             )
         settings = self.settings
         call = None
-        if await self.database.read(service.may_join, call_id, token):
+        if await self.database.read(moves.may_join, call_id, token):
             call = await self.database.write(
-                service.join_call,
+                moves.join_call,
                 call_id,
                 token,
                 self.owner,
@@ -244,7 +244,7 @@ class LiveCalls:
         while True:
             try:
                 recorded = await self.database.write(
-                    service.end_held_call, call_id, reason, self.owner
+                    moves.end_held_call, call_id, reason, self.owner
                 )
                 return recorded or reason
             except Exception as exc:
@@ -303,6 +303,6 @@ class LiveCalls:
         # renewing every lease at once would hold up every call's turn meanwhile.
         for start in range(0, len(held), RENEWED_AT_ONCE):
             some = set(held[start : start + RENEWED_AT_ONCE])
-            in_progress = await self.database.write(service.renew_leases, self.owner, some, until)
+            in_progress = await self.database.write(moves.renew_leases, self.owner, some, until)
             for call_id in some - in_progress:
                 self.stop(call_id)

@@ -19,9 +19,9 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
+from clarion.after_call.schema_check import Mismatch, SchemaUnusable
+from clarion.after_call.schema_check import check as check_in_child
 from clarion.api.access_log import exception_without_messages
-from clarion.calls.schema_check import Mismatch, SchemaUnusable
-from clarion.calls.schema_check import check as check_in_child
 from clarion.providers.errors import ProviderError
 from clarion.providers.messages import ChatRequest, Message
 from clarion.providers.provider import Provider
@@ -190,7 +190,7 @@ class _Asker:
         Structured output wants an object at the root (Anthropic's tool input must be one),
         so any other schema, or one that ``wrap`` says to wrap, is asked for as ``result``.
         A rubric's schema (``rubric`` given) is ours and checked here; the organization's
-        is checked in a process of its own (clarion.calls.schema_check), and first without
+        is checked in a process of its own (clarion.after_call.schema_check), and first without
         a value, so a schema that cannot be used costs no request."""
         system = f"{fill(prompt)}\n\n{rubric}" if rubric else fill(prompt)
         wrapped = wrap or schema.get("type") != "object"
