@@ -31,6 +31,10 @@ from clarion.database.migrate import upgrade
 from clarion.database.schema import Base
 from support import Api, Tenant
 
+# The calls' fixtures (a served app, the fake providers, a receiver) serve tests/calls,
+# tests/engine and tests/after_call alike.
+pytest_plugins = ["call_fixtures"]
+
 POSTGRES_URL = os.environ.get("CLARION_TEST_DATABASE_URL")
 
 

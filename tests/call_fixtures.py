@@ -1,5 +1,6 @@
-"""Fixtures for calls: the real app served by uvicorn on a free port (calls need real
-WebSockets), the fake providers, and a webhook receiver, all on 127.0.0.1."""
+"""Fixtures for calls, their engine and what follows them: the real app served by uvicorn on
+a free port (calls need real WebSockets), the fake providers, and a webhook receiver, all on
+127.0.0.1. Loaded for every test folder by the root conftest."""
 
 from __future__ import annotations
 
