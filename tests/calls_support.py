@@ -3,6 +3,7 @@ web calls with a real WebSocket client."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -211,3 +212,16 @@ class CallsApi:
             if time.monotonic() > deadline:
                 raise AssertionError(f"call {call_id}: {what} did not happen; it is {call}")
             time.sleep(0.05)
+
+
+def schema_checks_running() -> set[int]:
+    """The pids of the structured-data schema checks running on this machine."""
+    running = set()
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                if b"clarion.after_call.schema_check" in cmdline.read():
+                    running.add(int(entry))
+        except (OSError, ValueError):
+            continue
+    return running

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ import aiohttp
 import orjson
 import pytest
 
+from calls_support import schema_checks_running
 from clarion.after_call.analysis import Analysis, analyse
 from clarion.providers import AnthropicProvider, OpenAIProvider
 from fake_providers import Call, Failure, FakeProviders, Reply, running_fake_providers
@@ -428,19 +428,6 @@ def test_an_unexpected_failure_is_logged_without_the_call_and_loses_only_its_par
     assert "Summarise" not in caplog.text
 
 
-def _schema_checks_running() -> list[int]:
-    """The pids of the schema checks running on this machine."""
-    running = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                if b"clarion.after_call.schema_check" in cmdline.read():
-                    running.append(int(entry))
-        except (OSError, ValueError):
-            continue
-    return running
-
-
 def test_a_schema_the_linear_engine_cannot_run_costs_no_request(
     fake: FakeProviders, kind: str
 ) -> None:
@@ -479,4 +466,4 @@ def test_a_check_that_takes_too_long_is_stopped_and_said(
         "the schema cannot be used: checking against it took longer than 0.3 s"
     )
     assert fake.received == []
-    assert _schema_checks_running() == []  # killed, not left to run
+    assert schema_checks_running() == set()  # killed, not left to run

@@ -3,11 +3,11 @@ a process of its own: the other live calls of the server keep answering while it
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import orjson
 
+from calls_support import schema_checks_running
 from fake_providers import Reply
 from support import Tenant
 from webhook_receiver import eventually
@@ -21,18 +21,6 @@ HEAVY_SCHEMA = {
     },
 }
 FIRST = "Hello, this is Northside Clinic."
-
-
-def _schema_checks_running() -> set[int]:
-    running = set()
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                if b"clarion.after_call.schema_check" in cmdline.read():
-                    running.add(int(entry))
-        except (OSError, ValueError):
-            continue
-    return running
 
 
 def _answer(request: dict[str, Any]) -> Reply:
@@ -54,8 +42,8 @@ def test_other_calls_keep_answering_while_a_costly_schema_is_checked(
         call.until("assistant-message")
         call.hang_up()
 
-    eventually(lambda: bool(_schema_checks_running()), "the schema being checked", 20)
-    checking = _schema_checks_running()
+    eventually(lambda: bool(schema_checks_running()), "the schema being checked", 20)
+    checking = schema_checks_running()
     live = api.call_on(fake, first_message=FIRST)
     with api.join(live["web_call_url"]) as call:
         call.until("assistant-message")
@@ -63,7 +51,7 @@ def test_other_calls_keep_answering_while_a_costly_schema_is_checked(
             call.say(f"Question {turn}?")
             assert call.until("assistant-message")[-1]["text"] == "Thursday at 9."
         # Every turn was answered while the check was still running beside the loop.
-        assert checking & _schema_checks_running()
+        assert checking & schema_checks_running()
         call.hang_up()
 
     ended = api.wait_for_call(analysed["id"], "its analysis", lambda c: "analysis" in c, seconds=60)

@@ -32,8 +32,8 @@ import orjson
 CHECK_SECONDS = 10.0
 """How long one check may take before its process is killed and the schema given up."""
 
-CONCURRENT_CHECKS = 2
-"""Checks one server process runs at once; more would only compete for the same cores."""
+CONCURRENT_CHECKS = max(1, (os.cpu_count() or 2) // 2)
+"""Checks one server process runs at once: half the cores, so the calls keep the rest."""
 
 CHECK_MEMORY_BYTES = 1024 * 1024 * 1024
 """The address space a checking process may take."""
