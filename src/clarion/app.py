@@ -25,6 +25,7 @@ from clarion.assistants.lanes import AssistantLane
 from clarion.assistants.rendered import RenderedAssistants
 from clarion.assistants.routes import router as assistants_router
 from clarion.auth.cache import KeyCache
+from clarion.background import background_work
 from clarion.calls.routes import router as calls_router
 from clarion.config import Settings
 from clarion.credentials.routes import router as credentials_router
@@ -32,7 +33,7 @@ from clarion.database import Database
 from clarion.database.checkpoints import CHECKPOINTS
 from clarion.engine.live import LiveCalls
 from clarion.runtime.drains import drain_before_stopping
-from clarion.runtime.registry import Runtime, background_work
+from clarion.runtime.registry import Runtime
 from clarion.storage.secret_box import SecretBox, load_server_key
 from clarion.webhooks.routes import router as webhooks_router
 from clarion.webhooks.signing import load_signer

@@ -16,12 +16,13 @@ from pydantic import ValidationError
 
 from clarion.api.access_log import LogFormat, configure_logging
 from clarion.auth import service as auth_service
+from clarion.background import background_work
 from clarion.config import Settings
 from clarion.database import Database, Unit
 from clarion.database.checkpoints import CHECKPOINTS
 from clarion.database.migrate import upgrade
 from clarion.errors import DomainError
-from clarion.runtime.registry import Runtime, background_work
+from clarion.runtime.registry import Runtime
 from clarion.storage.files import private_folder
 from clarion.storage.secret_box import SecretBox, load_server_key
 from clarion.webhooks.signing import load_signer

@@ -1,4 +1,6 @@
-"""What runs in the background, registered once for `clarion serve` and `clarion worker`."""
+"""The process's background loops: each piece of background work offers its loops, and the
+runtime starts, supervises and stops them together (which work a process runs is decided at
+the top, in clarion.background)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Protocol
 
-from clarion.after_call.loops import AfterCalls
-from clarion.config import Settings
-from clarion.database import Database
-from clarion.engine.live import LiveCalls
 from clarion.runtime.supervision import LoopStatus, Step, supervise
-from clarion.storage.secret_box import SecretBox
-from clarion.webhooks.signing import Signer
-from clarion.webhooks.worker import DeliveryWorker
 
 log = logging.getLogger("clarion.runtime")
 
@@ -49,31 +44,3 @@ class Runtime:
             await asyncio.gather(
                 *(supervise(self.status(name), step, stop) for name, step in steps.items())
             )
-
-
-def background_work(
-    settings: Settings,
-    database: Database,
-    signer: Signer,
-    secrets: SecretBox,
-    delivery_due: asyncio.Event,
-    *,
-    deliver: bool = True,
-    live_calls: LiveCalls | None = None,
-    after_calls: AfterCalls | None = None,
-) -> list[BackgroundWork]:
-    """Every piece of background work a process runs, registered once for `clarion serve` and
-    `clarion worker`. ``delivery_due`` is set when this process commits a delivery.
-
-    A server holds live calls (``live_calls``); every process ends the calls nobody holds
-    and analyses and reports ended ones (``after_calls``, made here when not given).
-    """
-    works: list[BackgroundWork] = []
-    if deliver:
-        works.append(DeliveryWorker(database, settings, signer, secrets, delivery_due))
-    if live_calls is not None:
-        works.append(live_calls)
-    works.append(
-        after_calls or AfterCalls(settings, database, secrets, asyncio.Event(), delivery_due)
-    )
-    return works
