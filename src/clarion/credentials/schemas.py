@@ -13,7 +13,7 @@ from typing_extensions import TypedDict
 from clarion.credentials.models import NAME_MAX, CredentialRecord
 from clarion.outbound.urls import check_outbound_url
 
-Provider = Literal["openai", "anthropic"]
+ProviderName = Literal["openai", "anthropic"]
 
 API_KEY_MAX = 512
 BASE_URL_MAX = 2048
@@ -84,7 +84,7 @@ class CreateCredential(BaseModel):
 
     model_config = _REQUEST
 
-    provider: Provider = Field(description="The provider the key is for")
+    provider: ProviderName = Field(description="The provider the key is for")
     api_key: ApiKey
     base_url: BaseUrl | None = None
     name: Name | None = None
@@ -97,7 +97,7 @@ class UpdateCredential(BaseModel):
 
     model_config = _REQUEST
 
-    provider: Provider | SkipJsonSchema[None] = _never_null(
+    provider: ProviderName | SkipJsonSchema[None] = _never_null(
         "The credential's own provider, or left out: it cannot change"
     )
     api_key: ApiKey | SkipJsonSchema[None] = _never_null()
@@ -110,7 +110,7 @@ class Credential(TypedDict):
 
     id: int
     organization_id: int
-    provider: Provider
+    provider: ProviderName
     name: NotRequired[Annotated[str, Field(description="The credential's name")]]
     base_url: NotRequired[
         Annotated[str, Field(description="Where requests go instead of the provider's own API")]
