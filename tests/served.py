@@ -11,8 +11,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+import orjson
+
+from fake_providers import FakeProviders
+from support import Tenant
+from webhook_receiver import Answer, Receiver
 
 
 def free_port() -> int:
@@ -66,3 +72,35 @@ def clarion_serving(env: dict[str, str]) -> Iterator[Served]:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
         served.output, _ = process.communicate(timeout=60)
+
+
+def web_call_on(
+    base: str, tenant: Tenant, fake: FakeProviders, receiver: Receiver, **assistant: Any
+) -> dict[str, Any]:
+    """On the server at ``base``: a credential for the fake model, an assistant reporting to
+    the receiver (``assistant`` adds to its fields), and a new web call of it."""
+    http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tenant.api_key}"})
+    credential = {"provider": "openai", "api_key": "sk-test", "base_url": fake.openai_url}
+    assert http.post("/v1/credential", json=credential).status_code == 201
+    fields = {
+        "name": "Reminders",
+        "model": {"provider": "openai", "model": "gpt-4o"},
+        "first_message": "Hello, this is Northside Clinic.",
+        "webhook_url": receiver.on("/report", lambda _n: Answer()),
+        **assistant,
+    }
+    created_assistant = http.post("/v1/assistant", json=fields)
+    assert created_assistant.status_code == 201, created_assistant.text
+    created = http.post("/v1/call", json={"assistant_id": created_assistant.json()["id"]})
+    assert created.status_code == 201, created.text
+    call: dict[str, Any] = created.json()
+    return call
+
+
+def frames_until(connection: Any, kind: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The frames a web call's connection receives, up to and including the first ``kind``."""
+    frames: list[dict[str, Any]] = []
+    while True:
+        frames.append(orjson.loads(connection.recv(timeout)))
+        if frames[-1]["type"] == kind:
+            return frames

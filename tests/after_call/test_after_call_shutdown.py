@@ -18,22 +18,14 @@ from websockets.sync.client import connect
 from clarion.config import Settings
 from clarion.database import Database
 from fake_providers import FakeProviders, Reply
-from served import clarion_serving
+from served import clarion_serving, frames_until, web_call_on
 from support import Tenant, worker_env
-from webhook_receiver import Answer, Receiver
+from webhook_receiver import Receiver
 
 DRAIN_SECONDS = 2
 SUMMARY_PROMPT = "Summarise the call."
 SAID = "My chest has hurt since Tuesday."
 HANG_SECONDS = 600.0  # far longer than the test: the first server must not wait for it
-
-
-def _frames_until(connection: Any, kind: str) -> list[dict[str, Any]]:
-    frames = []
-    while True:
-        frames.append(orjson.loads(connection.recv(10)))
-        if frames[-1]["type"] == kind:
-            return frames
 
 
 def _is_analysis(request: dict[str, Any]) -> bool:
@@ -74,26 +66,14 @@ def test_sigterm_hands_a_hung_analysis_over_and_the_next_server_reports_the_call
     fake.script = script
     headers = {"Authorization": f"Bearer {tenant.api_key}"}
     with clarion_serving(env) as first:
-        http = httpx.Client(base_url=first.base, headers=headers)
-        credential = {"provider": "openai", "api_key": "sk-test", "base_url": fake.openai_url}
-        assert http.post("/v1/credential", json=credential).status_code == 201
-        assistant = http.post(
-            "/v1/assistant",
-            json={
-                "name": "Reminders",
-                "model": {"provider": "openai", "model": "gpt-4o"},
-                "first_message": "Hello, this is Northside Clinic.",
-                "webhook_url": receiver.on("/report", lambda _n: Answer()),
-                "analysis_plan": {"summaryPrompt": SUMMARY_PROMPT},
-            },
-        ).json()
-        call = http.post("/v1/call", json={"assistant_id": assistant["id"]}).json()
+        plan = {"summaryPrompt": SUMMARY_PROMPT}
+        call = web_call_on(first.base, tenant, fake, receiver, analysis_plan=plan)
         with connect(call["web_call_url"], open_timeout=10) as connection:
-            _frames_until(connection, "assistant-message")
+            frames_until(connection, "assistant-message")
             connection.send(orjson.dumps({"type": "user-message", "text": SAID}).decode())
-            _frames_until(connection, "assistant-message")
+            frames_until(connection, "assistant-message")
             connection.send(orjson.dumps({"type": "hangup"}).decode())
-            _frames_until(connection, "call-ended")
+            frames_until(connection, "call-ended")
         deadline = time.monotonic() + 20
         while not any(_is_analysis(received.json) for received in fake.received):
             assert time.monotonic() < deadline, "the analysis was never asked for"

@@ -17,42 +17,9 @@ from websockets.sync.client import connect
 from clarion.config import Settings
 from clarion.database import Database
 from fake_providers import FakeProviders, Reply
-from served import clarion_serving
+from served import clarion_serving, frames_until, web_call_on
 from support import Tenant, worker_env
-from webhook_receiver import Answer, Receiver
-
-
-def _frame(connection: Any, timeout: float = 10.0) -> dict[str, Any]:
-    frame: dict[str, Any] = orjson.loads(connection.recv(timeout))
-    return frame
-
-
-def _until(connection: Any, kind: str, timeout: float = 10.0) -> list[dict[str, Any]]:
-    frames = []
-    while True:
-        frames.append(_frame(connection, timeout))
-        if frames[-1]["type"] == kind:
-            return frames
-
-
-def _prepare(base: str, tenant: Tenant, fake: FakeProviders, receiver: Receiver) -> dict[str, Any]:
-    """A credential, an assistant reporting to the receiver, and a new web call."""
-    http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tenant.api_key}"})
-    credential = {"provider": "openai", "api_key": "sk-test", "base_url": fake.openai_url}
-    assert http.post("/v1/credential", json=credential).status_code == 201
-    assistant = http.post(
-        "/v1/assistant",
-        json={
-            "name": "Reminders",
-            "model": {"provider": "openai", "model": "gpt-4o"},
-            "first_message": "Hello, this is Northside Clinic.",
-            "webhook_url": receiver.on("/report", lambda _n: Answer()),
-        },
-    ).json()
-    created = http.post("/v1/call", json={"assistant_id": assistant["id"]})
-    assert created.status_code == 201, created.text
-    call: dict[str, Any] = created.json()
-    return call
+from webhook_receiver import Receiver
 
 
 def _get(base: str, tenant: Tenant, call_id: int) -> dict[str, Any]:
@@ -69,12 +36,12 @@ def test_a_call_whose_server_is_killed_ends_as_worker_died_with_its_messages_and
     env = worker_env(settings, CLARION_CALL_LEASE_SECONDS="1", CLARION_LOG_FORMAT="text")
     fake.script = lambda _request: Reply("Thursday at nine.")
     with clarion_serving(env) as first:
-        call = _prepare(first.base, tenant, fake, receiver)
+        call = web_call_on(first.base, tenant, fake, receiver)
         with connect(call["web_call_url"], open_timeout=10) as connection:
-            _until(connection, "assistant-message")
+            frames_until(connection, "assistant-message")
             said = {"type": "user-message", "text": "When is it?"}
             connection.send(orjson.dumps(said).decode())
-            assert _until(connection, "assistant-message")[-1]["text"] == "Thursday at nine."
+            assert frames_until(connection, "assistant-message")[-1]["text"] == "Thursday at nine."
             first.process.send_signal(signal.SIGKILL)
             first.process.wait(10)
     with clarion_serving(env) as second:
@@ -105,9 +72,9 @@ def test_sigterm_drains_live_calls_then_ends_them_as_server_shutdown_with_report
     )
     fake.script = lambda _request: Reply("Still here.")
     with clarion_serving(env) as served:
-        call = _prepare(served.base, tenant, fake, receiver)
+        call = web_call_on(served.base, tenant, fake, receiver)
         with connect(call["web_call_url"], open_timeout=10) as connection:
-            _until(connection, "assistant-message")
+            frames_until(connection, "assistant-message")
             served.process.send_signal(signal.SIGTERM)
             headers = {"Authorization": f"Bearer {tenant.api_key}"}
             deadline = time.monotonic() + 10
@@ -129,8 +96,8 @@ def test_sigterm_drains_live_calls_then_ends_them_as_server_shutdown_with_report
             assert "draining" in health.json()["message"]
             # The live call goes on during the drain.
             connection.send(orjson.dumps({"type": "user-message", "text": "Hello?"}).decode())
-            assert _until(connection, "assistant-message")[-1]["text"] == "Still here."
-            ended = _until(connection, "call-ended", timeout=15)[-1]
+            assert frames_until(connection, "assistant-message")[-1]["text"] == "Still here."
+            ended = frames_until(connection, "call-ended", timeout=15)[-1]
             assert ended == {"type": "call-ended", "ended_reason": "server-shutdown"}
         assert served.process.wait(30) is not None
     database = Database(settings.database)
