@@ -67,7 +67,6 @@ class AfterCalls:
         self._session: aiohttp.ClientSession | None = None
         self._reap_again = False
         self._stopping = False
-        self._let_go: set[int] = set()  # the calls let go while stopping, seen once
         # The follow-ups whose analysis is under way, by call: what a stop may cancel.
         self._analysing: dict[int, asyncio.Task[Any]] = {}
 
@@ -139,10 +138,8 @@ class AfterCalls:
             await self.database.write(moves.release_after_call, sorted(unfinished))
             for call_id in sorted(unfinished):
                 log.info("call %d: analysis handed over", call_id)
-        fresh = sorted(set(let_go) - self._let_go)
-        self._let_go.update(fresh)
-        if fresh:
-            await self.settle(fresh)
+        if let_go:
+            await self.settle(sorted(let_go))
 
     async def _hand_over_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
