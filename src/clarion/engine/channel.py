@@ -10,6 +10,7 @@ conversation.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,6 +28,11 @@ class HungUp:
 
 
 Heard = UserSaid | HungUp
+
+
+def now_ms() -> int:
+    """Unix time in milliseconds: how what is heard and delivered is timed."""
+    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

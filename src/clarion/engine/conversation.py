@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field
 
 from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import ModelSettings
 from clarion.calls.models import SaidMessage
-from clarion.engine.channel import Channel, Heard, HungUp, Speech, UserSaid
+from clarion.engine.channel import Channel, Heard, HungUp, Speech, UserSaid, now_ms
 from clarion.engine.recorder import Recorder
 from clarion.providers import (
     ChatRequest,
@@ -117,11 +116,6 @@ class Shown:
         if new:
             self.pieces.append(new)
         return new
-
-
-def now_ms() -> int:
-    """Unix time in milliseconds."""
-    return time.time_ns() // 1_000_000
 
 
 class Conversation:

@@ -9,13 +9,12 @@ closes with 1000.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from clarion.engine.channel import Delivered, Heard, HungUp, UserSaid
+from clarion.engine.channel import Delivered, Heard, HungUp, UserSaid, now_ms
 
 USER_MESSAGE_MAX = 10_000
 NORMAL_CLOSURE = 1000
@@ -92,27 +91,23 @@ class WrittenTurn:
     async def piece(self, text: str) -> None:
         """Send an ``assistant-delta``."""
         if not self._sent:
-            self._began_ms = _now_ms()
+            self._began_ms = now_ms()
         self._sent.append(text)
         await self._channel._send({"type": "assistant-delta", "text": text})
 
     async def finish(self, text: str) -> Delivered:
         """All of ``text``, sent now."""
-        now = _now_ms()
+        now = now_ms()
         return Delivered(text, self._began_ms or now, now)
 
     async def interrupt(self) -> Delivered:
         """What the pieces sent so far hold."""
-        now = _now_ms()
+        now = now_ms()
         return Delivered("".join(self._sent), self._began_ms or now, now, cut=True)
 
     async def close(self, delivered: Delivered) -> None:
         """Send the ``assistant-message`` that closes the turn."""
         await self._channel._send({"type": "assistant-message", "text": delivered.text})
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _read(message: Any) -> tuple[Heard | None, str]:
