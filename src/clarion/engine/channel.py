@@ -14,12 +14,23 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from clarion.calls.endings import EndedReason
+
 
 @dataclass(frozen=True, slots=True)
 class UserSaid:
-    """The person said (or typed) something."""
+    """The person said (or typed) something; when they began and ended (Unix ms), where the
+    channel knows it from the audio."""
 
     text: str = field(repr=False)
+    began_ms: int | None = None
+    ended_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Speaking:
+    """The person began to speak: whatever the assistant is saying stops, and what it had
+    still to say is given up. Their words follow as a :class:`UserSaid`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +38,24 @@ class HungUp:
     """The person left the call."""
 
 
-Heard = UserSaid | HungUp
+@dataclass(frozen=True, slots=True)
+class Deaf:
+    """The channel can no longer hear the person (its transcriber failed): the call ends
+    with ``reason``."""
+
+    reason: EndedReason
+
+
+Heard = UserSaid | Speaking | HungUp | Deaf
+
+
+class Mute(Exception):
+    """The channel can no longer speak (its voice failed): the call ends with ``reason``,
+    and what the person heard of the turn is :meth:`Speech.interrupt`'s."""
+
+    def __init__(self, reason: EndedReason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
 
 
 def now_ms() -> int:
@@ -50,17 +78,20 @@ class Speech(Protocol):
     """One assistant turn on its way to the person."""
 
     async def piece(self, text: str) -> None:
-        """The next piece of the turn, as the model writes it."""
+        """The next piece of the turn, as the model writes it. Raises :class:`Mute` when the
+        turn can no longer be spoken."""
         ...
 
     async def finish(self, text: str) -> Delivered:
         """The turn is whole: ``text`` is all of it (it may differ from the pieces when a
         retried request said other words). Returns once the person has it all: for a line
-        with audio, once it has played, so that silence is counted from there."""
+        with audio, once it has played, so that silence is counted from there. Raises
+        :class:`Mute` when the turn can no longer be spoken."""
         ...
 
     async def interrupt(self) -> Delivered:
-        """Stop the turn now (the person spoke over it); what they got of it."""
+        """Stop the turn now (the person spoke over it, or the voice failed); what they got
+        of it, cut at a word they heard whole."""
         ...
 
     async def close(self, delivered: Delivered) -> None:

@@ -3,21 +3,21 @@
 Client to server: ``{"type": "user-message", "text": "…"}`` and ``{"type": "hangup"}``.
 Server to client: ``call-started``, ``assistant-delta``, ``assistant-message``, ``error`` (a
 frame the server cannot take; the call goes on) and ``call-ended``, after which the socket
-closes with 1000.
+closes with 1000. A voice web call (clarion.engine.voice_channel) speaks the same frames
+and audio besides.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from clarion.engine.channel import Delivered, Heard, HungUp, UserSaid, now_ms
+from clarion.engine.socket_writer import SocketWriter
 
 USER_MESSAGE_MAX = 10_000
-NORMAL_CLOSURE = 1000
 
 
 class WebChannel:
@@ -25,9 +25,8 @@ class WebChannel:
 
     def __init__(self, websocket: WebSocket) -> None:
         self._websocket = websocket
-        self._open = True
-        # The conversation speaks and the listening task answers bad frames: one at a time.
-        self._writing = asyncio.Lock()
+        # The conversation speaks and the listening task answers bad frames: one writer.
+        self._writer = SocketWriter(websocket)
 
     async def started(self, call_id: int) -> None:
         """Send ``call-started``."""
@@ -39,12 +38,10 @@ class WebChannel:
             try:
                 message = await self._websocket.receive()
             except (WebSocketDisconnect, RuntimeError):
-                self._open = False
                 return HungUp()
             if message["type"] == "websocket.disconnect":
-                self._open = False
                 return HungUp()
-            heard, problem = _read(message)
+            heard, problem = read_text_frame(message)
             if heard is not None:
                 return heard
             await self._send({"type": "error", "message": problem})
@@ -60,22 +57,10 @@ class WebChannel:
     async def ended(self, ended_reason: str) -> None:
         """Send ``call-ended`` and close the socket with 1000."""
         await self._send({"type": "call-ended", "ended_reason": ended_reason})
-        if self._open:
-            self._open = False
-            try:
-                await self._websocket.close(NORMAL_CLOSURE)
-            except (RuntimeError, OSError):
-                pass  # the client has gone already
+        await self._writer.close()
 
     async def _send(self, frame: dict[str, Any]) -> None:
-        async with self._writing:
-            if not self._open:
-                return
-            try:
-                await self._websocket.send_text(orjson.dumps(frame).decode())
-            except (WebSocketDisconnect, RuntimeError, OSError):
-                # The client went away; hear() reports it as a hangup.
-                self._open = False
+        self._writer.text(frame)
 
 
 class WrittenTurn:
@@ -110,7 +95,7 @@ class WrittenTurn:
         await self._channel._send({"type": "assistant-message", "text": delivered.text})
 
 
-def _read(message: Any) -> tuple[Heard | None, str]:
+def read_text_frame(message: Any) -> tuple[Heard | None, str]:
     """What a frame means, or None and the error frame's message. The message never quotes
     the frame: it may hold what the patient said."""
     text = message.get("text")

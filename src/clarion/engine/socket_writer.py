@@ -1,0 +1,157 @@
+"""The one writer of a call's WebSocket: text frames at once, audio paced in real time.
+
+Whoever has something to send (the conversation, the listening task answering a bad frame,
+a turn's synthesis) queues it here, and one task sends it, so frames never interleave. Audio
+is queued with the time each 20 ms frame is due to play and leaves a little ahead of that
+time (:data:`LEAD_SECONDS` at most), so the person's player never holds more than it needs
+and a ``clear`` drops little. Times are the event loop's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from clarion.speech.audio import FRAME_BYTES, FRAME_MS
+
+LEAD_SECONDS = 0.12
+"""How far ahead of its time a frame may leave."""
+REFILL_SECONDS = 0.06
+"""How far the lead may fall before the writer wakes to send more (a few frames a wake)."""
+FRAME_SECONDS = FRAME_MS / 1000
+NORMAL_CLOSURE = 1000
+
+log = logging.getLogger("clarion.calls")
+
+
+@dataclass(slots=True)
+class AudioCounts:
+    """Audio frames this process has sent, and how many left late (over a frame after
+    their time): shown in health."""
+
+    sent: int = 0
+    late: int = 0
+
+
+AUDIO = AudioCounts()
+
+
+class SocketWriter:
+    """Sends one WebSocket's frames from a task of its own."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self._websocket = websocket
+        self._loop = asyncio.get_running_loop()
+        self._texts: deque[str] = deque()
+        self._frames: deque[tuple[float, bytes]] = deque()
+        self._due_end = 0.0  # when the last queued frame has played
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.open = True
+        self._task: asyncio.Task[None] | None = None
+
+    def text(self, frame: dict[str, Any]) -> None:
+        """Queue a JSON text frame; it leaves before any audio still queued."""
+        if self.open:
+            self._texts.append(orjson.dumps(frame).decode())
+            self._poke()
+
+    def audio(self, pcm: bytes) -> tuple[float, float]:
+        """Queue whole 20 ms frames of audio to play right after what is queued (or now);
+        when they are due to start and to end."""
+        now = self._loop.time()
+        start = due = max(now, self._due_end)
+        if self.open:
+            for at in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
+                self._frames.append((due, pcm[at : at + FRAME_BYTES]))
+                due += FRAME_SECONDS
+            self._due_end = due
+            self._poke()
+        return start, due
+
+    def clear(self) -> None:
+        """Drop the audio not yet sent and tell the client to drop what it holds."""
+        self._frames.clear()
+        self._due_end = self._loop.time()
+        self.text({"type": "clear"})
+
+    @property
+    def playing_until(self) -> float:
+        """When the audio queued so far has played."""
+        return self._due_end
+
+    def now(self) -> float:
+        """The writer's clock."""
+        return self._loop.time()
+
+    async def sent(self) -> None:
+        """Return once everything queued has left (or the socket is gone)."""
+        await self._idle.wait()
+
+    async def close(self) -> None:
+        """Send what is queued, then close the socket with 1000."""
+        await self.sent()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.wait((self._task,))
+        if self.open:
+            self.open = False
+            try:
+                await self._websocket.close(NORMAL_CLOSURE)
+            except (RuntimeError, OSError):
+                pass  # the client has gone already
+
+    def _poke(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                await self._send_due()
+                if not (self._texts or self._frames):
+                    self._idle.set()
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                if self._texts:
+                    continue
+                pause = self._frames[0][0] - LEAD_SECONDS + REFILL_SECONDS - self._loop.time()
+                if pause > 0:
+                    self._wake.clear()
+                    try:
+                        async with asyncio.timeout(pause):
+                            await self._wake.wait()
+                    except TimeoutError:
+                        pass
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            # The client went away: its listening side reports it as a hangup.
+            self.open = False
+            self._texts.clear()
+            self._frames.clear()
+            self._idle.set()
+
+    async def _send_due(self) -> None:
+        websocket = self._websocket
+        while self._texts:
+            await websocket.send_text(self._texts.popleft())
+        frames = self._frames
+        while frames and not self._texts:
+            due, frame = frames[0]
+            now = self._loop.time()
+            if due - now > LEAD_SECONDS:
+                return
+            frames.popleft()
+            AUDIO.sent += 1
+            if now > due + FRAME_SECONDS:
+                AUDIO.late += 1
+            await websocket.send_bytes(frame)
