@@ -19,6 +19,7 @@ FULL = {
         "toolIds": ["t-1"],
     },
     "voice": {"provider": "11labs", "voiceId": "rachel", "stability": 0.5},
+    "transcriber": {"provider": "deepgram", "model": "nova-2", "language": "en-US", "keywords": []},
     "first_message": "Hello, this is Northside Clinic calling about your appointment.",
     "max_duration_seconds": 600,
     "voicemail_message": "Please call us back at your convenience.",

@@ -1,9 +1,9 @@
 """The shapes an assistant's configuration takes: its nested documents and checked strings.
 
-The nested objects (``model``, ``voice``, ``analysis_plan``) are TypedDicts: a well-known key
-may be left out but, when present, has its documented type (no null); keys not listed are
-allowed and kept as the client sent them, so a provider option we do not know yet survives a
-round trip.
+The nested objects (``model``, ``voice``, ``transcriber``, ``analysis_plan``) are TypedDicts:
+a well-known key may be left out but, when present, has its documented type (no null); keys
+not listed are allowed and kept as the client sent them, so a provider option we do not know
+yet survives a round trip.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ NAME_MAX = 200
 MESSAGE_MAX = 10_000
 PROMPT_MAX = 100_000
 IDENTIFIER_MAX = 200
+LANGUAGE_MAX = 35  # the longest BCP 47 tag RFC 5646 asks every implementation to keep
 WEBHOOK_URL_MAX = 2048
 WEBHOOK_SECRET_MAX = 1024
 
@@ -95,6 +96,24 @@ class VoiceConfig(TypedDict, total=False):
 
     provider: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["11labs"])]
     voiceId: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX)]
+
+
+@with_config(_OPEN)
+class TranscriberConfig(TypedDict, total=False):
+    """The transcriber configuration: who hears the patient, with which model, in which
+    language. Keys not listed here are kept as given."""
+
+    provider: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["deepgram"])]
+    model: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["nova-2"])]
+    language: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=LANGUAGE_MAX,
+            description="A BCP 47 language tag",
+            examples=["en-US"],
+        ),
+    ]
 
 
 Prompt = Annotated[str, Field(max_length=PROMPT_MAX), AfterValidator(check_placeholders)]

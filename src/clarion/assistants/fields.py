@@ -20,6 +20,7 @@ from clarion.assistants.configs import (
     NAME_MAX,
     AnalysisPlan,
     ModelConfig,
+    TranscriberConfig,
     VoiceConfig,
     WebhookUrl,
 )
@@ -55,6 +56,13 @@ FIELDS: tuple[AssistantField, ...] = (
         "model", JSONDocument, ModelConfig, "The language model configuration", document=True
     ),
     AssistantField("voice", JSONDocument, VoiceConfig, "The voice configuration", document=True),
+    AssistantField(
+        "transcriber",
+        JSONDocument,
+        TranscriberConfig,
+        "The transcriber configuration: who hears the patient, and in which language",
+        document=True,
+    ),
     AssistantField(
         "first_message",
         Text(),
