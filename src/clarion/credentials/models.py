@@ -17,7 +17,7 @@ HINT_LENGTH = 4
 
 
 class ProviderCredentialRow(OrganizationScoped, Base):
-    """One API key for one language-model provider, kept for one organization."""
+    """One API key for one language-model or speech provider, kept for one organization."""
 
     __tablename__ = "provider_credentials"
     __table_args__ = (

@@ -55,7 +55,7 @@ def _body(schema: type[BaseModel], description: str) -> dict[str, Any]:
     summary="Create Credential",
 )
 async def create_credential(auth: AuthorizedDep, raw: JsonBody) -> Response:
-    """Stores an API key for a language-model provider in the caller's organization.
+    """Stores an API key for a language-model or speech provider in the caller's organization.
 
     `api_key` is write-only: it is stored encrypted and never returned, only its last 4
     characters (`api_key_hint`) for a key of 16 characters or more.

@@ -11,9 +11,11 @@ from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict
 
 from clarion.credentials.models import NAME_MAX, CredentialRecord
-from clarion.outbound.urls import check_outbound_url
+from clarion.outbound.urls import SOCKET_SCHEMES, check_http_or_socket_url
 
-ProviderName = Literal["openai", "anthropic"]
+ProviderName = Literal["openai", "anthropic", "deepgram", "elevenlabs"]
+SOCKET_PROVIDERS = frozenset({"deepgram"})
+"""Providers reached over a WebSocket, whose base URL may be ws:// or wss://."""
 
 API_KEY_MAX = 512
 BASE_URL_MAX = 2048
@@ -57,12 +59,23 @@ BaseUrl = Annotated[
     str,
     Field(
         max_length=BASE_URL_MAX,
-        description="Where the provider's API is (absolute http or https URL), for a "
-        "compatible server or a proxy; left out: the provider's own",
+        description="Where the provider's API is (absolute http or https URL; for deepgram "
+        "also ws or wss, the same host either way), for a compatible server or a proxy; "
+        "left out: the provider's own",
         examples=["https://api.openai.com/v1"],
     ),
-    AfterValidator(check_outbound_url),
+    AfterValidator(check_http_or_socket_url),
 ]
+
+
+def base_url_problem(provider: str, base_url: str | None) -> str | None:
+    """Why ``base_url`` cannot be ``provider``'s, or None: only a provider reached over a
+    WebSocket takes a ws:// or wss:// URL. The message never quotes the URL."""
+    if base_url is None or provider in SOCKET_PROVIDERS:
+        return None
+    if base_url.split(":", 1)[0].lower() in SOCKET_SCHEMES:
+        return f"base_url: {provider} is reached over http or https, not a WebSocket (ws, wss)"
+    return None
 
 
 def _without_default(schema: dict[str, Any]) -> None:

@@ -13,14 +13,17 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 
 from clarion.auth.service import Caller
+from clarion.config import Settings
 from clarion.credentials import repository
 from clarion.credentials.models import HINT_LENGTH, CredentialRecord
+from clarion.credentials.schemas import base_url_problem
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.errors import InvalidInput, found
 from clarion.storage.secret_box import PROVIDER_API_KEY, SecretBox
 
 HINT_MIN_KEY_LENGTH = 16
+SERVER_CREDENTIAL_ID = 0  # the server-wide key of the settings, not an organization's
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ def create_credential(
     unit: Unit, caller: Caller, fields: dict[str, Any], secrets: SecretBox
 ) -> CredentialRecord:
     """A new credential in the caller's organization, its key encrypted."""
+    _check_base_url(fields["provider"], fields.get("base_url"))
     now = utcnow()
     api_key: str = fields["api_key"]
     credential = CredentialRecord(
@@ -90,6 +94,8 @@ def update_credential(
             f"provider: cannot be changed; this credential is for {credential.provider} "
             f"(create a new credential for {provider})"
         )
+    if "base_url" in changes:
+        _check_base_url(credential.provider, changes["base_url"])
     changed = False
     for name in ("name", "base_url"):
         if name in changes and changes[name] != getattr(credential, name):
@@ -121,12 +127,13 @@ def resolve_credential(
     provider: str,
     credential_id: int | None,
     secrets: SecretBox,
+    naming: str = "model.credential_id",
 ) -> ResolvedCredential | None:
     """The key a conversation with ``provider`` uses, decrypted, and where to send it.
 
     With ``credential_id``, that credential, which must be the organization's and for this
-    provider (else InvalidInput naming ``model.credential_id``); without, the organization's
-    newest credential for the provider, or None when it has none.
+    provider (else InvalidInput naming ``naming``, where the call's configuration names it);
+    without, the organization's newest credential for the provider, or None when it has none.
     """
     if credential_id is None:
         credential = repository.newest_of_provider(unit.statements, organization_id, provider)
@@ -135,15 +142,52 @@ def resolve_credential(
     else:
         credential = repository.get(unit.statements, organization_id, credential_id)
         if credential is None:
-            raise InvalidInput(f"model.credential_id: credential {credential_id} not found")
+            raise InvalidInput(f"{naming}: credential {credential_id} not found")
         if credential.provider != provider:
             raise InvalidInput(
-                f"model.credential_id: credential {credential_id} is for "
-                f"{credential.provider}, not {provider}"
+                f"{naming}: credential {credential_id} is for {credential.provider}, not {provider}"
             )
     return ResolvedCredential(
         credential.id, credential.provider, _api_key(credential, secrets), credential.base_url
     )
+
+
+def credential_or_server_key(
+    unit: Unit,
+    organization_id: int,
+    provider: str,
+    credential_id: int | None,
+    settings: Settings,
+    secrets: SecretBox,
+    part: str,
+) -> ResolvedCredential:
+    """The organization's credential for ``provider`` (:func:`resolve_credential`), else the
+    server-wide key of the settings (``CLARION_<PROVIDER>_API_KEY``, sent to
+    ``CLARION_<PROVIDER>_BASE_URL``); InvalidInput naming the configuration's ``part``
+    (``voice``, say) when there is neither."""
+    credential = resolve_credential(
+        unit, organization_id, provider, credential_id, secrets, f"{part}.credential_id"
+    )
+    if credential is not None:
+        return credential
+    key = getattr(settings, f"{provider}_api_key")
+    if key is None:
+        raise InvalidInput(
+            f"{part}.provider: no {provider} credential: create one with "
+            f"POST /v1/credential, or set CLARION_{provider.upper()}_API_KEY on the server"
+        )
+    return ResolvedCredential(
+        SERVER_CREDENTIAL_ID,
+        provider,
+        key.get_secret_value(),
+        getattr(settings, f"{provider}_base_url"),
+    )
+
+
+def _check_base_url(provider: str, base_url: str | None) -> None:
+    problem = base_url_problem(provider, base_url)
+    if problem is not None:
+        raise InvalidInput(problem)
 
 
 def _api_key(credential: CredentialRecord, secrets: SecretBox) -> str:
