@@ -104,6 +104,24 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = None
     """Where that key is sent; unset: Anthropic's API."""
 
+    deepgram_api_key: SecretStr | None = None
+    """The Deepgram key (transcriber) for organizations without a credential of their own."""
+
+    deepgram_base_url: str | None = None
+    """Where that key is sent (ws, wss, http or https: the same host); unset: Deepgram's API."""
+
+    elevenlabs_api_key: SecretStr | None = None
+    """The ElevenLabs key (voice) for organizations without a credential of their own."""
+
+    elevenlabs_base_url: str | None = None
+    """Where that key is sent; unset: ElevenLabs' API."""
+
+    endpointing_ms: int = Field(default=700, ge=100, le=5000)
+    """How long the person must be silent before their turn is over, in milliseconds."""
+
+    local_speech_processes: int | None = Field(default=None, ge=1)
+    """Worker processes for the offline transcriber; unset: one per core."""
+
     @field_validator("outbound_allowed_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
