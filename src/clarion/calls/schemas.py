@@ -35,7 +35,8 @@ class CreateCall(BaseModel):
     task_parameters: dict[str, Any] | None = Field(
         None,
         description="Keys naming a configurable assistant field (first_message, model, voice, "
-        "max_duration_seconds, voicemail_message, analysis_plan, silence_timeout_seconds) "
+        "transcriber, max_duration_seconds, voicemail_message, analysis_plan, "
+        "silence_timeout_seconds) "
         "override it for this call; every other key is a variable whose value (a string, "
         "number or boolean) fills {{key}} in the call's texts.",
     )
@@ -90,9 +91,14 @@ class Call(BaseModel):
 
 
 class CreatedCall(Call):
-    """A new call, with the one URL its caller joins it at."""
+    """A new call, with the URL its caller joins it at, and a page that joins it there."""
 
     web_call_url: str = Field(
         description="ws:// or wss:// URL of the call's WebSocket, with a token good for this "
         "call only and for one connection. Shown only here."
+    )
+    web_call_page_url: str = Field(
+        description="A page that joins the call with the browser's microphone and speaker: "
+        "/talk, with web_call_url after the # (the fragment never reaches a server, so the "
+        "token stays out of its logs). Shown only here."
     )

@@ -29,12 +29,14 @@ from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.database.windows import Window
 from clarion.errors import InvalidInput, TooManyRequests, found
+from clarion.speech.choice import speech_choice, speech_credentials
 from clarion.storage.secret_box import SecretBox
 
 OVERRIDABLE_FIELDS = (
     "first_message",
     "model",
     "voice",
+    "transcriber",
     "max_duration_seconds",
     "voicemail_message",
     "analysis_plan",
@@ -72,6 +74,8 @@ def create_call(
     )
     model = model_settings(configuration)
     credential_for(unit, organization_id, model, settings, secrets_box)
+    speech = speech_choice(configuration)
+    speech_credentials(unit, organization_id, speech, settings, secrets_box)
     repository.lock_organization(unit.statements, organization_id)
     limit = settings.max_live_calls_per_organization
     if repository.live_count(unit.statements, organization_id) >= limit:
