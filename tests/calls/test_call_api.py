@@ -69,6 +69,7 @@ def test_a_new_call_shows_what_it_has_and_leaves_out_the_rest(
         "created_at",
         "updated_at",
         "web_call_url",
+        "web_call_page_url",
     }
     assert created["organization_id"] == tenant.organization_id
     assert created["assistant_id"] == assistant["id"]
@@ -80,8 +81,8 @@ def test_a_new_call_shows_what_it_has_and_leaves_out_the_rest(
     assert created["web_call_url"].startswith(prefix)
     assert len(created["web_call_url"]) > len(prefix) + 20
 
-    # The URL, with its token, is shown once: never again when the call is read.
-    shown = {name: value for name, value in created.items() if name != "web_call_url"}
+    # The URLs, with the token, are shown once: never again when the call is read.
+    shown = {name: value for name, value in created.items() if not name.startswith("web_call")}
     assert api.call(created["id"]) == shown
     assert api.http.get("/v1/call").json() == [shown]
 

@@ -35,12 +35,25 @@ Bound = Annotated[IsoDateTime | None, Query(include_in_schema=False)]
 def web_call_url(services: Services, reached_at: str, call_id: int, token: str) -> str:
     """Where the call's caller joins it: under the public URL when one is set, else under
     the address the request came to."""
-    base = (services.settings.public_url or reached_at).rstrip("/")
-    if base.startswith("https://"):
-        base = "wss://" + base.removeprefix("https://")
-    elif base.startswith("http://"):
-        base = "ws://" + base.removeprefix("http://")
+    base = _base(services, reached_at, {"https": "wss", "http": "ws"})
     return f"{base}/v1/call/{call_id}/web?token={token}"
+
+
+def web_call_page_url(services: Services, reached_at: str, call_url: str) -> str:
+    """The page that joins the call at ``call_url`` from a browser, under the same base.
+
+    The call's URL, token and all, is the fragment: a browser never sends it, so it reaches
+    no server's log, the page reading it from its own address."""
+    base = _base(services, reached_at, {"wss": "https", "ws": "http"})
+    return f"{base}/talk#{call_url}"
+
+
+def _base(services: Services, reached_at: str, schemes: dict[str, str]) -> str:
+    """The public URL when one is set, else the address the request came to, with its
+    scheme turned by ``schemes`` (a WebSocket's for an http one, say)."""
+    base = (services.settings.public_url or reached_at).rstrip("/")
+    scheme, sep, rest = base.partition("://")
+    return schemes.get(scheme, scheme) + sep + rest
 
 
 @router.post(
@@ -64,7 +77,9 @@ def web_call_url(services: Services, reached_at: str, call_id: int, token: str) 
 )
 async def create_call(auth: AuthorizedDep, raw: JsonBody, request: Request) -> Response:
     """Creates a call of one of the caller's assistants. The answer's `web_call_url` (shown
-    only here) is where the caller joins it, over a WebSocket, within a minute."""
+    only here) is where the caller joins it, over a WebSocket, within a minute;
+    `web_call_page_url` is a page that joins it from a browser, with its microphone and
+    speaker."""
     services = auth.services
     if not services.live_calls.accepting:
         raise Unavailable("the server is shutting down and takes no new calls; try again")
@@ -73,7 +88,9 @@ async def create_call(auth: AuthorizedDep, raw: JsonBody, request: Request) -> R
         service.create_call, auth.caller, fields, services.settings, services.secrets
     )
     shown = call_json(call, [])
-    shown["web_call_url"] = web_call_url(services, _reached_at(request), call.id, token)
+    reached_at = _reached_at(request)
+    shown["web_call_url"] = web_call_url(services, reached_at, call.id, token)
+    shown["web_call_page_url"] = web_call_page_url(services, reached_at, shown["web_call_url"])
     return json_response(shown, 201)
 
 
