@@ -14,12 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import ModelSettings
 from clarion.calls.models import SaidMessage
-from clarion.engine.channel import Channel, Heard, HungUp, Speech, UserSaid, now_ms
+from clarion.engine.channel import (
+    Channel,
+    Deaf,
+    Delivered,
+    Heard,
+    HungUp,
+    Mute,
+    Speaking,
+    Speech,
+    UserSaid,
+    now_ms,
+)
 from clarion.engine.recorder import Recorder
 from clarion.providers import (
     ChatRequest,
@@ -149,6 +161,7 @@ class Conversation:
         self._max_duration = max_duration_seconds
         self._heard: asyncio.Queue[tuple[Heard, int]] = asyncio.Queue()
         self._left = asyncio.Event()
+        self._spoke = asyncio.Event()  # the person began to speak (over the assistant)
 
     async def hold(self) -> EndedReason:
         """Converse until the call ends; its ``ended_reason``."""
@@ -156,13 +169,16 @@ class Conversation:
         try:
             async with asyncio.timeout(self._max_duration):
                 await self._channel.started(self.history.call_id)
-                # Heard from now on: leaving during the greeting is seen.
+                # Heard from now on: leaving or speaking during the greeting is seen.
                 listening = asyncio.create_task(self._listen())
                 if self._first_message:
-                    await self._say(self._channel.speak(), self._first_message)
+                    first_message = self._first_message
+                    await self._until_stopped(lambda speech: self._say(speech, first_message))
                 return await self._converse()
         except TimeoutError:
             return EndedReason.EXCEEDED_MAX_DURATION
+        except Mute as mute:
+            return mute.reason
         finally:
             if listening is not None:
                 await self._stop_listening(listening)
@@ -176,18 +192,25 @@ class Conversation:
             except TimeoutError:
                 return EndedReason.SILENCE_TIMED_OUT
             # Everything said while the assistant was replying is answered in one turn.
-            while isinstance(heard, UserSaid):
-                self._recorder.record(history.message("user", heard.text, at, at))
-                history.messages.append(Message.user(heard.text))
+            while isinstance(heard, UserSaid | Speaking):
+                if isinstance(heard, UserSaid):
+                    began = heard.began_ms if heard.began_ms is not None else at
+                    ended = heard.ended_ms if heard.ended_ms is not None else at
+                    self._recorder.record(history.message("user", heard.text, began, ended))
+                    history.messages.append(Message.user(heard.text))
                 if self._heard.empty():
                     break
                 heard, at = self._heard.get_nowait()
             if isinstance(heard, HungUp):
                 return EndedReason.CUSTOMER_ENDED
-            if self._left.is_set():
-                continue  # said before leaving: kept, but nobody is there to answer
+            if isinstance(heard, Deaf):
+                return heard.reason
+            if self._left.is_set() or isinstance(heard, Speaking):
+                # Said before leaving: kept, but nobody is there to answer. Speaking: their
+                # words are still to come.
+                continue
             try:
-                ends = await self._reply_unless_left()
+                ends = await self._until_stopped(self._reply)
             except ModelFailed:
                 return EndedReason.PIPELINE_ERROR_LLM
             if ends:
@@ -198,7 +221,9 @@ class Conversation:
         same to the conversation)."""
         try:
             while not isinstance(heard := await self._channel.hear(), HungUp):
-                if self._heard.qsize() >= MAX_WAITING_MESSAGES:
+                if isinstance(heard, Speaking):
+                    self._spoke.set()
+                elif isinstance(heard, UserSaid) and self._heard.qsize() >= MAX_WAITING_MESSAGES:
                     await self._channel.complain(
                         f"text: {MAX_WAITING_MESSAGES} messages are waiting for the "
                         "assistant's reply already; this one was not taken"
@@ -220,24 +245,38 @@ class Conversation:
                 type(failure).__name__,
             )
 
-    async def _reply_unless_left(self) -> bool:
-        """Say the model's next turn; whether it ended the call. The turn is given up (False)
-        as soon as the person leaves."""
-        replying = asyncio.ensure_future(self._reply())
+    async def _until_stopped(self, turn: Callable[[Speech], Awaitable[bool | None]]) -> bool:
+        """Speak an assistant turn; whether it ended the call. The turn is given up when the
+        person leaves, and cut when they speak over it: then what they heard of it is kept,
+        and what was still to come (the model's request, the voice's) is cancelled."""
+        speech = self._channel.speak()
+        self._spoke.clear()
+        speaking = asyncio.ensure_future(turn(speech))
         leaving = asyncio.ensure_future(self._left.wait())
+        spoken_over = asyncio.ensure_future(self._spoke.wait())
         try:
-            await asyncio.wait((replying, leaving), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                (speaking, leaving, spoken_over), return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             leaving.cancel()
-            if not replying.done():
-                replying.cancel()
-                await asyncio.wait((replying,))
-        return False if replying.cancelled() else replying.result()
+            spoken_over.cancel()
+            if not speaking.done():
+                speaking.cancel()
+                await asyncio.wait((speaking,))
+        if speaking.cancelled():
+            if not self._left.is_set():
+                await self._keep(speech, await speech.interrupt())
+            return False
+        try:
+            return bool(speaking.result())
+        except Mute:
+            await self._keep(speech, await speech.interrupt())
+            raise
 
-    async def _reply(self) -> bool:
+    async def _reply(self, speech: Speech) -> bool:
         """Say the model's next turn; whether it ended the call."""
         request = self.history.request()
-        speech = self._channel.speak()
         shown = Shown()
         for attempt in range(1, PROVIDER_ATTEMPTS + 1):
             try:
@@ -285,10 +324,13 @@ class Conversation:
         return "".join(parts), calls
 
     async def _say(self, speech: Speech, text: str) -> None:
-        """Finish the assistant's turn with ``text``: what the person got of it is stored
-        (when it says anything) and kept for the model, then the turn is closed."""
+        """Finish the assistant's turn with ``text``, and keep what the person got of it."""
+        await self._keep(speech, await speech.finish(text.replace("\x00", "")))  # nobody says NUL
+
+    async def _keep(self, speech: Speech, delivered: Delivered) -> None:
+        """Store what the person got of a turn (when it says anything) and keep it for the
+        model, then close the turn."""
         history = self.history
-        delivered = await speech.finish(text.replace("\x00", ""))  # nobody says NUL
         if delivered.text:
             message = history.message(
                 "assistant", delivered.text, delivered.began_ms, delivered.ended_ms
