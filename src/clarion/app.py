@@ -35,6 +35,7 @@ from clarion.engine.live import LiveCalls
 from clarion.runtime.drains import drain_before_stopping
 from clarion.runtime.registry import Runtime
 from clarion.storage.secret_box import SecretBox, load_server_key
+from clarion.talk.routes import router as talk_router
 from clarion.webhooks.routes import router as webhooks_router
 from clarion.webhooks.signing import load_signer
 
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(webhooks_router)
     app.include_router(credentials_router)
     app.include_router(calls_router)
+    app.include_router(talk_router)
     install_error_handlers(app)
     install_openapi(app)
     lanes = [AssistantLane(services)]

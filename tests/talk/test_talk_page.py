@@ -1,0 +1,220 @@
+"""The talk page in a real browser: headless Chromium, its microphone a WAV file of espeak-ng
+speech, joins a web call on a served clarion, hears the assistant and is heard.
+
+Debian's Chromium, driven by Playwright; the test never downloads a browser. Without
+/usr/bin/chromium the browser tests skip, unless CLARION_REQUIRE_BROWSER=1 (CI) says the
+browser must be there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+
+from fake_providers import FakeProviders, Reply
+from served import web_call_on
+from support import Tenant
+from webhook_receiver import Receiver
+
+CHROMIUM = Path("/usr/bin/chromium")
+ANSWER = "Tomorrow at nine works. See you then."
+FIRST_MESSAGE = "Hello, this is Northside Clinic."
+
+Browse = Callable[[Path | None], BrowserContext]
+
+
+@pytest.fixture
+def browse(tmp_path: Path) -> Iterator[Browse]:
+    """Opens headless Chromium with a fresh profile, its microphone the given WAV file (or
+    Chromium's own fake tone)."""
+    if not CHROMIUM.exists():
+        reason = "the talk page's browser tests need Chromium: apt-get install chromium"
+        if os.environ.get("CLARION_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        opened: list[BrowserContext] = []
+
+        def open_browser(microphone: Path | None) -> BrowserContext:
+            args = [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ]
+            if microphone is not None:
+                args.append(f"--use-file-for-fake-audio-capture={microphone}")
+            context = playwright.chromium.launch_persistent_context(
+                tmp_path / f"profile-{len(opened)}",
+                executable_path=CHROMIUM,
+                headless=True,
+                args=args,
+                viewport={"width": 900, "height": 760},
+            )
+            opened.append(context)
+            return context
+
+        yield open_browser
+        for context in opened:
+            context.close()
+
+
+def _page(context: BrowserContext) -> Page:
+    page = context.pages[0] if context.pages else context.new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
+def _call(base: str, tenant: Tenant, call_id: int) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {tenant.api_key}"}
+    found: dict[str, Any] = httpx.get(f"{base}/v1/call/{call_id}", headers=headers).json()
+    return found
+
+
+def _ended(base: str, tenant: Tenant, call_id: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while (call := _call(base, tenant, call_id))["call_status"] != "ended":
+        assert time.monotonic() < deadline, call
+        time.sleep(0.1)
+    return call
+
+
+def test_the_page_and_its_assets_are_served_from_clarion_with_headers_that_keep_the_call_private(
+    client: TestClient,
+) -> None:
+    page = client.get("/talk")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "connect-src 'self' ws: wss:" in policy
+    assert "unsafe" not in policy
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    # Everything the page loads comes from this server.
+    linked = re.findall(r'(?:src|href)="([^"]*)"', page.text)
+    assert linked and all(link.startswith("/talk/") for link in linked), linked
+    for asset, media_type in [
+        ("talk.js", "text/javascript"),
+        ("talk-worklet.js", "text/javascript"),
+        ("talk.css", "text/css"),
+    ]:
+        served = client.get(f"/talk/{asset}")
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith(media_type)
+        assert served.headers["content-security-policy"] == policy
+        assert served.headers["x-content-type-options"] == "nosniff"
+    for path in ("/talk/nothing.js", "/talk/talk.html", "/talking"):
+        missing = client.get(path)
+        assert missing.status_code == 404
+        assert missing.json() == {"error": 404, "message": f"no route for GET {path}"}
+    assert not [path for path in client.get("/openapi.json").json()["paths"] if "talk" in path]
+
+
+def test_without_a_call_url_the_page_says_what_to_open(
+    served: Any, tenant: Tenant, browse: Browse
+) -> None:
+    base = served(tenant).serving.base
+    page = _page(browse(None))
+    page.goto(f"{base}/talk")
+    expect(page.locator("#notice")).to_contain_text("There is no call to join")
+    expect(page.locator("#start")).to_be_disabled()
+    page.evaluate("location.hash = 'https://clinic.example/v1/call/1/web?token=t'")
+    expect(page.locator("#notice")).to_contain_text("must start with ws:// or wss://")
+    expect(page.locator("#start")).to_be_disabled()
+    page.evaluate("location.hash = 'ws://127.0.0.1:9/v1/call/1/web?token=t'")
+    expect(page.locator("#notice")).to_be_hidden()
+    expect(page.locator("#start")).to_be_enabled()
+
+
+RESAMPLED_TONE = """([fromRate, toRate, hertz]) => {
+    // A second of a tone, fed in blocks of 128 samples as the audio thread does; the power
+    // of what comes out, and the share of it that is not the tone itself.
+    const resampler = new Resampler(fromRate, toRate);
+    const input = new Float32Array(fromRate);
+    for (let i = 0; i < input.length; i++) {
+        input[i] = 0.5 * Math.sin(2 * Math.PI * hertz * i / fromRate);
+    }
+    const pieces = [];
+    for (let i = 0; i < input.length; i += 128) {
+        pieces.push(...resampler.push(input.subarray(i, i + 128)));
+    }
+    const out = pieces.slice(200, pieces.length - 200);  // past the edges' ramps
+    let power = 0, sin = 0, cos = 0;
+    out.forEach((y, n) => {
+        const phase = 2 * Math.PI * hertz * (n + 200) / toRate;
+        power += y * y; sin += y * Math.sin(phase); cos += y * Math.cos(phase);
+    });
+    power /= out.length;
+    const tone = 2 * (sin * sin + cos * cos) / (out.length * out.length);
+    return {count: pieces.length, power, rest: Math.max(0, power - tone) / Math.max(power, 1e-12)};
+}"""
+
+
+def test_the_worklet_resamples_speech_cleanly_both_ways(
+    served: Any, tenant: Tenant, browse: Browse
+) -> None:
+    base = served(tenant).serving.base
+    page = _page(browse(None))
+    page.goto(f"{base}/talk")
+    page.add_script_tag(url="/talk/talk-worklet.js")
+    tone_power = 0.5**2 / 2
+    for rate in (48_000, 44_100):
+        # Down to the call's rate: a voice's tone comes through whole...
+        kept = page.evaluate(RESAMPLED_TONE, [rate, 16_000, 1000])
+        assert abs(kept["count"] - 16_000) <= 40
+        assert kept["power"] == pytest.approx(tone_power, rel=0.02)
+        assert kept["rest"] < 1e-4
+        # ...and what 16 kHz cannot hold is filtered out, not folded back as a false tone
+        # (dropping samples would keep all of this one, heard at 4 kHz or 1.9 kHz).
+        removed = page.evaluate(RESAMPLED_TONE, [rate, 16_000, 12_000])
+        assert removed["power"] < tone_power * 1e-3
+        # Up to the speaker's rate: the tone without the images of its samples.
+        played = page.evaluate(RESAMPLED_TONE, [16_000, rate, 1000])
+        assert abs(played["count"] - rate) <= 40
+        assert played["power"] == pytest.approx(tone_power, rel=0.02)
+        assert played["rest"] < 1e-4
+
+
+def test_a_call_joined_for_typing_only_takes_typed_messages_and_ends_on_end_call(
+    served: Any, tenant: Tenant, fake: FakeProviders, receiver: Receiver, browse: Browse
+) -> None:
+    api = served(tenant)
+    fake.script = lambda _request: Reply(ANSWER)
+    call = web_call_on(api.serving.base, tenant, fake, receiver)
+    page = _page(browse(None))
+    page.goto(f"{api.serving.base}/talk?mode=text#{call['web_call_url']}")
+    page.click("#start")
+    transcript = page.locator("#transcript")
+    expect(transcript).to_contain_text(FIRST_MESSAGE)
+    expect(page.locator("#status")).to_have_text("In call")
+    page.fill("#message", "Can I come tomorrow?")
+    page.click("#send")
+    expect(transcript.locator(".turn.user .text")).to_have_text("Can I come tomorrow?")
+    expect(transcript.locator(".turn.assistant").nth(1)).to_contain_text(ANSWER)
+    page.click("#hangup")
+    expect(page.locator("#status")).to_have_text("Ended: customer-ended")
+    expect(page.locator("#send")).to_be_disabled()
+    ended = _ended(api.serving.base, tenant, call["id"])
+    assert ended["ended_reason"] == "customer-ended"
+    assert [m["message"] for m in ended["messages"]] == [
+        FIRST_MESSAGE,
+        "Can I come tomorrow?",
+        ANSWER,
+    ]
