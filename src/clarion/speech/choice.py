@@ -14,7 +14,7 @@ assistant is saved: the assistant keeps whatever voice object its client sends.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, cast
 
 import aiohttp
 from yarl import URL
@@ -26,36 +26,32 @@ from clarion.errors import InvalidInput
 from clarion.outbound.guard import BlockedAddress, address_inside, check_literal
 from clarion.providers.openai import DEFAULT_BASE_URL as OPENAI_BASE_URL
 from clarion.speech.transcriber import Transcriber
+from clarion.speech.transcribers import (
+    LOCAL_LANGUAGES,
+    TRANSCRIBER_PROVIDERS,
+    DeepgramTranscriber,
+    LocalRecognizer,
+    LocalTranscriber,
+    OpenAITranscriber,
+)
+from clarion.speech.transcribers.deepgram import DEFAULT_BASE_URL as DEEPGRAM_BASE_URL
 from clarion.speech.voice import Voice
+from clarion.speech.voices import VOICE_PROVIDERS, ElevenLabsVoice, EspeakVoice, OpenAIVoice
+from clarion.speech.voices.elevenlabs import DEFAULT_BASE_URL as ELEVENLABS_BASE_URL
 from clarion.storage.secret_box import SecretBox
-
-if TYPE_CHECKING:
-    from clarion.speech.transcribers import LocalRecognizer
 
 Which = Literal["voice", "transcriber"]
 VoiceProvider = Literal["11labs", "openai", "espeak"]
 TranscriberProvider = Literal["deepgram", "openai", "local"]
 
-VOICE_PROVIDERS: dict[str, VoiceProvider] = {
-    "11labs": "11labs",
-    "elevenlabs": "11labs",
-    "openai": "openai",
-    "espeak": "espeak",
-}
-"""What ``voice.provider`` may say, and the provider each name stands for."""
-TRANSCRIBER_PROVIDERS: tuple[TranscriberProvider, ...] = ("deepgram", "openai", "local")
 CREDENTIAL_PROVIDERS = {"11labs": "elevenlabs", "openai": "openai", "deepgram": "deepgram"}
 """The credential (``provider`` of POST /v1/credential) each speech provider is reached with;
 the offline ones have none."""
 DEFAULT_BASE_URLS = {
-    "elevenlabs": "https://api.elevenlabs.io",
-    "deepgram": "wss://api.deepgram.com",
+    "elevenlabs": ELEVENLABS_BASE_URL,
+    "deepgram": DEEPGRAM_BASE_URL,
     "openai": OPENAI_BASE_URL,
 }
-LOCAL_LANGUAGES = frozenset({"en", "en-US", "en-us"})
-"""What the local transcriber hears: its model is of American English."""
-DEFAULT_OPENAI_VOICE = "alloy"
-DEFAULT_ESPEAK_VOICE = "en-us+f3"
 PLAIN_SCHEMES = frozenset({"http", "ws"})
 QUOTED_MAX = 64  # of a value quoted back in a message
 
@@ -165,14 +161,6 @@ async def reach_speech(
     """The adapters that speak and hear on a call, on the shared session, with the keys
     looked up now (they may have been replaced since the call was created). ``recognizer``
     serves the local transcriber. SpeechUnreachable when one cannot be reached."""
-    # Imported here: the adapters bring their engines (the offline ones load native code).
-    from clarion.speech.transcribers import (
-        DeepgramTranscriber,
-        LocalTranscriber,
-        OpenAITranscriber,
-    )
-    from clarion.speech.voices import ElevenLabsVoice, EspeakVoice, OpenAIVoice
-
     try:
         choice = speech_choice(configuration)
         voice_key, transcriber_key = await database.read(
@@ -183,7 +171,7 @@ async def reach_speech(
 
     voice: Voice
     if choice.voice_provider == "espeak":
-        voice = EspeakVoice(choice.voice_id or DEFAULT_ESPEAK_VOICE)
+        voice = EspeakVoice(choice.voice_id)
     else:
         assert voice_key is not None  # noqa: S101 - every provider but espeak has a key
         url = await _guarded_base_url("voice", voice_key, settings)
@@ -194,11 +182,7 @@ async def reach_speech(
             )
         else:
             voice = OpenAIVoice(
-                session,
-                voice_key.api_key,
-                url,
-                choice.voice_id or DEFAULT_OPENAI_VOICE,
-                choice.voice_model,
+                session, voice_key.api_key, url, choice.voice_id, choice.voice_model
             )
 
     transcriber: Transcriber
@@ -231,16 +215,16 @@ def _voice_provider(provider: object) -> VoiceProvider:
     if provider is None:
         return "espeak"
     if isinstance(provider, str) and provider in VOICE_PROVIDERS:
-        return VOICE_PROVIDERS[provider]
+        # The voice's own name: "elevenlabs" is 11labs.
+        return cast(VoiceProvider, VOICE_PROVIDERS[provider].name)
     _unsupported("voice", "speak with 11labs (elevenlabs), openai or espeak", provider)
 
 
 def _transcriber_provider(provider: object) -> TranscriberProvider:
     if provider is None:
         return "local"
-    for known in TRANSCRIBER_PROVIDERS:
-        if provider == known:
-            return known
+    if isinstance(provider, str) and provider in TRANSCRIBER_PROVIDERS:
+        return cast(TranscriberProvider, provider)
     _unsupported("transcriber", "be heard by deepgram, openai or local", provider)
 
 
