@@ -16,16 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
+from call_socket import call_socket
 from fastapi.testclient import TestClient
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from talk_microphone import espeak_pcm, speech_wav
 
+from clarion.speech.audio import FRAME_BYTES, SAMPLE_RATE
 from fake_providers import FakeProviders, Reply
 from served import web_call_on
 from support import Tenant
 from webhook_receiver import Receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
+SENTENCE = "I would like to book an appointment for tomorrow morning"
 ANSWER = "Tomorrow at nine works. See you then."
 FIRST_MESSAGE = "Hello, this is Northside Clinic."
 
@@ -190,6 +195,86 @@ def test_the_worklet_resamples_speech_cleanly_both_ways(
         assert abs(played["count"] - rate) <= 40
         assert played["power"] == pytest.approx(tone_power, rel=0.02)
         assert played["rest"] < 1e-4
+
+
+def _similarity(sent: bytes, spoken: bytes) -> float:
+    """How closely ``sent`` holds ``spoken`` somewhere in it: the normalized correlation of
+    the two waveforms at the offset where they match best (1 is the same sound)."""
+    heard = np.frombuffer(sent, dtype="<i2").astype(float)
+    said = np.frombuffer(spoken, dtype="<i2").astype(float)
+    size = 1 << (len(heard) + len(said)).bit_length()
+    product = np.fft.rfft(heard, size) * np.fft.rfft(said[::-1], size)
+    start = int(np.argmax(np.fft.irfft(product, size)[: len(heard) + len(said)])) - len(said) + 1
+    match = heard[max(start, 0) : start + len(said)]
+    said = said[max(-start, 0) : max(-start, 0) + len(match)]
+    return float(np.dot(match, said) / np.sqrt(np.dot(match, match) * np.dot(said, said) + 1))
+
+
+def _tone(seconds: float, hertz: float = 440.0) -> bytes:
+    times = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    return bytes((0.3 * 32767 * np.sin(2 * np.pi * hertz * times)).astype("<i2").tobytes())
+
+
+def test_the_page_speaks_the_voice_protocol_microphone_out_voice_in_text_as_it_comes(
+    served: Any, tenant: Tenant, browse: Browse, tmp_path: Path
+) -> None:
+    spoken = espeak_pcm(SENTENCE)
+    microphone = tmp_path / "microphone.wav"
+    speech_wav(microphone, SENTENCE, before_s=1, after_s=8)
+    base = served(tenant).serving.base
+    with call_socket() as call:
+        page = _page(browse(microphone))
+        page.goto(f"{base}/talk#{call.url}")
+        page.click("#start")
+        assert call.joined.wait(20)
+        assert call.path == "/v1/call/1/web?token=test-token&audio=pcm16"
+        call.send({"type": "call-started", "call_id": 1})
+        expect(page.locator("#status")).to_have_text("In call")
+
+        # The assistant's words as they come, then the turn as it was heard.
+        call.send({"type": "assistant-delta", "text": "Tomorrow at "})
+        call.send({"type": "assistant-delta", "text": "nine works."})
+        said = page.locator("#transcript .turn.assistant .text")
+        expect(said).to_have_text("Tomorrow at nine works.")
+        call.send({"type": "assistant-message", "text": "Tomorrow at"})
+        expect(said).to_have_text("Tomorrow at")
+        # The person's words: greyed while heard, then replaced by the final ones.
+        call.send({"type": "user-transcript", "text": "I would", "final": False})
+        expect(page.locator("#transcript .turn.user.interim .text")).to_have_text("I would")
+        call.send({"type": "user-transcript", "text": "I would like that", "final": True})
+        heard = page.locator("#transcript .turn.user .text")
+        expect(heard).to_have_text(["I would like that"])
+        expect(page.locator("#transcript .turn.interim")).to_have_count(0)
+
+        # Three seconds of the voice at once; clear drops what has not played yet.
+        voice = _tone(3.0)
+        for start in range(0, len(voice), FRAME_BYTES):
+            call.send(voice[start : start + FRAME_BYTES])
+        page.wait_for_function("() => window.clarionTalk.playedSeconds > 0.2")
+        call.send({"type": "clear"})
+        page.wait_for_timeout(3000)
+        counters = page.evaluate("window.clarionTalk")
+        assert counters["receivedFrames"] == len(voice) // FRAME_BYTES
+        assert 0.2 < counters["playedSeconds"] < 1.5
+
+        call.send({"type": "error", "message": "audio: frames are 16-bit samples"})
+        expect(page.locator("#notice")).to_have_text("audio: frames are 16-bit samples")
+        page.fill("#message", "Can I come at ten?")
+        page.press("#message", "Enter")
+        typed = call.wait_for_text("user-message")
+        assert typed == {"type": "user-message", "text": "Can I come at ten?"}
+
+        # The microphone went out as 20 ms frames of 16 kHz PCM: the sentence is in them.
+        page.wait_for_function(f"() => window.clarionTalk.sentFrames >= {6 * 50}")
+        page.click("#hangup")
+        assert call.wait_for_text("hangup") == {"type": "hangup"}
+        call.send({"type": "call-ended", "ended_reason": "customer-ended"})
+        call.close()
+        expect(page.locator("#status")).to_have_text("Ended: customer-ended")
+        expect(page.locator("#hangup")).to_be_disabled()
+    assert {len(frame) for frame in call.audio} == {FRAME_BYTES}
+    similarity = _similarity(b"".join(call.audio), spoken)
+    assert similarity > 0.5, similarity
 
 
 def test_a_call_joined_for_typing_only_takes_typed_messages_and_ends_on_end_call(

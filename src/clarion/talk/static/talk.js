@@ -97,7 +97,12 @@
   }
 
   function onAssistantDelta(text) {
-    assistantTurn = assistantTurn || newTurn("assistant");
+    if (!assistantTurn) {
+      // Words only half heard and then let go (a cough, a noise) are not the person's turn.
+      if (userTurn && userTurn.classList.contains("interim")) userTurn.remove();
+      userTurn = null;
+      assistantTurn = newTurn("assistant");
+    }
     textOf(assistantTurn).textContent += text;
     scrollToEnd();
   }
