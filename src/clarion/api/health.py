@@ -15,6 +15,7 @@ from clarion.api.responses import json_response
 from clarion.database import Unit
 from clarion.database.failures import unavailability
 from clarion.database.statements import Prepared
+from clarion.engine.socket_writer import AUDIO
 from clarion.runtime.supervision import LoopState
 
 router = APIRouter(tags=["Health"])
@@ -99,7 +100,14 @@ async def health(services: ServicesDep) -> Response:
         if not status.healthy
     ]
     live_calls = services.live_calls
-    calls = {"held": live_calls.held, "accepting": live_calls.accepting}
+    calls = {
+        "held": live_calls.held,
+        "accepting": live_calls.accepting,
+        # Voice calls' audio since the process started: a late frame left over 20 ms after
+        # its time, which a caller hears as a gap.
+        "audio_frames_sent": AUDIO.sent,
+        "audio_frames_late": AUDIO.late,
+    }
     if not live_calls.accepting:
         problems.append("the server is draining its calls before stopping: it takes no new ones")
     database_state = "ok"

@@ -176,16 +176,21 @@ async def delete_call(call_id: CallId, auth: AuthorizedDep) -> Response:
 
 @router.websocket(ITEM + "/web")
 async def web_call(websocket: WebSocket, call_id: CallId) -> None:
-    """The web call: joined with the token of its `web_call_url`, held until it ends."""
+    """The web call: joined with the token of its `web_call_url`, held until it ends; with
+    `&audio=pcm16`, a voice call."""
     services = services_of(websocket.app)
     token = websocket.query_params.get("token", "")
+    audio = websocket.query_params.get("audio")
+    if audio not in (None, "pcm16"):
+        await _refuse(websocket, 400, "audio: the one audio format is pcm16 (16-bit PCM, 16 kHz)")
+        return
     try:
         target = resource_id(call_id, "call")
     except NotFound:  # not a call id at all: refused as any call not to be joined is
         await _refuse(websocket, 403, "token: it does not open this call")
         return
     try:
-        await services.live_calls.hold(websocket, target, token)
+        await services.live_calls.hold(websocket, target, token, audio == "pcm16")
     except DomainError as refusal:
         await _refuse(websocket, status_of(refusal), refusal.message, headers_of(refusal))
     except Exception as exc:

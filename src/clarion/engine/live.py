@@ -40,10 +40,14 @@ from clarion.engine.conversation import (
     History,
 )
 from clarion.engine.recorder import Recorder
+from clarion.engine.voice_channel import VoiceChannel
 from clarion.engine.web_channel import WebChannel
 from clarion.errors import Forbidden, Unavailable
 from clarion.outbound.guard import resolver_kwargs
 from clarion.runtime.supervision import Step, backoff, rest
+from clarion.speech.choice import SpeechUnreachable, reach_speech
+from clarion.speech.errors import SpeechError
+from clarion.speech.transcribers import LocalRecognizer
 from clarion.storage.secret_box import SecretBox
 
 log = logging.getLogger("clarion.calls")
@@ -83,6 +87,7 @@ class LiveCalls:
         self._draining = False
         self._calls: dict[int, LiveCall] = {}
         self._session: aiohttp.ClientSession | None = None
+        self.recognizer = LocalRecognizer(settings.local_speech_processes or os.cpu_count() or 1)
 
     @property
     def held(self) -> int:
@@ -104,13 +109,14 @@ class LiveCalls:
                 }
                 self._session = None
         finally:
+            await self.recognizer.close()
             # Whatever stopped the loops, what was said and not yet written is written.
             await self.recorder.write_rest()
 
-    async def hold(self, websocket: WebSocket, call_id: int, token: str) -> None:
-        """Join the call this token opens and hold it over the WebSocket until it ends.
-        Raises Forbidden or Unavailable, before accepting the socket, when it may not be
-        joined."""
+    async def hold(self, websocket: WebSocket, call_id: int, token: str, audio: bool) -> None:
+        """Join the call this token opens and hold it over the WebSocket until it ends, with
+        ``audio`` both ways or in text. Raises Forbidden or Unavailable, before accepting the
+        socket, when it may not be joined."""
         if not self.accepting or self._session is None:
             raise Unavailable(
                 "the server is shutting down and takes no new calls; join again shortly"
@@ -136,7 +142,9 @@ class LiveCalls:
         # Held from the moment it is joined, so that a stop arriving while the socket is
         # being accepted reaches it.
         live = self._calls[call_id] = LiveCall(task)
-        channel = WebChannel(websocket)
+        channel: WebChannel | VoiceChannel = (
+            VoiceChannel(websocket, settings.endpointing_ms) if audio else WebChannel(websocket)
+        )
         # Until the conversation says otherwise, the server itself failed the call (its
         # database, say): never the model, which did nothing wrong.
         reason = EndedReason.PIPELINE_ERROR
@@ -146,7 +154,11 @@ class LiveCalls:
             await self._end(call, channel, reason, live)
 
     async def _converse(
-        self, call: CallRecord, websocket: WebSocket, channel: Channel, live: LiveCall
+        self,
+        call: CallRecord,
+        websocket: WebSocket,
+        channel: WebChannel | VoiceChannel,
+        live: LiveCall,
     ) -> EndedReason:
         try:
             try:
@@ -166,6 +178,11 @@ class LiveCalls:
             if conversation is None:
                 await channel.started(call.id)
                 return EndedReason.PIPELINE_ERROR_LLM
+            if isinstance(channel, VoiceChannel):
+                unheard = await self._give_speech(call, channel)
+                if unheard is not None:
+                    await channel.started(call.id)
+                    return unheard
             return await conversation.hold()
         except asyncio.CancelledError:
             if not live.stopping:
@@ -175,6 +192,39 @@ class LiveCalls:
             # No reason: it was ended elsewhere, whose reason stands; only a call deleted
             # since has none left to read, and a deleted call was ended by a request.
             return live.stop_reason or EndedReason.MANUALLY_CANCELED
+
+    async def _give_speech(self, call: CallRecord, channel: VoiceChannel) -> EndedReason | None:
+        """Connect the call's voice and transcriber to its channel; why the call ends when
+        one of them cannot be reached."""
+        assert self._session is not None  # noqa: S101 - set while running
+        try:
+            voice, transcriber = await reach_speech(
+                self.database,
+                self._session,
+                call.organization_id,
+                call.configuration,
+                self.settings,
+                self.secrets,
+                self.recognizer,
+            )
+        except SpeechUnreachable as exc:
+            log.warning("call %d cannot reach its %s: %s", call.id, exc.which, exc)
+            return (
+                EndedReason.PIPELINE_ERROR_VOICE
+                if exc.which == "voice"
+                else EndedReason.PIPELINE_ERROR_TRANSCRIBER
+            )
+        try:
+            await channel.connect(voice, transcriber)
+        except SpeechError as error:
+            log.warning(
+                "call %d: the %s transcriber could not be reached (status %s)",
+                call.id,
+                error.provider,
+                error.status,
+            )
+            return EndedReason.PIPELINE_ERROR_TRANSCRIBER
+        return None
 
     async def _conversation(self, call: CallRecord, channel: Channel) -> Conversation | None:
         """The conversation of a joined call, or None when its model cannot be reached."""

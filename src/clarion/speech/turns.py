@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+import numpy as np
 import webrtcvad
 
 from clarion.speech.audio import FRAME_BYTES, FRAME_MS, SAMPLE_RATE
@@ -23,6 +24,9 @@ BLIP_GAP_MS = 300
 PRE_ROLL_MS = 300
 """Audio from before the first voiced frame given to the transcriber with it."""
 VAD_MODE = 3  # the strictest: background noise is least often taken for a voice
+VOICE_FLOOR = 200
+"""The RMS (of 32,767) a frame needs to count as voiced (about -44 dBFS). The VAD goes on
+saying "speech" for a while after a sound stops; this keeps that tail from being counted."""
 FRAME_SAMPLES = FRAME_BYTES // 2
 
 
@@ -99,7 +103,7 @@ class TurnDetector:
         return events
 
     def _frame(self, frame: bytes, events: list[TurnEvent]) -> None:
-        voiced = self._vad.is_speech(frame, SAMPLE_RATE)
+        voiced = self._vad.is_speech(frame, SAMPLE_RATE) and _loud(frame)
         at = self.samples
         self.samples += FRAME_SAMPLES
         if not self._in_utterance:
@@ -129,3 +133,8 @@ class TurnDetector:
         elif self._unvoiced_run * FRAME_MS >= BLIP_GAP_MS:
             events.append(Blip())
             self._in_utterance = False
+
+
+def _loud(frame: bytes) -> bool:
+    samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
+    return float(np.sqrt(np.mean(samples * samples))) >= VOICE_FLOOR
