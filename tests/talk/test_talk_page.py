@@ -23,10 +23,11 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 from talk_microphone import espeak_pcm, speech_wav
 
+from clarion.config import Settings
 from clarion.speech.audio import FRAME_BYTES, SAMPLE_RATE
 from fake_providers import FakeProviders, Reply
-from served import web_call_on
-from support import Tenant
+from served import clarion_serving, web_call_on
+from support import Tenant, worker_env
 from webhook_receiver import Receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -83,6 +84,10 @@ def _page(context: BrowserContext) -> Page:
     page = context.pages[0] if context.pages else context.new_page()
     page.set_default_timeout(20_000)
     return page
+
+
+def _served_env(settings: Settings) -> dict[str, str]:
+    return worker_env(settings, CLARION_LOG_FORMAT="text")
 
 
 def _call(base: str, tenant: Tenant, call_id: int) -> dict[str, Any]:
@@ -303,3 +308,46 @@ def test_a_call_joined_for_typing_only_takes_typed_messages_and_ends_on_end_call
         "Can I come tomorrow?",
         ANSWER,
     ]
+
+
+def test_a_spoken_call_in_the_browser_is_heard_answered_and_ended(
+    settings: Settings,
+    tenant: Tenant,
+    fake: FakeProviders,
+    receiver: Receiver,
+    browse: Browse,
+    tmp_path: Path,
+) -> None:
+    # Silence first, while the first message plays; then the sentence; then silence long
+    # enough for the answer before Chromium plays the file again.
+    microphone = speech_wav(tmp_path / "microphone.wav", SENTENCE, before_s=4, after_s=12)
+    screenshots = tmp_path / "screenshots"
+    screenshots.mkdir()
+    fake.script = lambda _request: Reply(ANSWER)
+    with clarion_serving(_served_env(settings)) as server:
+        call = web_call_on(server.base, tenant, fake, receiver)
+        page = _page(browse(microphone))
+        page.goto(f"{server.base}/talk#{call['web_call_url']}")
+        expect(page.locator("#start")).to_be_enabled()
+        page.screenshot(path=screenshots / "before.png")
+        page.click("#start")
+        transcript = page.locator("#transcript")
+        expect(transcript).to_contain_text(FIRST_MESSAGE)
+        heard = transcript.locator(".turn.user:not(.interim) .text").first
+        expect(heard).to_have_text(re.compile(r"\w"), timeout=60_000)
+        expect(transcript.locator(".turn.assistant").nth(1)).to_contain_text(ANSWER, timeout=30_000)
+        page.wait_for_function("() => window.clarionTalk.playedSeconds > 1")
+        page.screenshot(path=screenshots / "during.png")
+        counters = page.evaluate("window.clarionTalk")
+        assert counters["sentFrames"] > 0
+        assert counters["receivedFrames"] > 0
+        page.click("#hangup")
+        expect(page.locator("#status")).to_have_text("Ended: customer-ended")
+        page.screenshot(path=screenshots / "after.png")
+        ended = _ended(server.base, tenant, call["id"])
+    assert ended["ended_reason"] == "customer-ended"
+    roles = [m["role"] for m in ended["messages"]]
+    assert "user" in roles and "assistant" in roles
+    said = [m["message"] for m in ended["messages"] if m["role"] == "user"]
+    assert said and all(said)
+    assert ANSWER in [m["message"] for m in ended["messages"] if m["role"] == "assistant"]
