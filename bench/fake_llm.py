@@ -1,7 +1,9 @@
 """A fake OpenAI-compatible model for the call benchmarks: it answers every chat completion
-at once, streamed as a short reply in a few SSE chunks (or whole, when not asked to stream).
+at once (or after a fixed delay), streamed as a short reply in a few SSE chunks (or whole, when
+not asked to stream).
 
     .venv/bin/python bench/fake_llm.py --port 8100    # serves http://127.0.0.1:8100/v1
+    .venv/bin/python bench/fake_llm.py --port 8100 --delay-ms 100   # a model that thinks first
 
 It runs in a process of its own, so the CPU it spends is not counted as the server's. It
 does not parse requests: it only looks for ``"stream":true`` in the body, as clarion's
@@ -11,6 +13,7 @@ compact JSON writes it.
 from __future__ import annotations
 
 import argparse
+import asyncio
 
 import orjson
 import uvloop
@@ -51,10 +54,15 @@ COMPLETION = orjson.dumps(
     }
 )
 STREAM_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+DELAY = web.AppKey("delay", float)
+"""Seconds waited before the answer's first byte (``--delay-ms``; none by default)."""
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await request.read()
+    delay = request.app[DELAY]
+    if delay:
+        await asyncio.sleep(delay)
     if STREAM_MARK not in body:
         return web.Response(body=COMPLETION, content_type="application/json")
     response = web.StreamResponse(headers=STREAM_HEADERS)
@@ -69,8 +77,9 @@ async def ready(_request: web.Request) -> web.Response:
     return web.Response(text="ready")
 
 
-def app() -> web.Application:
+def app(delay: float = 0.0) -> web.Application:
     application = web.Application()
+    application[DELAY] = delay
     application.router.add_post("/v1/chat/completions", chat_completions)
     application.router.add_get("/", ready)
     return application
@@ -79,9 +88,12 @@ def app() -> web.Application:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--delay-ms", type=float, default=0.0, help="wait before the first chunk, as a model does"
+    )
     args = parser.parse_args()
     web.run_app(
-        app(),
+        app(args.delay_ms / 1000),
         host="127.0.0.1",
         port=args.port,
         access_log=None,
