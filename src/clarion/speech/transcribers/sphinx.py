@@ -14,10 +14,10 @@ from pocketsphinx import Decoder
 
 from clarion.speech.audio import SAMPLE_BYTES, SAMPLE_RATE
 
-# The decoder as it ships, less the widest of its searches: capping the active HMMs per frame
-# saves a third of the CPU on utterances like a patient's with no loss of words
-# (bench/offline_speech.py measures both).
-DECODER_OPTIONS: dict[str, object] = {"maxhmmpf": 3000}
+# The decoder as it ships, less its costliest searching: no second, flat-lexicon pass, and
+# fewer HMMs kept active per frame. On short sentences like a patient's this takes much less
+# CPU and misses about as many words (bench/offline_speech.py --compare measures both).
+DECODER_OPTIONS: dict[str, object] = {"fwdflat": False, "maxhmmpf": 5000}
 
 _decoder: Decoder | None = None
 
