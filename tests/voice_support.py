@@ -88,8 +88,11 @@ class VoiceCaller:
 
     def next(self, timeout: float = 30.0) -> dict[str, Any]:
         """The next text frame."""
-        frame = self.texts.get(timeout=timeout)
-        return frame
+        try:
+            return self.texts.get(timeout=timeout)
+        except queue.Empty:
+            seen = [(f["type"], f.get("ended_reason") or f.get("message")) for f in self.seen]
+            raise AssertionError(f"no frame came in {timeout:g} s; seen: {seen}") from None
 
     def until(self, kind: str, timeout: float = 30.0) -> list[dict[str, Any]]:
         """Text frames up to and including the next of type ``kind``."""
