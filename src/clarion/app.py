@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from clarion import __version__
 from clarion.after_call.loops import AfterCalls
 from clarion.api.access_log import AccessLog, configure_logging, stderr_access_log
-from clarion.api.dependencies import Services
 from clarion.api.errors import install_error_handlers
 from clarion.api.front import Front
 from clarion.api.health import router as health_router
@@ -34,6 +33,7 @@ from clarion.database.checkpoints import CHECKPOINTS
 from clarion.engine.live import LiveCalls
 from clarion.runtime.drains import drain_before_stopping
 from clarion.runtime.registry import Runtime
+from clarion.services import Services
 from clarion.storage.secret_box import SecretBox, load_server_key
 from clarion.talk.routes import router as talk_router
 from clarion.webhooks.routes import router as webhooks_router

@@ -1,63 +1,29 @@
-"""What routes declare they need, as typed ``Annotated`` aliases, and the services behind them.
+"""What routes declare they need, as typed ``Annotated`` aliases.
 
-The application keeps one :class:`Services` (made in clarion.app). Routes take what they need
-from it through the aliases below; fast lanes take the same pieces directly. The caller is
-read from the request's headers by :func:`caller_from`, the one place both do it.
+The application keeps one :class:`~clarion.services.Services` (made in clarion.app). Routes
+take what they need from it through the aliases below; fast lanes take the same pieces
+directly. The caller is read from the request's headers by :func:`caller_from`, the one place
+both do it.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import Scope
 
-from clarion.api.requests import BodyLimit, header, json_media_type
-from clarion.assistants.rendered import RenderedAssistants
-from clarion.auth.cache import KeyCache
+from clarion.api.requests import header, json_media_type
 from clarion.auth.service import Caller, authenticate
-from clarion.config import Settings
 from clarion.database import Database
 from clarion.errors import Unauthenticated
-from clarion.runtime.registry import Runtime
-from clarion.storage.secret_box import SecretBox
+from clarion.services import Services, services_of
 from clarion.webhooks.signing import Signer
 
-if TYPE_CHECKING:
-    from clarion.after_call.loops import AfterCalls
-    from clarion.engine.live import LiveCalls
-
 MISSING_CREDENTIALS = "missing bearer token: send 'Authorization: Bearer <API key>'"
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """Everything a request may need, made once per application."""
-
-    settings: Settings
-    database: Database
-    secrets: SecretBox
-    signer: Signer
-    key_cache: KeyCache
-    runtime: Runtime
-    body_limit: BodyLimit
-    rendered_assistants: RenderedAssistants
-    delivery_due: asyncio.Event
-    """Set once a delivery is committed: the worker in this process need not wait to poll."""
-    live_calls: LiveCalls
-    """The calls this process holds."""
-    after_calls: AfterCalls
-    """The analysis and reports of ended calls, and the reaper."""
-
-
-def services_of(app: Any) -> Services:
-    """The services of the application ``app`` (FastAPI's, behind the front)."""
-    found: Services = app.state.services
-    return found
 
 
 def _services(request: Request) -> Services:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from starlette.types import Scope
 
-from clarion.api.dependencies import Services
 from clarion.api.requests import if_match
 from clarion.api.responses import Reply, encode_json, json_array, with_etag
 from clarion.assistants import service
@@ -24,6 +23,7 @@ from clarion.assistants.service import StaleVersion
 from clarion.auth.service import Caller
 from clarion.database import Unit
 from clarion.database.windows import Window
+from clarion.services import Services
 
 PREFIX = "/v1/assistant"
 ITEM = "/{assistantId}"

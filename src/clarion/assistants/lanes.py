@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from starlette.types import Receive, Scope
 
-from clarion.api.dependencies import Services, caller_from
+from clarion.api.dependencies import caller_from
 from clarion.api.front import Handler
 from clarion.api.requests import ID_PATTERN, json_media_type, only_limit
 from clarion.api.responses import Reply
 from clarion.assistants import http, service
 from clarion.database.windows import Window
+from clarion.services import Services
 
 COLLECTION = http.PREFIX
 ITEM_ROUTE = http.PREFIX + http.ITEM

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, WebSocket
 from starlette.responses import Response
 from starlette.websockets import WebSocketState
 
-from clarion.api.dependencies import AuthorizedDep, JsonBody, Services, services_of
+from clarion.api.dependencies import AuthorizedDep, JsonBody
 from clarion.api.errors import error_response, failure, headers_of, status_of
 from clarion.api.openapi import body_error_responses, error_responses
 from clarion.api.openapi import error_response as documented
@@ -23,6 +23,7 @@ from clarion.calls.representation import call_json
 from clarion.calls.schemas import Call, CreateCall, CreatedCall
 from clarion.database.windows import Window
 from clarion.errors import DomainError, InvalidInput, NotFound, Unavailable
+from clarion.services import Services, services_of
 
 router = APIRouter(prefix="/v1/call", tags=["Calls"])
 
