@@ -256,8 +256,8 @@ class Caller:
                 self._fail(f"call ended unasked ({self.ended_reason})")
             self.ended.set()
 
-    def _fail(self, kind: str) -> None:
-        self.outcome.failures.append((time.monotonic(), kind))
+    def _fail(self, kind: str, at: float | None = None) -> None:
+        self.outcome.failures.append((time.monotonic() if at is None else at, kind))
 
     async def greeted(self) -> None:
         """Return once the greeting has played."""
@@ -267,12 +267,12 @@ class Caller:
         except TimeoutError:
             raise CallFailed("join: no greeting in time") from None
 
-    async def converse(self, turns: int | None = None) -> None:
-        """Say the sentence, hear the reply, pause; again (``turns`` times, or until
-        cancelled)."""
+    async def converse(self, turns: int | None = None, stop: asyncio.Event | None = None) -> None:
+        """Say the sentence, hear the reply, pause; again (``turns`` times, or until ``stop``
+        is set: the turn under way is finished first)."""
         done = 0
         while turns is None or done < turns:
-            if self.ended.is_set():
+            if self.ended.is_set() or (stop is not None and stop.is_set()):
                 return
             self.replied.clear()
             self.said.clear()
@@ -285,7 +285,8 @@ class Caller:
                     await self.replied.wait()
                 turn.replied = time.monotonic()
             except TimeoutError:
-                self._fail("turn without reply in time")
+                # Counted when the sentence ended, as the latencies are.
+                self._fail("turn without reply in time", turn.spoken)
                 self.turn = None
             done += 1
             await asyncio.sleep(PAUSE_SECONDS)
@@ -350,14 +351,19 @@ async def _client(connection: Connection, plan: Plan) -> None:
             except CallFailed as failure:
                 outcome.failures.append((time.monotonic(), f"not joined: {failure}"))
                 return None
-            talking.append(asyncio.create_task(caller.converse()))
+            talking.append(asyncio.create_task(caller.converse(stop=stop)))
             return caller
 
         talking: list[asyncio.Task[None]] = []
+        stop = asyncio.Event()
         joined = [caller for caller in await asyncio.gather(*map(one, plan.indexes)) if caller]
         outcome.joined = len(joined)
         connection.send(("ready", outcome.joined))
         await asyncio.to_thread(connection.recv)  # the window is over
+        stop.set()  # no new sentences; those said are heard out
+        sentence_seconds = len(plan.sentence) * FRAME_SECONDS
+        if talking:
+            await asyncio.wait(talking, timeout=sentence_seconds + plan.reply_timeout + 5)
         for task in talking:
             task.cancel()
         await asyncio.gather(*talking, return_exceptions=True)
@@ -557,9 +563,11 @@ class Figures:
     rss_kb: dict[str, int]
     server_processes: int
     server_cpu: float
+    server_main_cpu: float  # the server's own process, without its workers
     client_cpu: float
     fakes_cpu: float
     frames: dict[str, int]
+    others_cpu: float  # every other process on the machine, over the window
     fake_speech: dict[str, Any] = field(default_factory=dict)
 
 
@@ -585,9 +593,11 @@ def _measure(
         health = _get(f"{plan.base}/v1/health")["calls"]
         family = _family(server_pid)
         cpu = {pid: _cpu_seconds(pid) for pid in (*family, *fake_pids, *pids)}
+        machine = _machine_busy_seconds()
         start = time.monotonic()
         time.sleep(args.duration)
         end = time.monotonic()
+        machine = _machine_busy_seconds() - machine
         used = {pid: _cpu_seconds(pid) - cpu.get(pid, 0.0) for pid in {*cpu, *_family(server_pid)}}
         health_after = _get(f"{plan.base}/v1/health")["calls"]
         rss["end"] = _family_rss_kb(server_pid)
@@ -608,6 +618,7 @@ def _measure(
             if process.is_alive():
                 process.terminate()
     server_family = _family(server_pid) | family
+    ours = sum(used.get(pid, 0.0) for pid in {*server_family, *pids, *fake_pids})
     frames = {
         name: health_after[f"audio_frames_{name}"] - health[f"audio_frames_{name}"]
         for name in ("sent", "late")
@@ -619,9 +630,11 @@ def _measure(
         rss,
         len(family),
         sum(used.get(pid, 0.0) for pid in server_family),
+        used[server_pid],
         sum(used[pid] for pid in pids),
         sum(used[pid] for pid in fake_pids),
         frames,
+        max(0.0, machine - ours),
     )
 
 
@@ -669,6 +682,13 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def _machine_busy_seconds() -> float:
+    """CPU time every core of the machine has spent busy (not idle, not waiting on IO)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks[:8]) - idle) / CLOCK_TICKS
+
+
 def _family_rss_kb(pid: int) -> int:
     total = 0
     for member in _family(pid):
@@ -689,9 +709,11 @@ def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -
     inside = [turn for turn in outcome.turns if start <= turn.spoken < end]
     heard = sorted(turn.first_audio - turn.spoken for turn in inside if turn.first_audio > 0)
     completed = sum(1 for turn in outcome.turns if start <= turn.replied < end)
-    taken = args.endpointing_ms / 1000
+    # Offline the whole wait is shown: recognizing the sentence is part of it.
+    taken = 0.0
     if not args.offline:
-        taken += (args.stt_delay_ms + args.llm_delay_ms + args.tts_delay_ms) / 1000
+        delays = args.stt_delay_ms + args.llm_delay_ms + args.tts_delay_ms
+        taken = (args.endpointing_ms + delays) / 1000
     added = [1000 * (seconds - taken) for seconds in heard]
     ms = {name: _percentile(added, share) for name, share in PERCENTILES.items()}
     playbacks = [playback for playback in outcome.playbacks if start <= playback.began < end]
@@ -725,7 +747,8 @@ def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -
             f"  the time is the whole wait from the caller's last loud frame to the reply's "
             f"first frame: {args.endpointing_ms} ms of endpointing silence, recognizing the "
             "sentence (pocketsphinx, in the server's workers), the model and espeak; less the "
-            f"endpointing, p50={ms['p50']:.0f}ms"
+            f"endpointing, p50={ms['p50'] - args.endpointing_ms:.0f}ms "
+            f"p99={ms['p99'] - args.endpointing_ms:.0f}ms"
         )
     else:
         print(
@@ -743,12 +766,18 @@ def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -
         f"{clears} clear frames"
     )
     print(
-        f"  server: {figures.server_processes} process(es) with its workers | clients: cpu "
+        f"  server: {figures.server_processes} process(es) with its workers, its own "
+        f"{100 * figures.server_main_cpu / args.duration:.0f}% of a core | clients: cpu "
         f"{100 * figures.client_cpu / args.duration:.0f}% of a core over "
         f"{args.client_processes} process(es), microphone frames over "
         f"{1000 * MIC_LATE_SECONDS:g} ms late: {len(mic_late)}"
         + (f" (max {1000 * max(mic_late):.0f} ms)" if mic_late else "")
         + f" | fakes: cpu {100 * figures.fakes_cpu / args.duration:.0f}% of a core"
+    )
+    print(
+        f"  machine: {os.cpu_count()} cores; other processes than the benchmark's took "
+        f"{100 * figures.others_cpu / args.duration:.0f}% of a core in the window (a busy "
+        "machine delays the server, the callers and the fakes alike)"
     )
     for kind, number in failures.most_common():
         print(f"  failure: {kind}: {number}")
