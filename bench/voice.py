@@ -26,15 +26,16 @@ window (``--duration``) starts.
 It prints, for the turns whose speech ended in the window, the latency clarion adds: from the
 last loud frame (RMS >= 200, the turn detector's floor) of the sentence leaving the caller to
 the reply's first audio frame arriving, less the endpointing silence and the fakes' fixed
-delays (p50, p99, max). Offline there is nothing to take away but the endpointing: the time
-printed includes recognizing the sentence. Then late frames (a 20 ms frame that left the
-server over 20 ms after its time, from ``/v1/health``), and what the callers' players saw: how
-far ahead of real time the audio ever arrived (a player starting at each turn's first frame)
-and gaps (a frame arriving over 20 ms after it should have played). Then the server's CPU
-(with its worker processes) per call, as a share of a core, and so how many calls one core
+delays (p50, p99, max). Offline the whole wait is printed, recognizing the sentence included,
+and then that less the endpointing and the model's delay. Then late frames (a 20 ms frame that
+left the server over 20 ms after its time, from ``/v1/health``), and what the callers' players
+saw: how far ahead of real time the audio ever arrived (a player starting at each turn's first
+frame) and gaps (a frame arriving over 20 ms after it should have played). Then the server's
+CPU (with its worker processes) per call, as a share of a core, and so how many calls one core
 holds; its RSS (with its workers) before the calls and with them, per call; and failures by
 kind: a call not joined, an error frame, a call that ends unasked, a turn without its reply
-within ``--reply-timeout``.
+within ``--reply-timeout``. Last, the CPU the machine's other processes took in the window: on
+a busy machine the server, the callers and the fakes all wait their turn for a core.
 """
 
 from __future__ import annotations
@@ -743,12 +744,13 @@ def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -
         f"failures={sum(failures.values())}"
     )
     if args.offline:
+        fixed = args.endpointing_ms + args.llm_delay_ms
         print(
             f"  the time is the whole wait from the caller's last loud frame to the reply's "
             f"first frame: {args.endpointing_ms} ms of endpointing silence, recognizing the "
-            "sentence (pocketsphinx, in the server's workers), the model and espeak; less the "
-            f"endpointing, p50={ms['p50'] - args.endpointing_ms:.0f}ms "
-            f"p99={ms['p99'] - args.endpointing_ms:.0f}ms"
+            "sentence (pocketsphinx, in the server's workers), the model's "
+            f"{args.llm_delay_ms:g} ms and espeak; less the endpointing and the model, "
+            f"p50={ms['p50'] - fixed:.0f}ms p99={ms['p99'] - fixed:.0f}ms"
         )
     else:
         print(
