@@ -16,8 +16,6 @@ from clarion.after_call.loops import AfterCalls
 from clarion.api.access_log import AccessLog, configure_logging, stderr_access_log
 from clarion.api.errors import install_error_handlers
 from clarion.api.front import Front
-from clarion.api.health import router as health_router
-from clarion.api.openapi import install_openapi
 from clarion.api.requests import BodyLimit
 from clarion.api.responses import ORJSONResponse
 from clarion.assistants.lanes import AssistantLane
@@ -31,6 +29,8 @@ from clarion.credentials.routes import router as credentials_router
 from clarion.database import Database
 from clarion.database.checkpoints import CHECKPOINTS
 from clarion.engine.live import LiveCalls
+from clarion.health import router as health_router
+from clarion.openapi_document import install_openapi
 from clarion.runtime.drains import drain_before_stopping
 from clarion.runtime.registry import Runtime
 from clarion.services import Services

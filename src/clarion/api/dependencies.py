@@ -1,15 +1,15 @@
 """What routes declare they need, as typed ``Annotated`` aliases.
 
-The application keeps one :class:`~clarion.services.Services` (made in clarion.app). Routes
-take what they need from it through the aliases below; fast lanes take the same pieces
-directly. The caller is read from the request's headers by :func:`caller_from`, the one place
-both do it.
+The application keeps one :class:`~clarion.services.Services` (made in clarion.app, kept in
+``app.state.services``). Routes take what they need from it through the aliases below; fast
+lanes take the same pieces directly. The caller is read from the request's headers by
+:func:`caller_from`, the one place both do it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,24 +20,24 @@ from clarion.api.requests import header, json_media_type
 from clarion.auth.service import Caller, authenticate
 from clarion.database import Database
 from clarion.errors import Unauthenticated
-from clarion.services import Services, services_of
-from clarion.webhooks.signing import Signer
+
+if TYPE_CHECKING:
+    from clarion.services import Services
 
 MISSING_CREDENTIALS = "missing bearer token: send 'Authorization: Bearer <API key>'"
 
 
 def _services(request: Request) -> Services:
-    return services_of(request.app)
+    found: Services = request.app.state.services
+    return found
 
 
-ServicesDep = Annotated[Services, Depends(_services)]
-
-
-def _signer(services: ServicesDep) -> Signer:
-    return services.signer
-
-
-SignerDep = Annotated[Signer, Depends(_signer)]
+# The Services are the wiring above this package (the engines, the after-call work), so only
+# the type checker imports them: FastAPI injects through Depends alone, never by the type.
+if TYPE_CHECKING:
+    ServicesDep = Annotated[Services, Depends(_services)]
+else:
+    ServicesDep = Annotated[Any, Depends(_services)]
 
 
 def bearer_token(authorization: bytes | None) -> str | None:

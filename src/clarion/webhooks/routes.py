@@ -5,19 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from starlette.responses import Response
 
-from clarion.api.dependencies import Authorized, AuthorizedDep, SignerDep
+from clarion.api.dependencies import Authorized, AuthorizedDep, ServicesDep
 from clarion.api.openapi import error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit, resource_id
 from clarion.api.responses import json_response
 from clarion.webhooks import service
 from clarion.webhooks.schemas import Delivery
+from clarion.webhooks.signing import Signer
 
 router = APIRouter(tags=["Webhooks"])
 
 ERRORS = error_responses()
+
+
+def _signer(services: ServicesDep) -> Signer:
+    return services.signer
+
+
+SignerDep = Annotated[Signer, Depends(_signer)]
 
 
 @router.get(
