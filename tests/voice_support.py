@@ -29,7 +29,7 @@ SILENCE = b"\0" * FRAME_BYTES
 
 
 @cache
-def spoken(text: str, voice: str = "en-us+f3") -> bytes:
+def spoken(text: str, voice: str = "en-us+f5") -> bytes:
     """``text`` said by espeak-ng: 16-bit mono PCM at 16 kHz."""
 
     async def speak() -> bytes:

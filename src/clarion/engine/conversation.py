@@ -162,6 +162,7 @@ class Conversation:
         self._heard: asyncio.Queue[tuple[Heard, int]] = asyncio.Queue()
         self._left = asyncio.Event()
         self._spoke = asyncio.Event()  # the person began to speak (over the assistant)
+        self._kept: Speech | None = None  # the last turn kept
 
     async def hold(self) -> EndedReason:
         """Converse until the call ends; its ``ended_reason``."""
@@ -329,12 +330,21 @@ class Conversation:
 
     async def _keep(self, speech: Speech, delivered: Delivered) -> None:
         """Store what the person got of a turn (when it says anything) and keep it for the
-        model, then close the turn."""
+        model, then close the turn. Once begun, it is done once and to its end: the person
+        speaking over a turn just finished must not stop the frame that closes it, nor have
+        it kept twice."""
+        if self._kept is speech:
+            return
+        self._kept = speech
         history = self.history
         if delivered.text:
             message = history.message(
                 "assistant", delivered.text, delivered.began_ms, delivered.ended_ms
             )
-            await self._recorder.keep(message)
             history.messages.append(Message.assistant(delivered.text))
+            self._recorder.record(message)
+        await asyncio.shield(self._close(speech, delivered))
+
+    async def _close(self, speech: Speech, delivered: Delivered) -> None:
+        await self._recorder.written()
         await speech.close(delivered)

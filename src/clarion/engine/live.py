@@ -88,6 +88,7 @@ class LiveCalls:
         self._calls: dict[int, LiveCall] = {}
         self._session: aiohttp.ClientSession | None = None
         self.recognizer = LocalRecognizer(settings.local_speech_processes or os.cpu_count() or 1)
+        self._recognizer_ready: asyncio.Task[None] | None = None
 
     @property
     def held(self) -> int:
@@ -109,6 +110,8 @@ class LiveCalls:
                 }
                 self._session = None
         finally:
+            if self._recognizer_ready is not None:
+                self._recognizer_ready.cancel()
             await self.recognizer.close()
             # Whatever stopped the loops, what was said and not yet written is written.
             await self.recorder.write_rest()
@@ -214,6 +217,9 @@ class LiveCalls:
                 if exc.which == "voice"
                 else EndedReason.PIPELINE_ERROR_TRANSCRIBER
             )
+        if transcriber.name == "local" and self._recognizer_ready is None:
+            # Its workers load their model while the greeting plays, not at the first words.
+            self._recognizer_ready = asyncio.create_task(self._warm_recognizer())
         try:
             await channel.connect(voice, transcriber)
         except SpeechError as error:
@@ -225,6 +231,13 @@ class LiveCalls:
             )
             return EndedReason.PIPELINE_ERROR_TRANSCRIBER
         return None
+
+    async def _warm_recognizer(self) -> None:
+        try:
+            await self.recognizer.start()
+        except SpeechError:
+            # The first utterance starts it again, and fails its call if it cannot.
+            log.warning("the offline transcriber's workers could not be started")
 
     async def _conversation(self, call: CallRecord, channel: Channel) -> Conversation | None:
         """The conversation of a joined call, or None when its model cannot be reached."""
