@@ -193,10 +193,11 @@ async def update_assistant(
 
     With `application/json`, a field left out is unchanged, a field given replaces the stored
     value whole, and `null` clears an optional field; `{}` changes nothing. With
-    `application/merge-patch+json` the body is an RFC 7396 merge patch: `model`, `voice` and
-    `analysis_plan` are merged key by key, `null` removes a key, arrays are replaced; the merged
-    result is validated as a whole. `webhook_secret` is write-only. With `If-Match`, the update
-    applies only if the assistant's ETag still matches (else 412, and nothing changes).
+    `application/merge-patch+json` the body is an RFC 7396 merge patch: `model`, `voice`,
+    `transcriber` and `analysis_plan` are merged key by key, `null` removes a key, arrays are
+    replaced; the merged result is validated as a whole. `webhook_secret` is write-only. With
+    `If-Match`, the update applies only if the assistant's ETag still matches (else 412, and
+    nothing changes).
     """
     target = resource_id(assistant_id, "assistant")
     media = json_media_type(request.scope)

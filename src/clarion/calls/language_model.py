@@ -13,7 +13,7 @@ import aiohttp
 from yarl import URL
 
 from clarion.config import Settings
-from clarion.credentials.service import ResolvedCredential, resolve_credential
+from clarion.credentials.service import ResolvedCredential, credential_or_server_key
 from clarion.database import Database, Unit
 from clarion.errors import InvalidInput
 from clarion.outbound.guard import BlockedAddress, address_inside, check_literal
@@ -27,7 +27,6 @@ ADAPTERS: dict[str, type[OpenAIProvider] | type[AnthropicProvider]] = {
     "anthropic": AnthropicProvider,
 }
 DEFAULT_BASE_URLS = {"openai": OPENAI_BASE_URL, "anthropic": ANTHROPIC_BASE_URL}
-SERVER_CREDENTIAL_ID = 0  # the server-wide key of the settings, not an organization's
 ANTHROPIC_MAX_TEMPERATURE = 1.0
 
 
@@ -82,23 +81,8 @@ def credential_for(
     unit: Unit, organization_id: int, model: ModelSettings, settings: Settings, secrets: SecretBox
 ) -> ResolvedCredential:
     """The key the call's model is reached with; InvalidInput says which one is missing."""
-    credential = resolve_credential(
-        unit, organization_id, model.provider, model.credential_id, secrets
-    )
-    if credential is not None:
-        return credential
-    key = getattr(settings, f"{model.provider}_api_key")
-    if key is None:
-        variable = f"CLARION_{model.provider.upper()}_API_KEY"
-        raise InvalidInput(
-            f"model.provider: no {model.provider} credential: create one with "
-            f"POST /v1/credential, or set {variable} on the server"
-        )
-    return ResolvedCredential(
-        SERVER_CREDENTIAL_ID,
-        model.provider,
-        key.get_secret_value(),
-        getattr(settings, f"{model.provider}_base_url"),
+    return credential_or_server_key(
+        unit, organization_id, model.provider, model.credential_id, settings, secrets, "model"
     )
 
 
