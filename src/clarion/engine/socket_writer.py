@@ -105,7 +105,7 @@ class SocketWriter:
             self.open = False
             try:
                 await self._websocket.close(NORMAL_CLOSURE)
-            except (RuntimeError, OSError):
+            except (WebSocketDisconnect, RuntimeError, OSError):
                 pass  # the client has gone already
 
     def _poke(self) -> None:

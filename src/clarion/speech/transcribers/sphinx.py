@@ -27,6 +27,9 @@ def prepare() -> None:
     does not pay for loading the model."""
     # The server's Ctrl-C reaches the whole process group; the server itself shuts the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # When recognition fills the cores, the server's event loop, which paces every call's
+    # audio, comes first.
+    os.nice(5)
     recognize(bytes(SAMPLE_RATE * SAMPLE_BYTES // 2))
 
 
