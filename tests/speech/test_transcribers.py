@@ -385,6 +385,41 @@ def test_local_recognizes_real_speech() -> None:
     assert right >= 7, heard
 
 
+class CountingRecognizer(LocalRecognizer):
+    """The recognizer, counting the utterances it is asked to recognize."""
+
+    asked = 0
+
+    async def recognize(self, pcm: bytes) -> str:
+        self.asked += 1
+        return await super().recognize(pcm)
+
+
+def test_local_words_asked_for_at_the_last_pause_are_the_turns() -> None:
+    first, second = "i need to cancel", "my appointment for tomorrow morning"
+
+    async def scenario() -> tuple[str, int]:
+        recognizer = CountingRecognizer(1)
+        transcriber = LocalTranscriber(recognizer)
+        try:
+            transcriber.begin()
+            feed_in_frames(transcriber, await spoken(first))
+            transcriber.pause()  # the person paused, then went on
+            feed_in_frames(transcriber, await spoken(second))
+            transcriber.pause()  # and paused again, for good this time
+            feed_in_frames(transcriber, bytes(16_000))
+            return await transcriber.finish(), recognizer.asked
+        finally:
+            await recognizer.close()
+
+    words, asked = asyncio.run(scenario())
+
+    # The words asked for at the last pause are the turn's, both parts of it, and nothing
+    # more was asked at its end.
+    assert asked == 2
+    assert "cancel" in words.split() and "appointment" in words.split(), words
+
+
 def test_local_a_worker_that_dies_is_replaced() -> None:
     sentence = "i need to cancel my appointment"
 

@@ -29,6 +29,7 @@ from clarion.speech.errors import SpeechError
 from clarion.speech.transcriber import Transcriber
 from clarion.speech.turns import (
     Blip,
+    Paused,
     SoundBegan,
     SpeechBegan,
     TurnDetector,
@@ -160,6 +161,8 @@ class VoiceChannel:
                 if self._turn is not None:
                     self._turn.cut()  # at once: the audio stops before anything is asked
                 self._heard.put_nowait(Speaking())
+            elif isinstance(event, Paused):
+                self._tell(transcriber.pause)
             elif isinstance(event, TurnEnded):
                 self._finish(self._wall_ms(event.began), self._wall_ms(event.ended))
             elif isinstance(event, Blip):

@@ -38,6 +38,12 @@ class Transcriber(Protocol):
         """More of the utterance: 16-bit mono PCM at 16,000 Hz. Never waits."""
         ...
 
+    def pause(self) -> None:
+        """The person has paused long enough that their turn may be ending here. A
+        transcriber that hears utterances whole may start on what it has, so that the words
+        are ready sooner if no more comes; :meth:`finish` gives the same words either way."""
+        ...
+
     async def finish(self) -> str:
         """The utterance is over: all its words ("" when none were heard)."""
         ...

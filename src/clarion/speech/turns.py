@@ -21,6 +21,9 @@ SPEECH_MS = 200
 """Voiced audio an utterance needs before it is speech: shorter is a blip."""
 BLIP_GAP_MS = 300
 """Unvoiced audio that ends an utterance not yet taken for speech."""
+PAUSE_MS = 300
+"""Unvoiced audio after speech that may be the end of the turn: a transcriber that hears
+utterances whole starts then, so that its words are ready about when the turn has ended."""
 PRE_ROLL_MS = 300
 """Audio from before the first voiced frame given to the transcriber with it."""
 VAD_MODE = 3  # the strictest: background noise is least often taken for a voice
@@ -54,6 +57,11 @@ class SpeechBegan:
 
 
 @dataclass(frozen=True, slots=True)
+class Paused:
+    """The person has been quiet for :data:`PAUSE_MS`: their turn may end here."""
+
+
+@dataclass(frozen=True, slots=True)
 class TurnEnded:
     """The person has stopped talking: ``began`` and ``ended`` are the samples of their
     first and last voiced audio."""
@@ -67,7 +75,7 @@ class Blip:
     """The sound was too short to be speech; forget it."""
 
 
-TurnEvent = SoundBegan | UtteranceAudio | SpeechBegan | TurnEnded | Blip
+TurnEvent = SoundBegan | UtteranceAudio | SpeechBegan | Paused | TurnEnded | Blip
 
 
 class TurnDetector:
@@ -76,6 +84,10 @@ class TurnDetector:
     def __init__(self, endpointing_ms: int) -> None:
         self._vad = webrtcvad.Vad(VAD_MODE)
         self._endpointing_frames = max(1, endpointing_ms // FRAME_MS)
+        # Never at the turn's end itself: a pause is told only when the end is still to come.
+        self._pause_frames = PAUSE_MS // FRAME_MS
+        if self._pause_frames >= self._endpointing_frames:
+            self._pause_frames = 0
         self._partial = b""
         self._recent: deque[bytes] = deque(maxlen=PRE_ROLL_MS // FRAME_MS)
         self.samples = 0
@@ -127,6 +139,8 @@ class TurnDetector:
             return
         self._unvoiced_run += 1
         if self._speech:
+            if self._unvoiced_run == self._pause_frames:
+                events.append(Paused())
             if self._unvoiced_run >= self._endpointing_frames:
                 events.append(TurnEnded(self._began, self._last_voiced))
                 self._in_utterance = self._speech = False

@@ -162,6 +162,9 @@ class DeepgramTranscriber:
             self._outbox.put_nowait(bytes(self._gathered))
         self._gathered.clear()
 
+    def pause(self) -> None:
+        """Nothing to do early: Deepgram hears the audio as it comes."""
+
     async def finish(self) -> str:
         """The utterance's words, once Deepgram has answered its ``Finalize``."""
         utterance, self._current = self._current, None

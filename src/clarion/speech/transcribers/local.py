@@ -9,6 +9,7 @@ utterances across all calls are recognized at once; the rest wait their turn.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -94,6 +95,9 @@ class LocalTranscriber:
         self._recognizer = recognizer
         self._audio = UtteranceAudio()
         self._hearing = False
+        # Words of the utterance so far, asked for at the person's last pause: the turn
+        # ends at a pause, so at its end they are the utterance's words, mostly ready by then.
+        self._early: asyncio.Future[str] | None = None
 
     async def open(self, interim: Interim) -> None:
         """Nothing to connect: the recognizer is shared by every call."""
@@ -101,6 +105,7 @@ class LocalTranscriber:
     def begin(self) -> None:
         """An utterance begins: keep its audio from here."""
         self._audio.clear()
+        self._early = None
         self._hearing = True
 
     def feed(self, pcm: bytes) -> None:
@@ -108,13 +113,25 @@ class LocalTranscriber:
         if self._hearing:
             self._audio.add(pcm)
 
+    def pause(self) -> None:
+        """Start recognizing the utterance so far."""
+        if not self._hearing or not len(self._audio):
+            return
+        self._early = asyncio.ensure_future(self._recognizer.recognize(self._audio.pcm))
+        self._early.add_done_callback(_settled)
+
     async def finish(self) -> str:
-        """The utterance's words, recognized by a worker (tried twice if a worker dies)."""
+        """The utterance's words, recognized by a worker (tried twice if a worker dies):
+        those asked for at its last pause, when that is where it ended."""
         pcm = self._audio.pcm
+        early, self._early = self._early, None
         self._audio.clear()
         self._hearing = False
         if not pcm:
             return ""
+        if early is not None:
+            with contextlib.suppress(SpeechError):
+                return await early
         try:
             return await self._recognizer.recognize(pcm)
         except SpeechError as exc:
@@ -125,8 +142,16 @@ class LocalTranscriber:
     def discard(self) -> None:
         """Forget the utterance."""
         self._audio.clear()
+        self._early = None
         self._hearing = False
 
     async def close(self) -> None:
         """Nothing of the call's own to release: the recognizer outlives it."""
         self.discard()
+
+
+def _settled(early: asyncio.Future[str]) -> None:
+    """Words asked for early may never be wanted (the person went on): their failure is
+    read here, so that it is not reported as never retrieved."""
+    if not early.cancelled():
+        early.exception()

@@ -65,6 +65,9 @@ class OpenAITranscriber:
         if self._hearing:
             self._audio.add(pcm)
 
+    def pause(self) -> None:
+        """Nothing to do early: each request is paid for, so it waits for the turn's end."""
+
     async def finish(self) -> str:
         """The utterance's words, asked for once more if the first request may have met a
         passing fault (a rate limit, the provider's own error, the network)."""
