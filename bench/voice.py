@@ -6,6 +6,7 @@ speaking espeak-ng sentences into their microphones and hearing the replies.
     .venv/bin/python bench/voice.py --offline --calls 10    # espeak and the local transcriber
     .venv/bin/python bench/voice.py --stt-delay-ms 150 --llm-delay-ms 300 --tts-delay-ms 100
     .venv/bin/python bench/voice.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/voice.py --barge-in   # callers speak over each reply
 
 It starts `clarion serve` (one process) on a database of its own, the fake model of
 bench/fake_llm.py (``--llm-delay-ms`` before its first chunk) and the fake Deepgram and
@@ -20,8 +21,9 @@ The client processes (``--client-processes``) join the N calls with ``&audio=pcm
 staggered over ``--ramp`` seconds. Each call is a microphone: a 20 ms frame of 16 kHz PCM
 every 20 ms, silence unless the caller is speaking. Once the greeting has played, the caller
 says :data:`SENTENCE` (espeak-ng, made once), stays silent until the reply has played (its
-``assistant-message``), pauses, and says it again. Once every call is live, the measured
-window (``--duration``) starts.
+``assistant-message``), pauses, and says it again. With ``--barge-in`` the caller says it
+again over each reply, 0.3 s after the reply's first audio, and waits for the reply to that.
+Once every call is live, the measured window (``--duration``) starts.
 
 It prints, for the turns whose speech ended in the window, the latency clarion adds: from the
 last loud frame (RMS >= 200, the turn detector's floor) of the sentence leaving the caller to
@@ -34,8 +36,10 @@ frame) and gaps (a frame arriving over 20 ms after it should have played). Then 
 CPU (with its worker processes) per call, as a share of a core, and so how many calls one core
 holds; its RSS (with its workers) before the calls and with them, per call; and failures by
 kind: a call not joined, an error frame, a call that ends unasked, a turn without its reply
-within ``--reply-timeout``. Last, the CPU the machine's other processes took in the window: on
-a busy machine the server, the callers and the fakes all wait their turn for a core.
+within ``--reply-timeout``. With ``--barge-in``, how long the ``clear`` took to arrive after
+the first loud frame of the caller's speech left (p50, p99, max). Last, the CPU the
+machine's other processes took in the window: on a busy machine the server, the callers and
+the fakes all wait their turn for a core.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ FRAME_SECONDS = FRAME_MS / 1000
 SILENCE = b"\0" * FRAME_BYTES
 HANGUP = orjson.dumps({"type": "hangup"}).decode()
 PAUSE_SECONDS = 0.5  # after a reply has played, before the caller speaks again
+BARGE_AFTER_SECONDS = 0.3  # with --barge-in: after a reply's first audio, speak over it
 LATE_SECONDS = 0.020  # a frame this much behind its time is heard as a gap
 MIC_LATE_SECONDS = 0.010  # a microphone frame sent this much behind its time: the client lags
 WARM_UP_CALLS, WARM_UP_TURNS = 2, 2
@@ -98,6 +103,7 @@ def main() -> None:
     parser.add_argument("--endpointing-ms", type=int, default=700)
     parser.add_argument("--reply-timeout", type=float, default=15.0, help="seconds per reply")
     parser.add_argument("--postgres", help="PostgreSQL server URL (a bench database is made)")
+    parser.add_argument("--barge-in", action="store_true", help="callers speak over replies")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clarion-bench-") as workdir:
         bench(Path(workdir), args)
@@ -112,6 +118,8 @@ class Plan:
     assistant_id: int
     sentence: list[bytes]  # 20 ms frames
     last_loud: int  # the index of the sentence's last loud frame
+    first_loud: int  # and of its first
+    barge_in: bool
     indexes: list[int]
     calls: int
     ramp: float
@@ -147,6 +155,8 @@ class Outcome:
     failures: list[tuple[float, str]] = field(default_factory=list)
     mic_late: list[tuple[float, float]] = field(default_factory=list)
     clears: list[float] = field(default_factory=list)
+    barge_ins: list[tuple[float, float]] = field(default_factory=list)
+    """(when, seconds from the first loud frame of speech over a reply to its clear)"""
     hangup_failures: Counter[str] = field(default_factory=Counter)
 
 
@@ -171,6 +181,9 @@ class Caller:
         self.playback: Playback | None = None
         self.played_frames = 0
         self.hanging_up = False
+        self.barging = False
+        self.barged_at = math.nan  # the first loud frame of speech over a reply left
+        self.reply_heard = asyncio.Event()  # a reply's first audio arrived
         self.ended = asyncio.Event()
         self.ended_reason = ""
         self.tasks = [
@@ -189,6 +202,8 @@ class Caller:
                     frame = self.to_say[position]
                     if position == self.plan.last_loud and self.turn is not None:
                         self.turn.spoken = time.monotonic()
+                    if position == self.plan.first_loud and self.barging:
+                        self.barged_at = time.monotonic()
                     position += 1
                     if position == len(self.to_say):
                         self.to_say, position = [], 0
@@ -226,6 +241,7 @@ class Caller:
             self.playback = playback = Playback(now)
             self.played_frames = 0
             self.outcome.playbacks.append(playback)
+            self.reply_heard.set()
             turn = self.turn
             if turn is not None and not math.isnan(turn.spoken):
                 turn.first_audio = now
@@ -248,7 +264,11 @@ class Caller:
             self.replied.set()
         elif kind == "clear":
             self.playback = None
-            self.outcome.clears.append(time.monotonic())
+            now = time.monotonic()
+            self.outcome.clears.append(now)
+            if not math.isnan(self.barged_at):
+                self.outcome.barge_ins.append((now, now - self.barged_at))
+                self.barged_at = math.nan
         elif kind == "error":
             self._fail("error frame")
         elif kind == "call-ended":
@@ -277,10 +297,13 @@ class Caller:
                 return
             self.replied.clear()
             self.said.clear()
+            self.reply_heard.clear()
             self.turn = turn = Turn(math.nan)
             self.to_say = self.plan.sentence
             await self.said.wait()
             self.outcome.turns.append(turn)
+            if self.plan.barge_in:
+                turn = await self._speak_over_reply(turn)
             try:
                 async with asyncio.timeout(self.plan.reply_timeout):
                     await self.replied.wait()
@@ -291,6 +314,24 @@ class Caller:
                 self.turn = None
             done += 1
             await asyncio.sleep(PAUSE_SECONDS)
+
+    async def _speak_over_reply(self, turn: Turn) -> Turn:
+        """Say the sentence again over the reply to ``turn``; the turn of that sentence."""
+        try:
+            async with asyncio.timeout(self.plan.reply_timeout):
+                await self.reply_heard.wait()
+        except TimeoutError:
+            return turn  # counted as a turn without reply
+        await asyncio.sleep(BARGE_AFTER_SECONDS)
+        self.said.clear()
+        self.barging = True
+        self.turn = over = Turn(math.nan)
+        self.to_say = self.plan.sentence
+        await self.said.wait()
+        self.barging = False
+        self.replied.clear()  # the cut reply's message came meanwhile: wait for the next
+        self.outcome.turns.append(over)
+        return over
 
     async def hang_up(self) -> None:
         """Stop the microphone, hang up, and wait for call-ended."""
@@ -431,7 +472,7 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
         "--tts-delay-ms",
         str(args.tts_delay_ms),
     ]
-    sentence, last_loud = _spoken_sentence()
+    sentence, first_loud, last_loud = _spoken_sentence()
     with (
         log_path.open("w") as log,
         _process([*fake_llm, "--delay-ms", str(args.llm_delay_ms)]) as llm,
@@ -460,6 +501,8 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
             assistant_id,
             sentence,
             last_loud,
+            first_loud,
+            args.barge_in,
             [],
             args.calls,
             args.ramp,
@@ -472,8 +515,9 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
     _print_summary(args, figures, log_path)
 
 
-def _spoken_sentence() -> tuple[list[bytes], int]:
-    """The caller's sentence in whole 20 ms frames, and the index of its last loud one."""
+def _spoken_sentence() -> tuple[list[bytes], int, int]:
+    """The caller's sentence in whole 20 ms frames, and the indexes of its first and last loud
+    ones."""
 
     async def speak() -> bytes:
         voice = EspeakVoice(CALLER_VOICE)
@@ -483,7 +527,7 @@ def _spoken_sentence() -> tuple[list[bytes], int]:
     pcm += b"\0" * (-len(pcm) % FRAME_BYTES)
     frames = [pcm[at : at + FRAME_BYTES] for at in range(0, len(pcm), FRAME_BYTES)]
     loud = [number for number, frame in enumerate(frames) if _rms(frame) >= VOICE_FLOOR]
-    return frames, loud[-1]
+    return frames, loud[0], loud[-1]
 
 
 def _rms(frame: bytes) -> float:
@@ -612,6 +656,7 @@ def _measure(
             outcome.failures += part.failures
             outcome.mic_late += part.mic_late
             outcome.clears += part.clears
+            outcome.barge_ins += part.barge_ins
             outcome.hangup_failures += part.hangup_failures
             process.join(30)
     finally:
@@ -781,6 +826,14 @@ def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -
         f"{100 * figures.others_cpu / args.duration:.0f}% of a core in the window (a busy "
         "machine delays the server, the callers and the fakes alike)"
     )
+    if args.barge_in:
+        barged = sorted(1000 * took for at, took in outcome.barge_ins if start <= at < end)
+        print(
+            f"  barge-in: {len(barged)} clears, from the first loud frame of speech over a "
+            f"reply leaving to its clear arriving p50={_percentile(barged, 0.5):.0f}ms "
+            f"p99={_percentile(barged, 0.99):.0f}ms max={_percentile(barged, 1.0):.0f}ms "
+            "(the turn detector waits for 200 ms of voice)"
+        )
     for kind, number in failures.most_common():
         print(f"  failure: {kind}: {number}")
     for kind, number in (outside + outcome.hangup_failures).most_common():
