@@ -60,6 +60,8 @@ def test_deepgram_and_elevenlabs_from_join_to_report(
             assert any(not f["final"] for f in heard)  # Deepgram's interim words, passed on
             assert [f["text"] for f in heard if f["final"]] == ["I need to move my appointment."]
             assert frames[-1]["text"] == "Of course. Which day suits you better?"
+            deltas = [f["text"] for f in frames if f["type"] == "assistant-delta"]
+            assert "".join(deltas) == frames[-1]["text"]  # captions, as the model wrote it
             caller.hang_up()
             assert caller.until("call-ended")[-1]["ended_reason"] == "customer-ended"
         assert deepgram.queries[0]["model"] == "nova-3"

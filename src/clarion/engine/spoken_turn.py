@@ -78,8 +78,11 @@ class SpokenTurn:
         self._cut_at: float | None = None
 
     async def piece(self, text: str) -> None:
-        """Voice the pieces of the reply this text completes."""
+        """Send it as an ``assistant-delta`` (captions, ahead of the voice), and voice the
+        pieces of the reply it completes."""
         self._check()
+        if self._cut_at is None:
+            self._writer.text({"type": "assistant-delta", "text": text})
         self._given += text
         for piece in self._cutter.add(text):
             self._say(piece)
