@@ -125,13 +125,21 @@ def test_openai_compatible_transcriptions_and_speech(
     assert speech[0].headers["Authorization"] == f"Bearer {WHISPER_KEY}"
 
 
+@pytest.mark.parametrize("provider", ["11labs", "openai"])
 def test_a_voice_that_fails_ends_the_call_keeping_what_was_said(
-    served: Any, tenant: Any, fake: Any, voices: FakeVoices
+    served: Any, tenant: Any, fake: Any, voices: FakeVoices, provider: str
 ) -> None:
     api = served(tenant)
-    api.credential("elevenlabs", voices.url, api_key="xi-test")
-    assistant = _assistant(
-        api, fake, first_message=GREETING, voice={"provider": "11labs", "voiceId": "rachel"}
+    if provider == "11labs":
+        api.credential("elevenlabs", voices.url, api_key="xi-test")
+        voice: dict[str, Any] = {"provider": "11labs", "voiceId": "rachel"}
+    else:
+        credential = api.credential("openai", voices.openai_url, api_key="sk-speech")
+        voice = {"provider": "openai", "credential_id": credential}
+    assistant = api.assistant(
+        model=model_of("openai", credential_id=api.credential("openai", fake.openai_url)),
+        first_message=GREETING,
+        voice=voice,
     )
     created = api.start_call(assistant["id"])
     fake.reply_in_turn(Reply("Let me check the calendar for you."))
@@ -146,6 +154,39 @@ def test_a_voice_that_fails_ends_the_call_keeping_what_was_said(
     messages = api.call(created["id"])["messages"]
     assert [m["role"] for m in messages] == ["assistant", "user"]
     assert messages[0]["message"] == GREETING
+
+
+def test_an_espeak_voice_it_does_not_have_ends_the_call(
+    served: Any, tenant: Any, fake: Any
+) -> None:
+    api = served(tenant)
+    assistant = _assistant(
+        api, fake, first_message=GREETING, voice={"provider": "espeak", "voiceId": "xx-nowhere"}
+    )
+    created = api.start_call(assistant["id"])
+    with join_by_voice(created["web_call_url"]) as caller:
+        frames = caller.until("call-ended")
+        assert frames[-1]["ended_reason"] == "pipeline-error-voice"
+    assert api.call(created["id"]).get("messages", []) == []  # the greeting never played
+
+
+def test_a_deepgram_stream_that_drops_twice_ends_the_call(
+    served: Any, tenant: Any, fake: Any
+) -> None:
+    api = served(tenant)
+    with deepgram_server_thread(script=["unused"], drop_after_frames=1, drops=2) as deepgram:
+        api.credential("deepgram", deepgram.url, api_key=DEEPGRAM_KEY)
+        assistant = _assistant(
+            api, fake, first_message=GREETING, transcriber={"provider": "deepgram"}
+        )
+        created = api.start_call(assistant["id"])
+        with join_by_voice(created["web_call_url"]) as caller:
+            caller.until("assistant-message")
+            caller.say(spoken(SENTENCE))
+            frames = caller.until("call-ended")
+            assert frames[-1]["ended_reason"] == "pipeline-error-transcriber"
+        assert deepgram.connections == 2  # connected again once, then given up
+    assert [m["message"] for m in api.call(created["id"])["messages"]] == [GREETING]
 
 
 @pytest.mark.parametrize("status", [401, 403])
