@@ -98,15 +98,18 @@ class VoiceChannel:
 
     async def ended(self, ended_reason: str) -> None:
         """Send ``call-ended`` once the goodbye has played, close the socket with 1000, and
-        let the transcriber go."""
+        let the transcriber go. A turn the call ended in the middle of (its maximum duration,
+        a stop, the person leaving) stops first: its audio and its voice's request."""
         if self._reading is not None:
             self._reading.cancel()
-        self._writer.text({"type": "call-ended", "ended_reason": ended_reason})
+        if self._finishing is not None:
+            self._finishing.cancel()
         try:
+            if self._turn is not None:
+                await self._turn.interrupt()  # a goodbye has played whole by now
+            self._writer.text({"type": "call-ended", "ended_reason": ended_reason})
             await self._writer.close()
         finally:
-            if self._finishing is not None:
-                self._finishing.cancel()
             if self._transcriber is not None:
                 await self._transcriber.close()
 
