@@ -1,5 +1,5 @@
 """The voice call's edges, on the channel itself over a stand-in socket: a turn cut off by
-the end of the call."""
+the end of the call, a caller who stops reading, a transcriber that falls behind."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import orjson
+import pytest
 
+from clarion.engine.channel import HungUp, Speaking, UserSaid
 from clarion.engine.voice_channel import VoiceChannel
+from clarion.engine.web_channel import WebChannel
 from clarion.speech.audio import SAMPLE_BYTES, SAMPLE_RATE
 from clarion.speech.transcriber import Interim
+from voice_support import spoken
 
 ENDPOINTING_MS = 700
 ONE_SECOND = SAMPLE_RATE * SAMPLE_BYTES
@@ -150,3 +154,78 @@ def test_a_turn_cut_off_by_the_end_of_the_call_stops_its_audio_and_its_voice() -
     assert socket.texts("call-ended") and socket.closed
     assert socket.audio_after("call-ended") == []
     assert socket.texts("clear")  # the client drops what it holds of the turn
+
+
+@pytest.mark.parametrize("line", ["text", "voice"])
+def test_a_caller_who_stops_reading_is_not_read_from_without_end(line: str) -> None:
+    bad_frames = 5000
+
+    async def scenario() -> tuple[int, StandInSocket]:
+        socket = StandInSocket()
+        socket.reading.clear()
+        channel: WebChannel | VoiceChannel
+        if line == "text":
+            channel = WebChannel(cast(Any, socket))
+            await channel.started(1)
+        else:
+            channel = await voice_channel(socket, SteadyVoice(1), HeldTranscriber())
+        hearing = asyncio.create_task(channel.hear())
+        for number in range(bad_frames):
+            if number % 2 or line == "text":
+                socket.send_frame(text="[]")  # each answered with an error frame
+            else:
+                socket.send_frame(pcm=b"\0")  # an odd length: answered too
+        await settle()
+        unread = socket.incoming.qsize()
+        # The client reads again: every bad frame is answered, in the end.
+        socket.reading.set()
+        await until(lambda: len(socket.texts("error")) == bad_frames)
+        hearing.cancel()
+        return unread, socket
+
+    unread, socket = asyncio.run(scenario())
+    # Its bad frames were left unread while their answers could not be sent: the server's
+    # memory does not grow with them.
+    assert unread > bad_frames * 9 // 10
+    assert len(socket.texts("error")) == bad_frames
+
+
+def test_a_transcriber_that_falls_behind_holds_back_the_reading() -> None:
+    utterance = spoken("i would like to book an appointment") + SILENCE
+    utterances = 200
+
+    async def scenario() -> tuple[HeldTranscriber, list[object]]:
+        socket, transcriber = StandInSocket(), HeldTranscriber()
+        channel = await voice_channel(socket, SteadyVoice(1), transcriber)
+        heard: list[object] = []
+
+        async def hear() -> None:
+            while not isinstance(said := await channel.hear(), HungUp):
+                heard.append(said)
+
+        hearing = asyncio.create_task(hear())
+        # A client sending faster than real time, while its first utterance's words are
+        # still awaited.
+        for _ in range(utterances):
+            for at in range(0, len(utterance), ONE_SECOND):
+                socket.send_frame(pcm=utterance[at : at + ONE_SECOND])
+        sent = socket.incoming.qsize()
+        await until(lambda: transcriber.finishing == 1)
+        await settle()
+        unread = socket.incoming.qsize()
+        assert unread > sent // 2, "the audio is all read while its words are awaited"
+        transcriber.release.set()
+        await until(lambda: socket.incoming.empty())
+        await until(lambda: transcriber.finishing == utterances)
+        await settle()
+        socket.send_frame(text=orjson.dumps({"type": "hangup"}).decode())
+        await hearing
+        await channel.ended("customer-ended")
+        return transcriber, heard
+
+    transcriber, heard = asyncio.run(scenario())
+    # Held back, nothing was lost: every utterance was heard, in full.
+    said = [h for h in heard if isinstance(h, UserSaid)]
+    assert len(said) == utterances and {h.text for h in said} == {"words"}
+    assert len([h for h in heard if isinstance(h, Speaking)]) == utterances
+    assert transcriber.fed >= utterances * (len(utterance) - ONE_SECOND)

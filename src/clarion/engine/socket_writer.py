@@ -24,6 +24,10 @@ LEAD_SECONDS = 0.12
 """How far ahead of its time a frame may leave."""
 REFILL_SECONDS = 0.06
 """How far the lead may fall before the writer wakes to send more (a few frames a wake)."""
+TEXTS_AHEAD = 64
+"""Text frames that may wait for a client that reads slowly. Past that, whoever answers the
+client's frames waits (:meth:`SocketWriter.caught_up`), and so reads no more of them: a client
+that sends without reading cannot fill the server's memory with their answers."""
 FRAME_SECONDS = FRAME_MS / 1000
 NORMAL_CLOSURE = 1000
 
@@ -54,6 +58,8 @@ class SocketWriter:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._caught_up = asyncio.Event()
+        self._caught_up.set()
         self.open = True
         self._task: asyncio.Task[None] | None = None
 
@@ -61,6 +67,8 @@ class SocketWriter:
         """Queue a JSON text frame; it leaves before any audio still queued."""
         if self.open:
             self._texts.append(orjson.dumps(frame).decode())
+            if len(self._texts) > TEXTS_AHEAD:
+                self._caught_up.clear()
             self._poke()
 
     def audio(self, pcm: bytes) -> tuple[float, float]:
@@ -95,12 +103,18 @@ class SocketWriter:
         """Return once everything queued has left (or the socket is gone)."""
         await self._idle.wait()
 
+    async def caught_up(self) -> None:
+        """Return once the client has taken the text frames queued for it, all but
+        :data:`TEXTS_AHEAD` (or has gone)."""
+        await self._caught_up.wait()
+
     async def close(self) -> None:
         """Send what is queued, then close the socket with 1000."""
         await self.sent()
         if self._task is not None:
             self._task.cancel()
             await asyncio.wait((self._task,))
+        self._caught_up.set()
         if self.open:
             self.open = False
             try:
@@ -139,11 +153,14 @@ class SocketWriter:
             self._texts.clear()
             self._frames.clear()
             self._idle.set()
+            self._caught_up.set()
 
     async def _send_due(self) -> None:
         websocket = self._websocket
         while self._texts:
             await websocket.send_text(self._texts.popleft())
+            if len(self._texts) <= TEXTS_AHEAD:
+                self._caught_up.set()
         frames = self._frames
         while frames and not self._texts:
             due, frame = frames[0]

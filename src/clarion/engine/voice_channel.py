@@ -24,7 +24,7 @@ from clarion.engine.channel import Deaf, Heard, HungUp, Speaking, UserSaid
 from clarion.engine.socket_writer import SocketWriter
 from clarion.engine.spoken_turn import SpokenTurn
 from clarion.engine.web_channel import read_text_frame
-from clarion.speech.audio import SAMPLE_RATE
+from clarion.speech.audio import FRAME_MS, SAMPLE_RATE
 from clarion.speech.errors import SpeechError
 from clarion.speech.transcriber import Transcriber
 from clarion.speech.turns import (
@@ -39,6 +39,10 @@ from clarion.speech.turns import (
 from clarion.speech.voice import Voice
 
 AUDIO_FRAME_MAX = SAMPLE_RATE * 2  # one second of 16-bit samples
+TOLD_AHEAD = 60 * 1000 // FRAME_MS
+"""What may wait to be told to a transcriber still finishing an utterance (a minute of
+frames: longer than a provider is given to answer) before the person's audio is read no
+further until it has: a client sending faster than real time cannot fill the memory."""
 
 log = logging.getLogger("clarion.calls")
 
@@ -87,8 +91,10 @@ class VoiceChannel:
         return await self._heard.get()
 
     async def complain(self, message: str) -> None:
-        """Send an ``error`` frame."""
+        """Send an ``error`` frame (waiting, while the client reads none, for it to catch
+        up)."""
         self._writer.text({"type": "error", "message": message})
+        await self._writer.caught_up()
 
     def speak(self) -> SpokenTurn:
         """Begin an assistant turn, spoken by the call's voice as it is written."""
@@ -127,6 +133,7 @@ class VoiceChannel:
                 pcm = message.get("bytes")
                 if pcm is not None:
                     self._audio(pcm)
+                    await self._hold_back()
                     continue
                 heard, problem = read_text_frame(message)
                 if isinstance(heard, HungUp):
@@ -171,6 +178,15 @@ class VoiceChannel:
             elif isinstance(event, Blip):
                 self._tell(transcriber.discard)
 
+    async def _hold_back(self) -> None:
+        """Read no further while the client reads none of its answers, or while the
+        transcriber is far behind."""
+        await self._writer.caught_up()
+        while len(self._backlog) > TOLD_AHEAD and (finishing := self._finishing) is not None:
+            await asyncio.wait((finishing,))
+            if finishing is self._finishing:  # it failed: the call is ending
+                return
+
     def _wall_ms(self, sample: int) -> int:
         position, arrived_ms = self._heard_until
         return round(arrived_ms - (position - sample) * 1000 / SAMPLE_RATE)
@@ -178,13 +194,13 @@ class VoiceChannel:
     def _tell(self, call: Callable[[], None]) -> None:
         if self._finishing is None:
             call()
-        else:
+        elif not self._finishing.done():  # done while still set: it failed
             self._backlog.append(call)
 
     def _finish(self, began_ms: int, ended_ms: int) -> None:
         if self._finishing is None:
             self._finishing = asyncio.create_task(self._words(began_ms, ended_ms))
-        else:
+        elif not self._finishing.done():
             self._backlog.append(partial(self._finish, began_ms, ended_ms))
 
     async def _words(self, began_ms: int, ended_ms: int) -> None:
@@ -202,6 +218,7 @@ class VoiceChannel:
                 error.status,
             )
             self._heard.put_nowait(Deaf(EndedReason.PIPELINE_ERROR_TRANSCRIBER))
+            self._backlog.clear()  # nothing more is told: the call is ending
             return
         if text:
             self._writer.text({"type": "user-transcript", "text": text, "final": True})

@@ -44,11 +44,13 @@ class WebChannel:
             heard, problem = read_text_frame(message)
             if heard is not None:
                 return heard
-            await self._send({"type": "error", "message": problem})
+            await self.complain(problem)
 
     async def complain(self, message: str) -> None:
-        """Send an ``error`` frame."""
+        """Send an ``error`` frame (waiting, while the client reads none, for it to catch
+        up)."""
         await self._send({"type": "error", "message": message})
+        await self._writer.caught_up()
 
     def speak(self) -> WrittenTurn:
         """Begin an assistant turn, sent as text."""
