@@ -454,8 +454,11 @@ def test_a_check_that_takes_too_long_is_stopped_and_said(
     fake: FakeProviders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("clarion.after_call.schema_check.CHECK_SECONDS", 0.3)
-    # Linear, but building hundreds of these takes most of a second.
-    patterns = {f"p{n}": {"type": "string", "pattern": f"[\\w\\W]{{300}}$|{n}"} for n in range(300)}
+    # Linear, but building a thousand of these takes seconds: far past the limit, however
+    # fast the machine is at the moment.
+    patterns = {
+        f"p{n}": {"type": "string", "pattern": f"[\\w\\W]{{1000}}$|{n}"} for n in range(1000)
+    }
     schema = {"type": "object", "properties": patterns}
     fake.script = lambda _request: structured("openai", {"p0": "x"})
     plan = {"structuredDataPrompt": DATA_PROMPT, "structuredDataSchema": schema}

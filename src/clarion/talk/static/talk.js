@@ -102,6 +102,8 @@
       if (userTurn && userTurn.classList.contains("interim")) userTurn.remove();
       userTurn = null;
       assistantTurn = newTurn("assistant");
+      // Captions ahead of the voice, until the turn's message says what was heard.
+      assistantTurn.classList.add("speaking");
     }
     textOf(assistantTurn).textContent += text;
     scrollToEnd();
@@ -110,6 +112,7 @@
   // The turn as the person heard it (cut short when they spoke over it) replaces the pieces.
   function onAssistantMessage(text) {
     const turn = assistantTurn || newTurn("assistant");
+    turn.classList.remove("speaking");
     textOf(turn).textContent = text;
     if (!text) turn.remove();
     assistantTurn = null;
