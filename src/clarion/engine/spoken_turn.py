@@ -74,7 +74,7 @@ class SpokenTurn:
         self._waiting: asyncio.Queue[str | None] = asyncio.Queue()
         self._voicing: asyncio.Task[None] | None = None
         self._carry = b""  # audio short of a whole frame, sent with the next
-        self._failed = False
+        self._failed: EndedReason | None = None
         self._cut_at: float | None = None
 
     async def piece(self, text: str) -> None:
@@ -104,6 +104,9 @@ class SpokenTurn:
         delay = self._writer.playing_until - self._writer.now()
         if delay > 0:
             await asyncio.sleep(delay)
+        # Played by now, unless the writer fell behind: the message closing the turn must
+        # not overtake its last frames.
+        await self._writer.sent()
         if self._cut_at is not None:
             return self._delivered(self._cut_at)
         began, ended = self._span(self._writer.now())
@@ -134,11 +137,12 @@ class SpokenTurn:
             self._voicing.cancel()
 
     def _check(self) -> None:
-        if self._failed:
-            raise Mute(EndedReason.PIPELINE_ERROR_VOICE)
+        if self._failed is not None:
+            raise Mute(self._failed)
 
     def _say(self, text: str) -> None:
-        if not text.strip() or self._cut_at is not None:
+        # Nothing to say in it (a dash closing a turn broken off, say): nothing to voice.
+        if not any(ch.isalnum() for ch in text) or self._cut_at is not None:
             return
         self._waiting.put_nowait(text)
         if self._voicing is None:
@@ -161,7 +165,7 @@ class SpokenTurn:
             if self._carry:  # the last of the turn, made up to a whole frame
                 self._play(self._pieces[-1], b"\0" * (FRAME_BYTES - len(self._carry)))
         except SpeechError as error:
-            self._failed = True
+            self._failed = EndedReason.PIPELINE_ERROR_VOICE
             log.warning(
                 "call %d: the %s voice failed: %s (status %s)",
                 self._call_id,
@@ -169,6 +173,9 @@ class SpokenTurn:
                 "retryable" if error.retryable else "not retryable",
                 error.status,
             )
+        except Exception as exc:  # not the provider's doing: the server failed the call
+            self._failed = EndedReason.PIPELINE_ERROR
+            log.error("call %d: voicing a turn failed with %s", self._call_id, type(exc).__name__)
 
     def _play(self, piece: PieceAudio, chunk: bytes) -> None:
         data = self._carry + chunk if self._carry else chunk

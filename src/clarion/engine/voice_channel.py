@@ -220,6 +220,13 @@ class VoiceChannel:
             self._heard.put_nowait(Deaf(EndedReason.PIPELINE_ERROR_TRANSCRIBER))
             self._backlog.clear()  # nothing more is told: the call is ending
             return
+        except Exception as exc:  # not the provider's doing: the server failed the call
+            log.error(
+                "call %d: hearing an utterance failed with %s", self.call_id, type(exc).__name__
+            )
+            self._heard.put_nowait(Deaf(EndedReason.PIPELINE_ERROR))
+            self._backlog.clear()
+            return
         if text:
             self._writer.text({"type": "user-transcript", "text": text, "final": True})
             self._heard.put_nowait(UserSaid(text, began_ms, ended_ms))
