@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -46,14 +46,53 @@ class AudioCounts:
 AUDIO = AudioCounts()
 
 
+class Wire(Protocol):
+    """How a line carries the writer's frames: the web call's JSON and raw PCM, or a
+    telephony provider's messages."""
+
+    def text(self, frame: dict[str, Any]) -> str | None:
+        """The text message for ``frame``, or None when this line does not carry it."""
+        ...
+
+    def audio(self, pcm: bytes) -> list[bytes | str]:
+        """Whole 20 ms frames of 16 kHz PCM as the line's messages, one per 20 ms."""
+        ...
+
+    def mark(self, name: str) -> str | None:
+        """A message the far end echoes once the audio before it has played, or None when
+        the line has no such thing (then what was heard is timed by the clock alone)."""
+        ...
+
+
+class WebWire:
+    """The web call's frames: JSON text, and audio as binary frames of raw PCM."""
+
+    def text(self, frame: dict[str, Any]) -> str | None:
+        return orjson.dumps(frame).decode()
+
+    def audio(self, pcm: bytes) -> list[bytes | str]:
+        return [
+            pcm[at : at + FRAME_BYTES] for at in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)
+        ]
+
+    def mark(self, name: str) -> str | None:
+        return None
+
+
 class SocketWriter:
     """Sends one WebSocket's frames from a task of its own."""
 
-    def __init__(self, websocket: WebSocket) -> None:
+    def __init__(self, websocket: WebSocket, wire: Wire | None = None) -> None:
         self._websocket = websocket
+        self._wire = wire or WebWire()
         self._loop = asyncio.get_running_loop()
         self._texts: deque[str] = deque()
-        self._frames: deque[tuple[float, bytes]] = deque()
+        # Audio frames (bytes or text) and marks (None after a text), each with its time.
+        self._frames: deque[tuple[float, bytes | str, bool]] = deque()
+        # Marks sent and not yet echoed: the time the audio before each has played.
+        self._marks: dict[str, float] = {}
+        self._next_mark = 0
+        self._heard = (0.0, 0.0)  # the audio played until, as of when the far end said so
         self._due_end = 0.0  # when the last queued frame has played
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -65,8 +104,9 @@ class SocketWriter:
 
     def text(self, frame: dict[str, Any]) -> None:
         """Queue a JSON text frame; it leaves before any audio still queued."""
-        if self.open:
-            self._texts.append(orjson.dumps(frame).decode())
+        message = self._wire.text(frame)
+        if self.open and message is not None:
+            self._texts.append(message)
             if len(self._texts) > TEXTS_AHEAD:
                 self._caught_up.clear()
             self._poke()
@@ -77,16 +117,39 @@ class SocketWriter:
         now = self._loop.time()
         start = due = max(now, self._due_end)
         if self.open:
-            for at in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
-                self._frames.append((due, pcm[at : at + FRAME_BYTES]))
+            for frame in self._wire.audio(pcm):
+                self._frames.append((due, frame, False))
                 due += FRAME_SECONDS
+            name = f"m{self._next_mark}"
+            mark = self._wire.mark(name)
+            if mark is not None:
+                self._next_mark += 1
+                self._marks[name] = due
+                self._frames.append((due - FRAME_SECONDS, mark, True))
             self._due_end = due
             self._poke()
         return start, due
 
+    def marked(self, name: str) -> None:
+        """The far end has played the audio before the mark ``name``."""
+        played = self._marks.pop(name, None)
+        if played is not None:
+            self._heard = (played, self._loop.time())
+
+    def heard_until(self) -> float:
+        """How far the audio has played, on the writer's clock: by the clock, or, on a line
+        with marks, from the last one echoed and the time since (the far end may play
+        behind the clock)."""
+        now = self._loop.time()
+        if not self._marks and self._heard == (0.0, 0.0):
+            return now
+        played, told = self._heard
+        return min(now, played + (now - told))
+
     def clear(self) -> None:
         """Drop the audio not yet sent and tell the client to drop what it holds."""
         self._frames.clear()
+        self._marks.clear()  # echoed at once after a clear, and played no further
         self._due_end = self._loop.time()
         self.text({"type": "clear"})
 
@@ -163,12 +226,16 @@ class SocketWriter:
                 self._caught_up.set()
         frames = self._frames
         while frames and not self._texts:
-            due, frame = frames[0]
+            due, frame, mark = frames[0]
             now = self._loop.time()
             if due - now > LEAD_SECONDS:
                 return
             frames.popleft()
-            AUDIO.sent += 1
-            if now > due + FRAME_SECONDS:
-                AUDIO.late += 1
-            await websocket.send_bytes(frame)
+            if not mark:
+                AUDIO.sent += 1
+                if now > due + FRAME_SECONDS:
+                    AUDIO.late += 1
+            if isinstance(frame, bytes):
+                await websocket.send_bytes(frame)
+            else:
+                await websocket.send_text(frame)

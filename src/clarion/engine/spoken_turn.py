@@ -130,7 +130,8 @@ class SpokenTurn:
         voiced."""
         if self._cut_at is not None:
             return
-        self._cut_at = now = self._writer.now()
+        now = self._writer.now()
+        self._cut_at = self._writer.heard_until()
         if self._writer.playing_until > now:
             self._writer.clear()
         if self._voicing is not None:
