@@ -31,6 +31,7 @@ from clarion.database.checkpoints import CHECKPOINTS
 from clarion.engine.live import LiveCalls
 from clarion.health import router as health_router
 from clarion.openapi_document import install_openapi
+from clarion.phone_numbers.routes import router as phone_numbers_router
 from clarion.runtime.drains import drain_before_stopping
 from clarion.runtime.registry import Runtime
 from clarion.services import Services
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(assistants_router)
     app.include_router(webhooks_router)
     app.include_router(credentials_router)
+    app.include_router(phone_numbers_router)
     app.include_router(calls_router)
     app.include_router(talk_router)
     install_error_handlers(app)

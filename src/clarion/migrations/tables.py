@@ -5,4 +5,5 @@ import clarion.auth.models
 import clarion.calls.models
 import clarion.credentials.models
 import clarion.idempotency.models
+import clarion.phone_numbers.models
 import clarion.webhooks.models  # noqa: F401
