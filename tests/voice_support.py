@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,7 +36,9 @@ def spoken(text: str, voice: str = "en-us+f5") -> bytes:
     async def speak() -> bytes:
         return b"".join([chunk async for chunk in EspeakVoice(voice).synthesize(text)])
 
-    return asyncio.run(speak())
+    # On a thread of its own: the caller may be inside an event loop (Playwright's).
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, speak()).result()
 
 
 def noise_burst(ms: int) -> bytes:

@@ -21,13 +21,14 @@ import pytest
 from call_socket import call_socket
 from fastapi.testclient import TestClient
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
-from talk_microphone import espeak_pcm, speech_wav
+from talk_microphone import speech_wav
 
 from clarion.config import Settings
 from clarion.speech.audio import FRAME_BYTES, SAMPLE_RATE
 from fake_providers import FakeProviders, Reply
 from served import clarion_serving, web_call_on
 from support import Tenant, worker_env
+from voice_support import spoken as espeak_pcm
 from webhook_receiver import Receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
