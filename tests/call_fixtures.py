@@ -51,9 +51,9 @@ def served(call_settings: Callable[..., Settings]) -> Iterator[Callable[..., Cal
     """Serve the app with these settings (once per test); returns the API of a tenant."""
     stack: list[Any] = []
 
-    def serve(tenant: Tenant, **overrides: Any) -> CallsApi:
+    def serve(tenant: Tenant, port: int | None = None, **overrides: Any) -> CallsApi:
         if not stack:
-            stack.append(served_in_thread(call_settings(**overrides)))
+            stack.append(served_in_thread(call_settings(**overrides), port=port))
             stack.append(stack[0].__enter__())
         return CallsApi(stack[1], tenant)
 

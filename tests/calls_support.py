@@ -38,11 +38,14 @@ class Serving:
 
 
 @contextmanager
-def served_in_thread(settings: Settings, access_log: AccessLog | None = None) -> Iterator[Serving]:
-    """uvicorn serving create_app(settings) from a thread, until the block ends; access lines
-    go to ``access_log`` when one is given, else to stderr as when served."""
+def served_in_thread(
+    settings: Settings, access_log: AccessLog | None = None, port: int | None = None
+) -> Iterator[Serving]:
+    """uvicorn serving create_app(settings) from a thread (on ``port``, or a free one), until
+    the block ends; access lines go to ``access_log`` when one is given, else to stderr as
+    when served."""
     app = create_app(settings, access_log=access_log)
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
     )

@@ -31,6 +31,8 @@ from clarion.database.checkpoints import CHECKPOINTS
 from clarion.engine.live import LiveCalls
 from clarion.health import router as health_router
 from clarion.openapi_document import install_openapi
+from clarion.phone_calls.dialer import Dialer
+from clarion.phone_calls.routes import router as phone_calls_router
 from clarion.phone_numbers.routes import router as phone_numbers_router
 from clarion.runtime.drains import drain_before_stopping
 from clarion.runtime.registry import Runtime
@@ -63,6 +65,7 @@ def create_app(
         delivery_due=delivery_due,
         live_calls=LiveCalls(settings, database, secrets, after_call_due),
         after_calls=AfterCalls(settings, database, secrets, after_call_due, delivery_due),
+        dialer=Dialer(settings, database, secrets),
     )
 
     @asynccontextmanager
@@ -79,6 +82,7 @@ def create_app(
             deliver=settings.run_worker,
             live_calls=services.live_calls,
             after_calls=services.after_calls,
+            dialer=services.dialer,
         )
         drain_before_stopping(partial(_on_stop_signal, services))
         background = asyncio.create_task(runtime.run(works, stop))
@@ -108,6 +112,7 @@ def create_app(
     app.include_router(credentials_router)
     app.include_router(phone_numbers_router)
     app.include_router(calls_router)
+    app.include_router(phone_calls_router)
     app.include_router(talk_router)
     install_error_handlers(app)
     install_openapi(app)

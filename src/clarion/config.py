@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     elevenlabs_base_url: str | None = None
     """Where that key is sent; unset: ElevenLabs' API."""
 
+    twilio_api_base: str = "https://api.twilio.com"
+    """Where Twilio's REST API is (a stand-in's address, in tests)."""
+
     endpointing_ms: int = Field(default=700, ge=100, le=5000)
     """How long the person must be silent before their turn is over, in milliseconds."""
 

@@ -14,6 +14,7 @@ from clarion.auth.cache import KeyCache
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.engine.live import LiveCalls
+from clarion.phone_calls.dialer import Dialer
 from clarion.runtime.registry import Runtime
 from clarion.storage.secret_box import SecretBox
 from clarion.webhooks.signing import Signer
@@ -37,6 +38,8 @@ class Services:
     """The calls this process holds."""
     after_calls: AfterCalls
     """The analysis and reports of ended calls, and the reaper."""
+    dialer: Dialer
+    """Places outbound phone calls; its ``due`` is set when one is created."""
 
 
 def services_of(app: Any) -> Services:

@@ -95,14 +95,22 @@ def test_a_new_call_shows_what_it_has_and_leaves_out_the_rest(
     assert "name" not in plain and "destination_number" not in plain
 
 
-def test_phone_calls_are_not_served_yet(served: Any, tenant: Any, fake: Any) -> None:
-    api = served(tenant)
+def test_inbound_calls_are_made_by_patients_and_outbound_ones_need_the_public_url(
+    served: Any, tenant: Any, fake: Any
+) -> None:
+    api = served(tenant)  # no CLARION_PUBLIC_URL: Twilio could not reach the call's stream
     assistant = api.assistant_on(fake)
-    for call_type in ("outboundPhoneCall", "inboundPhoneCall"):
-        response = api.create_call(
-            assistant["id"], call_type=call_type, destination_phone_number="+15555550123"
-        )
-        assert_error(response, 400, "call_type", call_type, "phone")
+    inbound = api.create_call(
+        assistant["id"], call_type="inboundPhoneCall", destination_phone_number="+15555550123"
+    )
+    assert_error(inbound, 400, "call_type", "inboundPhoneCall", "phone number")
+    outbound = api.create_call(
+        assistant["id"],
+        call_type="outboundPhoneCall",
+        source_phone_number_id=1,
+        destination_phone_number="+15555550123",
+    )
+    assert_error(outbound, 400, "call_type", "outboundPhoneCall", "CLARION_PUBLIC_URL")
     assert api.http.get("/v1/call").json() == []
 
 

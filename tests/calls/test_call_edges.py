@@ -37,7 +37,10 @@ def test_a_call_cannot_be_joined_after_its_time_to_be_joined_even_before_the_rea
         unit.session.execute(
             update(CALLS)
             .where(CALLS.c.id == created["id"])
-            .values(created_at=utcnow() - dt.timedelta(seconds=61))
+            .values(
+                created_at=utcnow() - dt.timedelta(seconds=61),
+                updated_at=utcnow() - dt.timedelta(seconds=61),
+            )
         )
 
     with pytest.raises(InvalidStatus) as refused:

@@ -24,7 +24,11 @@ from clarion.database.schema import Base, Identifier, JSONDocument, Organization
 NAME_MAX = 50
 PHONE_MAX = 32
 
-QUEUED, IN_PROGRESS, ENDED = "queued", "in-progress", "ended"
+QUEUED, RINGING, IN_PROGRESS, ENDED = "queued", "ringing", "in-progress", "ended"
+WEB_CALL, OUTBOUND, INBOUND = "webCall", "outboundPhoneCall", "inboundPhoneCall"
+WAITING = (QUEUED, RINGING)
+"""The states of a call waiting for its caller to join (a web call's socket, a phone call's
+stream)."""
 
 # What is left to do after a call ends: its analysis, then its report into the outbox.
 AFTER_CALL_PENDING, AFTER_CALL_DONE = "pending", "done"
@@ -79,6 +83,11 @@ class CallRow(OrganizationScoped, Base):
     after_call_claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # A phone call's: the organization's number it was made on or came to, and Twilio's
+    # call; what kept a call from being connected, in words (never what was said).
+    phone_number_id: Mapped[int | None] = mapped_column(Identifier, default=None)
+    twilio_call_sid: Mapped[str | None] = mapped_column(String(64), default=None)
+    failure_detail: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class CallMessageRow(Base):
@@ -133,6 +142,9 @@ class CallRecord:
     after_call_claimed_until: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    phone_number_id: int | None = None
+    twilio_call_sid: str | None = None
+    failure_detail: str | None = None
 
     @property
     def live(self) -> bool:

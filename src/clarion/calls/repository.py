@@ -11,7 +11,7 @@ from collections.abc import Collection
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, update
 
 from clarion.auth.models import OrganizationRow
 from clarion.calls.models import (
@@ -21,7 +21,9 @@ from clarion.calls.models import (
     CALLS,
     ENDED,
     IN_PROGRESS,
+    OUTBOUND,
     QUEUED,
+    RINGING,
     CallRecord,
     SaidMessage,
 )
@@ -54,11 +56,55 @@ _LOCK_ORGANIZATION = Prepared(
         .with_for_update(key_share=True)  # other rows of the organization may still be added
     )
 )
+
+
+def _waiting() -> ColumnElement[bool]:
+    """Waiting for its caller to join: a web call not yet joined, a phone call ringing (an
+    outbound call still queued has not been placed: nobody can join it yet)."""
+    return or_(
+        CALLS.c.call_status == RINGING,
+        and_(CALLS.c.call_status == QUEUED, CALLS.c.call_type != OUTBOUND),
+    )
+
+
+def _counted() -> ColumnElement[bool]:
+    """Counted against the organization's limit: from its creation (a web call) or its
+    placing (a phone call) until it ends."""
+    return and_(
+        CALLS.c.call_status != ENDED,
+        or_(CALLS.c.call_status != QUEUED, CALLS.c.call_type != OUTBOUND),
+    )
+
+
 _LIVE_COUNT = Prepared(
+    lambda: select(func.count()).select_from(CALLS).where(of_organization(CALLS), _counted())
+)
+_QUEUED_OUTBOUND = Prepared(
     lambda: (
-        select(func.count())
-        .select_from(CALLS)
-        .where(of_organization(CALLS), CALLS.c.call_status != ENDED)
+        select(CALLS.c.id, CALLS.c.organization_id)
+        .where(CALLS.c.call_status == QUEUED, CALLS.c.call_type == OUTBOUND)
+        .order_by(CALLS.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(key_share=True, skip_locked=True)
+    )
+)
+_PLACE = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("id"), CALLS.c.call_status == QUEUED)
+        .values(call_status=RINGING, token_digest=bindparam("token"), updated_at=bindparam("now"))
+    )
+)
+_NOTE_TWILIO_CALL = Prepared(
+    lambda: (
+        update(CALLS).where(CALLS.c.id == bindparam("id")).values(twilio_call_sid=bindparam("sid"))
+    )
+)
+_NOTE_FAILURE = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("id"))
+        .values(failure_detail=bindparam("detail"))
     )
 )
 _JOIN = Prepared(
@@ -66,9 +112,10 @@ _JOIN = Prepared(
         update(CALLS)
         .where(
             CALLS.c.id == bindparam("id"),
-            CALLS.c.call_status == QUEUED,
+            _waiting(),
             CALLS.c.token_digest == bindparam("token"),
-            CALLS.c.created_at >= bindparam("cutoff"),  # not after its time to be joined
+            # Not after its time to be joined, from its creation or (a phone call) its placing.
+            CALLS.c.updated_at >= bindparam("cutoff"),
         )
         .values(
             call_status=IN_PROGRESS,
@@ -125,7 +172,7 @@ _EXPIRED = Prepared(
 _UNJOINED = Prepared(
     lambda: (
         select(CALLS.c.id)
-        .where(CALLS.c.call_status == QUEUED, CALLS.c.created_at < bindparam("cutoff"))
+        .where(_waiting(), CALLS.c.updated_at < bindparam("cutoff"))
         .order_by(CALLS.c.id)
         .limit(bindparam("limit"))
         .with_for_update(key_share=True, skip_locked=True)
@@ -458,3 +505,26 @@ def messages_of_list(
 
 def _record(row: Row | None) -> CallRecord | None:
     return None if row is None else CallRecord(*row)
+
+
+def queued_outbound(statements: Statements, limit: int) -> list[tuple[int, int]]:
+    """The oldest outbound calls waiting to be placed, as (call, organization), held from
+    other placers until the transaction ends."""
+    rows = statements.fetch_all(_QUEUED_OUTBOUND, limit=limit)
+    return [(int(row[0]), int(row[1])) for row in rows]
+
+
+def place(statements: Statements, call_id: int, token_digest: bytes, now: dt.datetime) -> bool:
+    """Mark a queued call placed (ringing), joined later by ``token_digest``; False when it
+    is no longer queued."""
+    return statements.execute(_PLACE, id=call_id, token=token_digest, now=now) == 1
+
+
+def note_twilio_call(statements: Statements, call_id: int, call_sid: str) -> None:
+    """Keep Twilio's id of the call."""
+    statements.execute(_NOTE_TWILIO_CALL, id=call_id, sid=call_sid)
+
+
+def note_failure(statements: Statements, call_id: int, detail: str) -> None:
+    """Keep why the call could not be connected."""
+    statements.execute(_NOTE_FAILURE, id=call_id, detail=detail)

@@ -57,6 +57,7 @@ def call_json(call: CallRecord, messages: Sequence[SaidMessage]) -> dict[str, An
         "summary": call.summary,
         "outcome": call.outcome,
         "failure_reason": call.failure_reason,
+        "failure_detail": call.failure_detail,
         "source_number": call.source_number,
         "destination_number": call.destination_number,
     }

@@ -19,6 +19,7 @@ from clarion.api.responses import json_response
 from clarion.api.timestamps import IsoDateTime, as_utc_bound
 from clarion.calls import service
 from clarion.calls.bodies import read_call_body
+from clarion.calls.models import WEB_CALL
 from clarion.calls.representation import call_json
 from clarion.calls.schemas import Call, CreateCall, CreatedCall
 from clarion.database.windows import Window
@@ -89,9 +90,12 @@ async def create_call(auth: AuthorizedDep, raw: JsonBody, request: Request) -> R
         service.create_call, auth.caller, fields, services.settings, services.secrets
     )
     shown = call_json(call, [])
-    reached_at = _reached_at(request)
-    shown["web_call_url"] = web_call_url(services, reached_at, call.id, token)
-    shown["web_call_page_url"] = web_call_page_url(services, reached_at, shown["web_call_url"])
+    if call.call_type == WEB_CALL:
+        reached_at = _reached_at(request)
+        shown["web_call_url"] = web_call_url(services, reached_at, call.id, token)
+        shown["web_call_page_url"] = web_call_page_url(services, reached_at, shown["web_call_url"])
+    else:
+        services.dialer.due.set()
     return json_response(shown, 201)
 
 

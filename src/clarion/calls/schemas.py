@@ -30,7 +30,10 @@ class CreateCall(BaseModel):
     call_type: CallType = Field(
         "webCall",
         description="webCall: the caller joins over a WebSocket at web_call_url. "
-        "Phone calls are not served yet.",
+        "outboundPhoneCall: the assistant phones destination_phone_number from the "
+        "organization's number source_phone_number_id, placed through Twilio as soon as the "
+        "organization's live-call limit allows (until then it waits, queued). "
+        "inboundPhoneCall calls are made by patients phoning a number.",
     )
     task_parameters: dict[str, Any] | None = Field(
         None,
@@ -40,8 +43,16 @@ class CreateCall(BaseModel):
         "override it for this call; every other key is a variable whose value (a string, "
         "number or boolean) fills {{key}} in the call's texts.",
     )
-    source_phone_number_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
-    destination_phone_number: E164 | None = None
+    source_phone_number_id: (
+        Annotated[
+            int,
+            Field(ge=1, le=MAX_ID, description="An outbound call's: the number it is made from"),
+        ]
+        | None
+    ) = None
+    destination_phone_number: Annotated[
+        E164 | None, Field(description="An outbound call's: the number it calls")
+    ] = None
 
 
 class CallMessage(BaseModel):
@@ -84,6 +95,11 @@ class Call(BaseModel):
     summary: str | None = None
     outcome: str | None = None
     failure_reason: str | None = None
+    failure_detail: str | None = Field(
+        None,
+        description="Why a phone call could not be connected, as the carrier said it (its "
+        "error code and message); never anything said in the call",
+    )
     source_number: str | None = None
     destination_number: str | None = None
     created_at: dt.datetime
@@ -93,12 +109,14 @@ class Call(BaseModel):
 class CreatedCall(Call):
     """A new call, with the URL its caller joins it at, and a page that joins it there."""
 
-    web_call_url: str = Field(
-        description="ws:// or wss:// URL of the call's WebSocket, with a token good for this "
-        "call only and for one connection. Shown only here."
+    web_call_url: str | None = Field(
+        None,
+        description="A web call's: ws:// or wss:// URL of the call's WebSocket, with a token "
+        "good for this call only and for one connection. Shown only here.",
     )
-    web_call_page_url: str = Field(
-        description="A page that joins the call with the browser's microphone and speaker: "
-        "/talk, with web_call_url after the # (the fragment never reaches a server, so the "
-        "token stays out of its logs). Shown only here."
+    web_call_page_url: str | None = Field(
+        None,
+        description="A web call's: a page that joins the call with the browser's microphone "
+        "and speaker: /talk, with web_call_url after the # (the fragment never reaches a "
+        "server, so the token stays out of its logs). Shown only here.",
     )

@@ -18,17 +18,20 @@ from typing import Any
 
 from clarion.assistants import repository as assistants
 from clarion.assistants.bodies import validate_fields
+from clarion.assistants.models import AssistantRecord
 from clarion.auth.service import Caller
 from clarion.calls import repository
 from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import credential_for, model_settings
-from clarion.calls.models import QUEUED, CallRecord, SaidMessage
+from clarion.calls.models import OUTBOUND, QUEUED, WEB_CALL, CallRecord, SaidMessage
 from clarion.calls.variables import as_text, fill_configuration
 from clarion.config import Settings
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.database.windows import Window
 from clarion.errors import InvalidInput, TooManyRequests, found
+from clarion.phone_numbers.models import PhoneNumberRecord
+from clarion.phone_numbers.service import phone_number_of
 from clarion.speech.choice import speech_choice, speech_credentials
 from clarion.storage.secret_box import SecretBox
 
@@ -42,7 +45,7 @@ OVERRIDABLE_FIELDS = (
     "analysis_plan",
     "silence_timeout_seconds",
 )
-SERVED_CALL_TYPES = ("webCall",)
+SERVED_CALL_TYPES = (WEB_CALL, OUTBOUND)
 
 
 def token_digest(token: str) -> bytes:
@@ -58,44 +61,120 @@ def create_call(
     secrets_box: SecretBox,
 ) -> tuple[CallRecord, str]:
     """A new queued call of the caller's assistant, and the token its caller joins with."""
-    call_type = fields.get("call_type", "webCall")
+    call_type = fields.get("call_type", WEB_CALL)
     if call_type not in SERVED_CALL_TYPES:
         raise InvalidInput(
-            f"call_type: {call_type} calls need phone numbers, which this server does not "
-            "have yet; use webCall"
+            f"call_type: {call_type} calls are made by patients, to a phone number's "
+            "assistant: create webCall or outboundPhoneCall calls"
         )
     organization_id = caller.organization_id
+    number = (
+        _source_number(unit, organization_id, fields, settings) if call_type == OUTBOUND else None
+    )
     assistant_id = fields["assistant_id"]
     assistant = assistants.get(unit.statements, organization_id, assistant_id)
     if assistant is None:
         raise InvalidInput(f"assistant_id: assistant {assistant_id} not found")
-    configuration = _configuration(
-        assistant.values, fields.get("task_parameters") or {}, settings.max_body_bytes
+    configuration = reachable_configuration(
+        unit,
+        organization_id,
+        assistant.values,
+        fields.get("task_parameters") or {},
+        settings,
+        secrets_box,
     )
-    model = model_settings(configuration)
-    credential_for(unit, organization_id, model, settings, secrets_box)
-    speech = speech_choice(configuration)
-    speech_credentials(unit, organization_id, speech, settings, secrets_box)
-    repository.lock_organization(unit.statements, organization_id)
-    limit = settings.max_live_calls_per_organization
-    if repository.live_count(unit.statements, organization_id) >= limit:
+    # An outbound call over the limit waits, queued, to be placed when a place frees.
+    if number is None and not room_for_a_call(unit, organization_id, settings):
+        limit = settings.max_live_calls_per_organization
         raise TooManyRequests(
             f"the organization has {limit} calls queued or in progress, its limit "
             "(CLARION_MAX_LIVE_CALLS_PER_ORGANIZATION): end one or try again later"
         )
+    call, token = new_call(
+        organization_id, assistant, configuration, call_type, QUEUED, name=fields.get("name")
+    )
+    call.destination_number = fields.get("destination_phone_number")
+    if number is not None:
+        call.source_phone_number_id = call.phone_number_id = number.id
+        call.source_number = number.number
+        call.token_digest = None  # a token is made when the call is placed
+    repository.add(unit.statements, call)
+    return call, token
+
+
+def _source_number(
+    unit: Unit, organization_id: int, fields: dict[str, Any], settings: Settings
+) -> PhoneNumberRecord:
+    """The organization's number an outbound call is made from; InvalidInput names what is
+    missing."""
+    if settings.public_url is None:
+        raise InvalidInput(
+            "call_type: outboundPhoneCall needs CLARION_PUBLIC_URL, the address Twilio reaches "
+            "this server at, set on the server"
+        )
+    if not fields.get("destination_phone_number"):
+        raise InvalidInput(
+            "destination_phone_number: the E.164 number to call, such as +15555550123"
+        )
+    number_id = fields.get("source_phone_number_id")
+    if number_id is None:
+        raise InvalidInput("source_phone_number_id: the id of the phone number to call from")
+    number = phone_number_of(unit, organization_id, number_id)
+    if number is None:
+        raise InvalidInput(f"source_phone_number_id: phone number {number_id} not found")
+    return number
+
+
+def reachable_configuration(
+    unit: Unit,
+    organization_id: int,
+    values: dict[str, Any],
+    task_parameters: dict[str, Any],
+    settings: Settings,
+    secrets_box: SecretBox,
+) -> dict[str, Any]:
+    """A call's configuration from its assistant's, checked to be one a conversation can be
+    held with: its model, voice and transcriber known and their keys there; InvalidInput
+    names what is missing."""
+    configuration = _configuration(values, task_parameters, settings.max_body_bytes)
+    model = model_settings(configuration)
+    credential_for(unit, organization_id, model, settings, secrets_box)
+    speech = speech_choice(configuration)
+    speech_credentials(unit, organization_id, speech, settings, secrets_box)
+    return configuration
+
+
+def room_for_a_call(unit: Unit, organization_id: int, settings: Settings) -> bool:
+    """Whether the organization may have one more live call; its row is held until the
+    transaction ends, so that calls made at once are counted one after the other."""
+    repository.lock_organization(unit.statements, organization_id)
+    limit = settings.max_live_calls_per_organization
+    return repository.live_count(unit.statements, organization_id) < limit
+
+
+def new_call(
+    organization_id: int,
+    assistant: AssistantRecord,
+    configuration: dict[str, Any],
+    call_type: str,
+    call_status: str,
+    *,
+    name: str | None = None,
+) -> tuple[CallRecord, str]:
+    """A call's record, not yet stored, and the one-time token its caller joins with."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     call = CallRecord(
         id=0,
         organization_id=organization_id,
-        assistant_id=assistant_id,
+        assistant_id=assistant.id,
         assistant_version=assistant.version,
-        name=fields.get("name"),
+        name=name,
         call_type=call_type,
-        call_status=QUEUED,
-        source_phone_number_id=fields.get("source_phone_number_id"),
+        call_status=call_status,
+        source_phone_number_id=None,
         source_number=None,
-        destination_number=fields.get("destination_phone_number"),
+        destination_number=None,
         configuration=configuration,
         webhook_url=assistant.values.get("webhook_url"),
         webhook_secret_encrypted=assistant.webhook_secret_encrypted,
@@ -115,7 +194,6 @@ def create_call(
         created_at=now,
         updated_at=now,
     )
-    repository.add(unit.statements, call)
     return call, token
 
 

@@ -40,10 +40,12 @@ from clarion.engine.conversation import (
     History,
 )
 from clarion.engine.recorder import Recorder
+from clarion.engine.twilio_channel import POLICY_VIOLATION, TwilioChannel, stream_start
 from clarion.engine.voice_channel import VoiceChannel
 from clarion.engine.web_channel import WebChannel
 from clarion.errors import Forbidden, Unavailable
 from clarion.outbound.guard import resolver_kwargs
+from clarion.phone_calls.lines import hang_up_phone_call
 from clarion.runtime.supervision import Step, backoff, rest
 from clarion.speech.choice import SpeechUnreachable, reach_speech
 from clarion.speech.errors import SpeechError
@@ -120,6 +122,33 @@ class LiveCalls:
         """Join the call this token opens and hold it over the WebSocket until it ends, with
         ``audio`` both ways or in text. Raises Forbidden or Unavailable, before accepting the
         socket, when it may not be joined."""
+        call = await self._join(call_id, token)
+        channel: WebChannel | VoiceChannel = (
+            VoiceChannel(websocket, self.settings.endpointing_ms)
+            if audio
+            else WebChannel(websocket)
+        )
+        await self._hold_joined(call, websocket, channel, accept=True)
+
+    async def hold_stream(self, websocket: WebSocket, call_id: int) -> None:
+        """Hold a phone call over its Twilio Media Stream, accepted already: its ``start``
+        must carry the call's token, else the stream is closed before any audio is sent
+        (1008) and the call is untouched."""
+        start = await stream_start(websocket)
+        if start is None:
+            await websocket.close(POLICY_VIOLATION)
+            return
+        try:
+            call = await self._join(call_id, start.custom_parameters.get("token", ""))
+        except (Forbidden, Unavailable):
+            await websocket.close(POLICY_VIOLATION)
+            return
+        hang_up = partial(self._hang_up_phone, call, start.call_sid)
+        channel = TwilioChannel(websocket, self.settings.endpointing_ms, start, hang_up)
+        await self._hold_joined(call, websocket, channel, accept=False)
+
+    async def _join(self, call_id: int, token: str) -> CallRecord:
+        """Join the call this token opens; Forbidden or Unavailable when it may not be."""
         if not self.accepting or self._session is None:
             raise Unavailable(
                 "the server is shutting down and takes no new calls; join again shortly"
@@ -140,21 +169,40 @@ class LiveCalls:
                 "token: it does not open this call (it is wrong or used, or the call is not "
                 "waiting for its caller)"
             )
+        return call
+
+    async def _hold_joined(
+        self,
+        call: CallRecord,
+        websocket: WebSocket,
+        channel: WebChannel | VoiceChannel,
+        *,
+        accept: bool,
+    ) -> None:
         task = asyncio.current_task()
         assert task is not None  # noqa: S101 - a WebSocket is served by a task
         # Held from the moment it is joined, so that a stop arriving while the socket is
         # being accepted reaches it.
-        live = self._calls[call_id] = LiveCall(task)
-        channel: WebChannel | VoiceChannel = (
-            VoiceChannel(websocket, settings.endpointing_ms) if audio else WebChannel(websocket)
-        )
+        live = self._calls[call.id] = LiveCall(task)
         # Until the conversation says otherwise, the server itself failed the call (its
         # database, say): never the model, which did nothing wrong.
         reason = EndedReason.PIPELINE_ERROR
         try:
-            reason = await self._converse(call, websocket, channel, live)
+            reason = await self._converse(call, websocket, channel, live, accept=accept)
         finally:
             await self._end(call, channel, reason, live)
+
+    async def _hang_up_phone(self, call: CallRecord, call_sid: str) -> None:
+        """Complete a phone call through Twilio, once its goodbye has played."""
+        assert self._session is not None  # noqa: S101 - set while running
+        try:
+            await hang_up_phone_call(
+                self.database, self._session, self.settings, self.secrets, call, call_sid
+            )
+        except Exception as exc:  # the line is closed anyway: Twilio ends the call with it
+            log.warning(
+                "call %d: hanging up through Twilio failed: %s", call.id, type(exc).__name__
+            )
 
     async def _converse(
         self,
@@ -162,10 +210,13 @@ class LiveCalls:
         websocket: WebSocket,
         channel: WebChannel | VoiceChannel,
         live: LiveCall,
+        *,
+        accept: bool,
     ) -> EndedReason:
         try:
             try:
-                await websocket.accept()
+                if accept:
+                    await websocket.accept()
             except Exception:  # the person left while the call was being joined
                 return EndedReason.CUSTOMER_ENDED
             if live.stopping:  # stopped while the socket was being accepted

@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from clarion.calls.endings import EndedReason
 from clarion.engine.channel import Deaf, Heard, HungUp, Speaking, UserSaid
-from clarion.engine.socket_writer import SocketWriter
+from clarion.engine.socket_writer import SocketWriter, Wire
 from clarion.engine.spoken_turn import SpokenTurn
 from clarion.engine.web_channel import read_text_frame
 from clarion.speech.audio import FRAME_MS, SAMPLE_RATE
@@ -50,9 +50,9 @@ log = logging.getLogger("clarion.calls")
 class VoiceChannel:
     """A joined voice web call's WebSocket."""
 
-    def __init__(self, websocket: WebSocket, endpointing_ms: int) -> None:
+    def __init__(self, websocket: WebSocket, endpointing_ms: int, wire: Wire | None = None) -> None:
         self._websocket = websocket
-        self._writer = SocketWriter(websocket)
+        self._writer = SocketWriter(websocket, wire)
         self._transcriber: Transcriber | None = None
         self._voice: Voice | None = None
         self._detector = TurnDetector(endpointing_ms)

@@ -1,0 +1,187 @@
+"""The assistant phoning a patient, with the test playing Twilio: the call placed through
+its REST API with TwiML that connects the stream, its status callbacks, and its end of the
+Media Stream; the organization's live-call limit queueing calls rather than refusing them."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from calls_support import model_of
+from fake_twilio import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    INVALID_TO,
+    ThreadedTwilio,
+    call_status_params,
+    running_fake_twilio,
+)
+from served import free_port
+from voice_support import recognized
+
+CLINIC = "+15550100200"
+PATIENT = "+15550199999"
+GREETING = "Tomorrow morning works. See you then."
+
+
+@pytest.fixture
+def twilio() -> Iterator[ThreadedTwilio]:
+    with running_fake_twilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def phoning(served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio) -> Callable[..., Any]:
+    """The API of a server Twilio reaches at its public URL, with a number and an assistant
+    on the fake model; returns (api, number id, assistant id)."""
+
+    def start(**settings: Any) -> tuple[Any, int, int]:
+        port = free_port()
+        api = served(
+            tenant,
+            port=port,
+            public_url=f"http://127.0.0.1:{port}",
+            twilio_api_base=twilio.url,
+            **settings,
+        )
+        assistant = api.assistant(
+            model=model_of("openai", credential_id=api.credential("openai", fake.openai_url)),
+            first_message=GREETING,
+        )
+        number = api.request(
+            "POST",
+            "/v1/phone-number",
+            json={
+                "number": CLINIC,
+                "provider": "twilio",
+                "twilio_account_sid": ACCOUNT_SID,
+                "twilio_auth_token": AUTH_TOKEN,
+            },
+        )
+        assert number.status_code == 201, number.text
+        return api, number.json()["id"], assistant["id"]
+
+    return start
+
+
+def _outbound(api: Any, number_id: int, assistant_id: int) -> dict[str, Any]:
+    return api.start_call(
+        assistant_id,
+        call_type="outboundPhoneCall",
+        source_phone_number_id=number_id,
+        destination_phone_number=PATIENT,
+    )
+
+
+def _until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.05)
+
+
+def _stream_of(twiml: str) -> tuple[str, str]:
+    document = ElementTree.fromstring(twiml)  # noqa: S314 - the document is the server's own
+    stream = document.find("./Connect/Stream")
+    assert stream is not None, twiml
+    parameter = stream.find("./Parameter[@name='token']")
+    assert parameter is not None
+    return stream.attrib["url"], parameter.attrib["value"]
+
+
+def test_the_assistant_phones_a_patient(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio
+) -> None:
+    api, number_id, assistant_id = phoning()
+    created = _outbound(api, number_id, assistant_id)
+    assert created["call_status"] == "queued" and "web_call_url" not in created
+    assert (created["source_number"], created["destination_number"]) == (CLINIC, PATIENT)
+
+    _until(lambda: len(twilio.fake.calls) == 1)
+    placed = twilio.fake.calls[0]
+    assert (placed.to, placed.from_) == (PATIENT, CLINIC)
+    assert placed.status_events == ["initiated", "ringing", "answered", "completed"]
+    assert placed.status_callback.endswith(f"/v1/telephony/twilio/status?call_id={created['id']}")
+    _until(lambda: api.call(created["id"])["call_status"] == "ringing")
+
+    stream_url, token = _stream_of(placed.twiml or "")
+    stream = twilio.stream(stream_url, token, placed.sid)
+    stream.until(lambda: stream.stream.played_ms > 1500 and not stream.stream.playing)
+    assert api.call(created["id"])["call_status"] == "in-progress"
+    assert "tomorrow morning" in recognized(stream.heard)
+    stream.hang_up()
+    _until(lambda: api.call(created["id"])["call_status"] == "ended")
+    assert api.call(created["id"])["ended_reason"] == "customer-ended"
+
+
+def test_a_placement_twilio_refuses_ends_the_call_with_its_code(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio
+) -> None:
+    api, number_id, assistant_id = phoning()
+    twilio.fake.refuse(*INVALID_TO)
+    created = _outbound(api, number_id, assistant_id)
+    _until(lambda: api.call(created["id"])["call_status"] == "ended")
+    call = api.call(created["id"])
+    assert call["ended_reason"] == "twilio-failed-to-connect-call"
+    assert call["failure_detail"] == f"Twilio error {INVALID_TO[1]}: {INVALID_TO[2]}"
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ("busy", "customer-busy"),
+        ("no-answer", "customer-did-not-answer"),
+        ("failed", "twilio-failed-to-connect-call"),
+    ],
+)
+def test_a_call_that_does_not_connect_ends_as_twilio_says(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio, status: str, reason: str
+) -> None:
+    api, number_id, assistant_id = phoning()
+    created = _outbound(api, number_id, assistant_id)
+    _until(lambda: len(twilio.fake.calls) == 1)
+    placed = twilio.fake.calls[0]
+    callback = placed.status_callback or ""
+
+    forged = twilio.signed_post(
+        callback, call_status_params(placed.sid, status), signed_url=callback + "&x=1"
+    )
+    assert forged.status == 403
+    assert api.call(created["id"])["call_status"] == "ringing"  # a forgery changes nothing
+
+    answer = twilio.signed_post(callback, call_status_params(placed.sid, status))
+    assert answer.status == 204
+    assert api.call(created["id"])["ended_reason"] == reason
+
+
+def test_calls_over_the_limit_wait_and_are_all_placed_in_turn(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio
+) -> None:
+    api, number_id, assistant_id = phoning(max_live_calls_per_organization=3)
+    created = [_outbound(api, number_id, assistant_id)["id"] for _ in range(10)]
+    answered: set[str] = set()
+    most_live = 0
+    while len(answered) < len(created):
+        _until(lambda: len(twilio.fake.calls) > len(answered))
+        calls = api.request("GET", "/v1/call?limit=100").json()
+        most_live = max(most_live, sum(c["call_status"] == "ringing" for c in calls))
+        for placed in list(twilio.fake.calls):
+            if placed.sid not in answered:
+                answered.add(placed.sid)
+                twilio.signed_post(
+                    placed.status_callback or "", call_status_params(placed.sid, "no-answer")
+                )
+    assert most_live <= 3
+    _until(
+        lambda: all(
+            c["ended_reason"] == "customer-did-not-answer"
+            for c in api.request("GET", "/v1/call?limit=100").json()
+        )
+    )
+    # Oldest first: placed in the order they were created.
+    placed_order = [int((p.status_callback or "").rsplit("=", 1)[1]) for p in twilio.fake.calls]
+    assert placed_order == created
