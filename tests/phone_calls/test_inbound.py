@@ -176,3 +176,47 @@ def test_a_stream_without_its_calls_token_is_closed_before_any_audio(
     assert stream.heard == b""
     [call] = api.request("GET", "/v1/call").json()
     assert call["call_status"] == "ringing"  # untouched: the real stream may still come
+
+
+LONG_GREETING = (
+    "Hello, this is Northside Clinic calling about your appointment next week. "
+    "We would like to confirm the time, the place, and what to bring with you. "
+    "Please listen carefully, because there are several things to go through together today."
+)
+
+
+def test_speaking_over_the_assistant_on_the_phone_cuts_its_turn_where_the_marks_say(
+    served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio
+) -> None:
+    api = served(tenant, twilio_api_base=twilio.url)
+    assistant = api.assistant(
+        model=model_of("openai", credential_id=api.credential("openai", fake.openai_url)),
+        first_message=LONG_GREETING,
+    )
+    number = {
+        "number": CLINIC,
+        "provider": "twilio",
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "assistant_id": assistant["id"],
+    }
+    assert api.request("POST", "/v1/phone-number", json=number).status_code == 201
+    fake.reply_in_turn(Reply(ANSWER))
+    answer = twilio.signed_post(f"{api.serving.base}/v1/telephony/twilio/voice", _ringing())
+    stream_url, token = _stream_of(answer.text)
+
+    stream = twilio.stream(stream_url, token, "CA" + "1" * 32)
+    stream.until(lambda: stream.stream.played_ms > 2000)
+    stream.say(spoken(SENTENCE))
+    stream.until(lambda: any(m.get("event") == "clear" for m in stream.stream.messages))
+    played_at_clear = stream.stream.played_ms
+    stream.until(lambda: len(fake.received) == 1, timeout=30)
+    stream.hang_up()
+
+    [call] = api.request("GET", "/v1/call").json()
+    cut = call["messages"][0]["message"]
+    assert cut and LONG_GREETING.startswith(cut) and len(cut) < len(LONG_GREETING) / 2
+    # What was kept is about what had played: the greeting speaks some 14 characters a
+    # second, so the cut stands well short of what a whole greeting would be.
+    assert len(cut) < played_at_clear / 1000 * 25
+    assert fake.received[0].json["messages"][1] == {"role": "assistant", "content": cut}
