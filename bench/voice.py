@@ -7,6 +7,7 @@ speaking espeak-ng sentences into their microphones and hearing the replies.
     .venv/bin/python bench/voice.py --stt-delay-ms 150 --llm-delay-ms 300 --tts-delay-ms 100
     .venv/bin/python bench/voice.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/voice.py --barge-in   # callers speak over each reply
+    .venv/bin/python bench/voice.py --twilio     # phone calls over Twilio Media Streams
 
 It starts `clarion serve` (one process) on a database of its own, the fake model of
 bench/fake_llm.py (``--llm-delay-ms`` before its first chunk) and the fake Deepgram and
@@ -40,6 +41,19 @@ within ``--reply-timeout``. With ``--barge-in``, how long the ``clear`` took to 
 the first loud frame of the caller's speech left (p50, p99, max). Last, the CPU the
 machine's other processes took in the window: on a busy machine the server, the callers and
 the fakes all wait their turn for a core.
+
+With ``--twilio`` the calls are phone calls instead, as Twilio would make them (the caller's
+end is bench/twilio_caller.py): the clinic's number is put on Twilio for the assistant, and
+each call is Twilio's signed voice request, answered with TwiML, then the Media Stream it
+names: ``connected`` and ``start`` with the TwiML's token, the microphone as a ``media``
+message of 20 ms of 8 kHz μ-law every 20 ms (the sentence converted to the line), and
+``stop`` and the socket's close to hang up. The player plays the ``media`` it is sent in real
+time and echoes each ``mark`` once the audio sent before it has played, by the player's
+clock, or at once on ``clear``. A phone line carries no text frames, so a reply (and the
+greeting) has ended when no audio has come for :data:`REPLY_QUIET_SECONDS` and every mark
+has been echoed; the caller's pause starts then. The figures are taken as for the web call;
+the loud frames are found in the line's audio, as the server hears it. A stream the server
+closes before the caller hangs up is a call that ends unasked.
 """
 
 from __future__ import annotations
@@ -51,6 +65,7 @@ import math
 import multiprocessing
 import os
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -69,10 +84,20 @@ import numpy as np
 import orjson
 import uvloop
 from harness import free_port, prepare_database, wait_ready
+from twilio_caller import (
+    LINE_SILENCE,
+    NotAnswered,
+    StreamMessages,
+    line_frames,
+    media_frames,
+    phone_number,
+    ring,
+)
 
 from clarion.speech.audio import FRAME_BYTES, FRAME_MS
 from clarion.speech.turns import VOICE_FLOOR
 from clarion.speech.voices import EspeakVoice
+from clarion.telephony.media import mulaw_decoded
 
 BENCH = Path(__file__).resolve().parent
 SENTENCE = "i would like to book an appointment for tomorrow morning"
@@ -83,6 +108,7 @@ SILENCE = b"\0" * FRAME_BYTES
 HANGUP = orjson.dumps({"type": "hangup"}).decode()
 PAUSE_SECONDS = 0.5  # after a reply has played, before the caller speaks again
 BARGE_AFTER_SECONDS = 0.3  # with --barge-in: after a reply's first audio, speak over it
+REPLY_QUIET_SECONDS = 0.3  # a phone call: no audio this long, marks all echoed, the reply ended
 LATE_SECONDS = 0.020  # a frame this much behind its time is heard as a gap
 MIC_LATE_SECONDS = 0.010  # a microphone frame sent this much behind its time: the client lags
 WARM_UP_CALLS, WARM_UP_TURNS = 2, 2
@@ -104,6 +130,7 @@ def main() -> None:
     parser.add_argument("--reply-timeout", type=float, default=15.0, help="seconds per reply")
     parser.add_argument("--postgres", help="PostgreSQL server URL (a bench database is made)")
     parser.add_argument("--barge-in", action="store_true", help="callers speak over replies")
+    parser.add_argument("--twilio", action="store_true", help="phone calls over Twilio streams")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clarion-bench-") as workdir:
         bench(Path(workdir), args)
@@ -116,7 +143,7 @@ class Plan:
     base: str
     api_key: str
     assistant_id: int
-    sentence: list[bytes]  # 20 ms frames
+    sentence: list[bytes]  # 20 ms frames (16 kHz PCM, or the line's μ-law with --twilio)
     last_loud: int  # the index of the sentence's last loud frame
     first_loud: int  # and of its first
     barge_in: bool
@@ -124,6 +151,7 @@ class Plan:
     calls: int
     ramp: float
     reply_timeout: float
+    twilio: bool = False
 
 
 @dataclass
@@ -186,6 +214,7 @@ class Caller:
         self.reply_heard = asyncio.Event()  # a reply's first audio arrived
         self.ended = asyncio.Event()
         self.ended_reason = ""
+        self.silence = SILENCE
         self.tasks = [
             asyncio.create_task(self._microphone()),
             asyncio.create_task(self._listen()),
@@ -209,8 +238,8 @@ class Caller:
                         self.to_say, position = [], 0
                         self.said.set()
                 else:
-                    frame = SILENCE
-                await self.socket.send_bytes(frame)
+                    frame = self.silence
+                await self._send_frame(frame)
                 due += FRAME_SECONDS
                 wait = due - time.monotonic()
                 if wait > 0:
@@ -219,6 +248,9 @@ class Caller:
                     self.outcome.mic_late.append((time.monotonic(), -wait))
         except (ConnectionError, aiohttp.ClientError):
             return  # the listening side reports why the call went
+
+    async def _send_frame(self, frame: bytes) -> None:
+        await self.socket.send_bytes(frame)
 
     async def _listen(self) -> None:
         try:
@@ -355,8 +387,83 @@ class Caller:
             raise CallFailed(f"hangup: ended as {self.ended_reason}")
 
 
+class PhoneCaller(Caller):
+    """One phone call: Twilio's end of its Media Stream. The microphone's frames go out as
+    ``media`` messages; the player echoes marks as the audio before them plays."""
+
+    def __init__(
+        self,
+        socket: aiohttp.ClientWebSocketResponse,
+        plan: Plan,
+        outcome: Outcome,
+        messages: StreamMessages,
+    ):
+        self.messages = messages
+        self.marks: list[tuple[float, str]] = []  # to echo once played: (when, name)
+        self.last_media = math.nan
+        super().__init__(socket, plan, outcome)
+        self.silence = LINE_SILENCE
+
+    async def _send_frame(self, frame: bytes) -> None:
+        """Echo the marks that have played, see whether the reply has ended, and send the
+        caller's frame: the line is served on the microphone's 20 ms clock, as Twilio's is."""
+        now = time.monotonic()
+        while self.marks and self.marks[0][0] <= now:
+            await self.socket.send_str(self.messages.mark(self.marks.pop(0)[1]))
+        quiet = now - self.last_media > REPLY_QUIET_SECONDS
+        if self.playback is not None and quiet and not self.marks:
+            self.playback = None  # what the web call's assistant-message says
+            self.replied.set()
+        await self.socket.send_str(self.messages.media(frame))
+
+    async def _listen(self) -> None:
+        try:
+            while True:
+                message = await self.socket.receive()
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    break
+                document = orjson.loads(message.data)
+                event = document.get("event")
+                if event == "media":
+                    now = self.last_media = time.monotonic()
+                    for _ in range(media_frames(document)):
+                        self._audio(now)
+                elif event == "mark":
+                    self.marks.append((self._played_by(), str(document["mark"]["name"])))
+                elif event == "clear":
+                    now = time.monotonic()
+                    self.marks = [(now, name) for _, name in self.marks]  # dropped: echoed
+                    self._text({"type": "clear"})
+        finally:
+            if not self.hanging_up:
+                self._fail("call ended unasked (the stream closed)")
+            self.ended.set()
+
+    def _played_by(self) -> float:
+        """When the player will have played all the audio it has been sent."""
+        now = time.monotonic()
+        playback = self.playback
+        if playback is None:
+            return now
+        return max(now, playback.began + self.played_frames * FRAME_SECONDS)
+
+    async def hang_up(self) -> None:
+        """Stop the microphone, send ``stop`` and close the stream, as Twilio does."""
+        self.hanging_up = True
+        self.tasks[0].cancel()
+        try:
+            await self.socket.send_str(self.messages.stop())
+        except (ConnectionError, aiohttp.ClientError):
+            raise CallFailed("hangup: the stream had gone") from None
+        finally:
+            await self.socket.close()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
 async def _join(session: aiohttp.ClientSession, plan: Plan, outcome: Outcome) -> Caller:
     """Create a call, join it as a voice call, and return once its greeting has played."""
+    if plan.twilio:
+        return await _ring(session, plan, outcome)
     headers = {"Authorization": f"Bearer {plan.api_key}"}
     body = {"assistant_id": plan.assistant_id}
     try:
@@ -369,7 +476,29 @@ async def _join(session: aiohttp.ClientSession, plan: Plan, outcome: Outcome) ->
         raise CallFailed(f"join: HTTP {exc.status}") from None
     except aiohttp.ClientError as exc:
         raise CallFailed(f"create or join: {type(exc).__name__}") from None
-    caller = Caller(socket, plan, outcome)
+    return await _greeted(Caller(socket, plan, outcome))
+
+
+async def _ring(session: aiohttp.ClientSession, plan: Plan, outcome: Outcome) -> Caller:
+    """Call the clinic's number as Twilio would, open the stream its answer names, and
+    return once the greeting has played."""
+    call_sid = "CA" + secrets.token_hex(16)
+    messages = StreamMessages(call_sid)
+    try:
+        url, token = await ring(session, plan.base, call_sid)
+        socket = await session.ws_connect(url, compress=0)
+        await socket.send_str(messages.connected())
+        await socket.send_str(messages.start(token))
+    except NotAnswered as exc:
+        raise CallFailed(str(exc)) from None
+    except aiohttp.WSServerHandshakeError as exc:
+        raise CallFailed(f"stream: HTTP {exc.status}") from None
+    except aiohttp.ClientError as exc:
+        raise CallFailed(f"ring or stream: {type(exc).__name__}") from None
+    return await _greeted(PhoneCaller(socket, plan, outcome, messages))
+
+
+async def _greeted(caller: Caller) -> Caller:
     try:
         await caller.greeted()
     except CallFailed:
@@ -460,6 +589,8 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
         "CLARION_LOG_FORMAT": "text",
     }
     llm_port, speech_port, server_port = free_port(), free_port(), free_port()
+    if args.twilio:  # what Twilio signs its requests over
+        env["CLARION_PUBLIC_URL"] = f"http://127.0.0.1:{server_port}"
     log_path = workdir / "server.log"
     fake_llm = [sys.executable, str(BENCH / "fake_llm.py"), "--port", str(llm_port)]
     fake_speech = [
@@ -472,7 +603,7 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
         "--tts-delay-ms",
         str(args.tts_delay_ms),
     ]
-    sentence, first_loud, last_loud = _spoken_sentence()
+    sentence, first_loud, last_loud = _spoken_sentence(args.twilio)
     with (
         log_path.open("w") as log,
         _process([*fake_llm, "--delay-ms", str(args.llm_delay_ms)]) as llm,
@@ -495,6 +626,8 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
             _post(f"{base}/v1/credential", api_key, _credential("deepgram", speech_url, "ws"))
             _post(f"{base}/v1/credential", api_key, _credential("elevenlabs", speech_url, "http"))
         assistant_id = _assistant(base, api_key, args.offline)
+        if args.twilio:
+            _post(f"{base}/v1/phone-number", api_key, phone_number(assistant_id))
         plan = Plan(
             base,
             api_key,
@@ -507,6 +640,7 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
             args.calls,
             args.ramp,
             args.reply_timeout,
+            args.twilio,
         )
         uvloop.run(_warm_up(plan))
         time.sleep(1)  # let the warm-up calls' after-call work finish
@@ -515,18 +649,22 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
     _print_summary(args, figures, log_path)
 
 
-def _spoken_sentence() -> tuple[list[bytes], int, int]:
-    """The caller's sentence in whole 20 ms frames, and the indexes of its first and last loud
-    ones."""
+def _spoken_sentence(line: bool) -> tuple[list[bytes], int, int]:
+    """The caller's sentence in whole 20 ms frames (the phone line's μ-law when ``line``), and
+    the indexes of its first and last loud ones."""
 
     async def speak() -> bytes:
         voice = EspeakVoice(CALLER_VOICE)
         return b"".join([chunk async for chunk in voice.synthesize(SENTENCE)])
 
     pcm = asyncio.run(speak())
-    pcm += b"\0" * (-len(pcm) % FRAME_BYTES)
-    frames = [pcm[at : at + FRAME_BYTES] for at in range(0, len(pcm), FRAME_BYTES)]
-    loud = [number for number, frame in enumerate(frames) if _rms(frame) >= VOICE_FLOOR]
+    if line:
+        frames = line_frames(pcm)
+        heard = [mulaw_decoded(frame) for frame in frames]
+    else:
+        pcm += b"\0" * (-len(pcm) % FRAME_BYTES)
+        frames = heard = [pcm[at : at + FRAME_BYTES] for at in range(0, len(pcm), FRAME_BYTES)]
+    loud = [number for number, frame in enumerate(heard) if _rms(frame) >= VOICE_FLOOR]
     return frames, loud[0], loud[-1]
 
 
@@ -775,6 +913,7 @@ def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -
     rss = {name: kb / 1024 for name, kb in figures.rss_kb.items()}
     per_call_kb = (figures.rss_kb["live"] - figures.rss_kb["before"]) / joined
     mode = "offline (espeak, local transcriber)" if args.offline else "stand-ins"
+    mode = f"twilio phone calls, {mode}" if args.twilio else mode
     what = "end of speech to first audio" if args.offline else "added latency"
     print(
         f"voice calls={args.calls} joined={figures.joined} {mode} duration={args.duration:g}s "
