@@ -20,21 +20,26 @@ def duration_ms(pcm: bytes | bytearray | memoryview) -> float:
     return len(pcm) * 1000 / (SAMPLE_RATE * SAMPLE_BYTES)
 
 
-def resampled(pcm: bytes, from_rate: int, to_rate: int = SAMPLE_RATE) -> bytes:
+def resampled(pcm: bytes, from_rate: int, to_rate: int = SAMPLE_RATE, quality: str = "HQ") -> bytes:
     """``pcm`` (16-bit mono) at another rate. One call per whole piece of audio: soxr keeps no
     state between calls here, so a stream is resampled with :class:`Resampler`."""
     if from_rate == to_rate or not pcm:
         return pcm
     samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
-    return bytes(soxr.resample(samples, from_rate, to_rate).astype("<i2").tobytes())
+    resampled = soxr.resample(samples, from_rate, to_rate, quality=quality)
+    return bytes(resampled.astype("<i2").tobytes())
 
 
 class Resampler:
     """Resamples a stream of 16-bit mono chunks, carrying its filter state across them."""
 
-    def __init__(self, from_rate: int, to_rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, from_rate: int, to_rate: int = SAMPLE_RATE, quality: str = "HQ") -> None:
         self._same = from_rate == to_rate
-        self._stream = None if self._same else soxr.ResampleStream(from_rate, to_rate, 1, "int16")
+        self._stream = (
+            None
+            if self._same
+            else soxr.ResampleStream(from_rate, to_rate, 1, "int16", quality=quality)
+        )
         self._odd = b""  # a chunk may end inside a sample
 
     def feed(self, chunk: bytes, last: bool = False) -> bytes:

@@ -27,6 +27,13 @@ LINE_RATE = 8_000
 LINE_FRAME_MS = 20
 LINE_FRAME_BYTES = LINE_RATE * LINE_FRAME_MS // 1000  # one μ-law byte per sample: 160
 MULAW_SILENCE = 0xFF  # μ-law's code for zero
+# The caller's audio is raised from the line's rate with soxr's quick cubic resampling: its
+# better qualities hold a stream back in blocks of about 100 ms, and the end of the caller's
+# turn would be heard that much later. Raising a rate aliases nothing, and the offline
+# recognizer hears espeak-ng speech through it as well as through the best. The voice going
+# down to the line keeps the best quality: it comes faster than real time, so the blocks
+# cost no wait there. bench/voice.py --twilio measures the latency.
+LINE_QUALITY = "QQ"
 
 
 # G.711 μ-law, as in the ITU's and Sun's reference code: the 16-bit sample is taken to
@@ -74,7 +81,7 @@ def to_line(pcm: bytes) -> bytes:
 
 def from_line(mulaw: bytes) -> bytes:
     """A whole piece of the line's 8 kHz μ-law as 16 kHz PCM."""
-    return resampled(mulaw_decoded(mulaw), LINE_RATE, SAMPLE_RATE)
+    return resampled(mulaw_decoded(mulaw), LINE_RATE, SAMPLE_RATE, LINE_QUALITY)
 
 
 class LineEncoder:
@@ -103,7 +110,7 @@ class LineDecoder:
     """A stream of the line's μ-law payloads as 16 kHz PCM."""
 
     def __init__(self) -> None:
-        self._resampler = Resampler(LINE_RATE, SAMPLE_RATE)
+        self._resampler = Resampler(LINE_RATE, SAMPLE_RATE, LINE_QUALITY)
 
     def feed(self, mulaw: bytes, last: bool = False) -> bytes:
         """The PCM of ``mulaw``; ``last`` flushes what the resampler holds back."""
