@@ -27,12 +27,11 @@ LINE_RATE = 8_000
 LINE_FRAME_MS = 20
 LINE_FRAME_BYTES = LINE_RATE * LINE_FRAME_MS // 1000  # one μ-law byte per sample: 160
 MULAW_SILENCE = 0xFF  # μ-law's code for zero
-# The caller's audio is raised from the line's rate with soxr's quick cubic resampling: its
+# A live call's audio is raised from the line's rate with soxr's quick cubic resampling: its
 # better qualities hold a stream back in blocks of about 100 ms, and the end of the caller's
-# turn would be heard that much later. Raising a rate aliases nothing, and the offline
-# recognizer hears espeak-ng speech through it as well as through the best. The voice going
-# down to the line keeps the best quality: it comes faster than real time, so the blocks
-# cost no wait there. bench/voice.py --twilio measures the latency.
+# turn would be heard that much later (bench/voice.py --twilio measures it). A whole piece
+# (from_line) keeps the best quality, and so does the voice going down to the line: it comes
+# faster than real time, so the blocks cost no wait there.
 LINE_QUALITY = "QQ"
 
 
@@ -81,7 +80,7 @@ def to_line(pcm: bytes) -> bytes:
 
 def from_line(mulaw: bytes) -> bytes:
     """A whole piece of the line's 8 kHz μ-law as 16 kHz PCM."""
-    return resampled(mulaw_decoded(mulaw), LINE_RATE, SAMPLE_RATE, LINE_QUALITY)
+    return resampled(mulaw_decoded(mulaw), LINE_RATE, SAMPLE_RATE)
 
 
 class LineEncoder:
