@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     endpointing_ms: int = Field(default=700, ge=100, le=5000)
     """How long the person must be silent before their turn is over, in milliseconds."""
 
+    amd_wait_seconds: float = Field(default=4.0, gt=0, le=60)
+    """How long an answered outbound phone call stays silent waiting for Twilio's
+    answering-machine verdict before the assistant speaks; no verdict by then counts as a
+    person. A machine whose greeting outlasts it hears the first message: Twilio decides a
+    machine only once its greeting has ended, and a person only once they stop speaking, so
+    the longer the wait, the surer, and the longer a silent person waits."""
+
     local_speech_processes: int | None = Field(default=None, ge=1)
     """Worker processes for the offline transcriber; unset: one per core."""
 

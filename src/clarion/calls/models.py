@@ -88,6 +88,9 @@ class CallRow(OrganizationScoped, Base):
     phone_number_id: Mapped[int | None] = mapped_column(Identifier, default=None)
     twilio_call_sid: Mapped[str | None] = mapped_column(String(64), default=None)
     failure_detail: Mapped[str | None] = mapped_column(Text, default=None)
+    # An outbound phone call's answering-machine verdict, Twilio's AnsweredBy (human,
+    # machine_end_beep, fax...): it decides whether the assistant converses or leaves a message.
+    answered_by: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class CallMessageRow(Base):
@@ -145,6 +148,7 @@ class CallRecord:
     phone_number_id: int | None = None
     twilio_call_sid: str | None = None
     failure_detail: str | None = None
+    answered_by: str | None = None
 
     @property
     def live(self) -> bool:

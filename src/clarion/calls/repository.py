@@ -100,6 +100,17 @@ _NOTE_TWILIO_CALL = Prepared(
         update(CALLS).where(CALLS.c.id == bindparam("id")).values(twilio_call_sid=bindparam("sid"))
     )
 )
+_NOTE_ANSWERED_BY = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("id"))
+        .values(answered_by=bindparam("answered_by"))
+    )
+)
+_ANSWERED_BY = Prepared(lambda: select(CALLS.c.answered_by).where(CALLS.c.id == bindparam("id")))
+_NOTE_OUTCOME = Prepared(
+    lambda: update(CALLS).where(CALLS.c.id == bindparam("id")).values(outcome=bindparam("outcome"))
+)
 _NOTE_FAILURE = Prepared(
     lambda: (
         update(CALLS)
@@ -528,3 +539,19 @@ def note_twilio_call(statements: Statements, call_id: int, call_sid: str) -> Non
 def note_failure(statements: Statements, call_id: int, detail: str) -> None:
     """Keep why the call could not be connected."""
     statements.execute(_NOTE_FAILURE, id=call_id, detail=detail)
+
+
+def note_answered_by(statements: Statements, call_id: int, answered_by: str) -> None:
+    """Keep who or what answered the phone call, as Twilio's detection said."""
+    statements.execute(_NOTE_ANSWERED_BY, id=call_id, answered_by=answered_by)
+
+
+def answered_by(statements: Statements, call_id: int) -> str | None:
+    """Who or what answered the phone call, once Twilio's detection has said."""
+    row = statements.fetch_one(_ANSWERED_BY, id=call_id)
+    return None if row is None else row[0]
+
+
+def note_outcome(statements: Statements, call_id: int, outcome: str) -> None:
+    """Keep how the call turned out (``voicemail``, say)."""
+    statements.execute(_NOTE_OUTCOME, id=call_id, outcome=outcome)

@@ -26,12 +26,13 @@ from starlette.websockets import WebSocket
 
 from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import Unreachable, reach_model
-from clarion.calls.models import CallRecord
+from clarion.calls.models import OUTBOUND, CallRecord
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
 from clarion.database.failures import unavailability
 from clarion.engine import moves
+from clarion.engine.answering import answered_by_machine
 from clarion.engine.channel import Channel
 from clarion.engine.conversation import (
     DEFAULT_MAX_DURATION_SECONDS,
@@ -237,6 +238,13 @@ class LiveCalls:
                 if unheard is not None:
                     await channel.started(call.id)
                     return unheard
+            if isinstance(channel, TwilioChannel) and call.call_type == OUTBOUND:
+                # Nothing is said before Twilio's detection tells a person from a machine.
+                left = await answered_by_machine(
+                    self.database, self.recorder, call, channel, self.settings.amd_wait_seconds
+                )
+                if left is not None:
+                    return left
             return await conversation.hold()
         except asyncio.CancelledError:
             if not live.stopping:

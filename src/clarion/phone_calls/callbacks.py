@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from clarion.calls import repository
 from clarion.calls.endings import EndedReason
-from clarion.calls.models import RINGING
+from clarion.calls.models import RINGING, CallRecord
 from clarion.calls.service import end_call
 from clarion.database import Unit
 from clarion.errors import Forbidden, InvalidInput
@@ -30,6 +30,32 @@ DETAILS = {
 }
 
 
+def signed_call(
+    unit: Unit,
+    call_id: int,
+    url: str,
+    params: Sequence[tuple[str, str]],
+    signature: str | None,
+    secrets: SecretBox,
+) -> CallRecord | None:
+    """The phone call a Twilio callback names, locked, once its signature is checked; None
+    when clarion does not know it (nothing to change). Forbidden when the callback is not
+    signed by the call's number."""
+    call = repository.get_by_id(unit.statements, call_id, for_update=True)
+    if call is None or call.phone_number_id is None:
+        return None
+    number = phone_number_of(unit, call.organization_id, call.phone_number_id)
+    if number is None:
+        return None
+    try:
+        token = twilio_auth_token(number, secrets)
+    except InvalidInput:
+        return None
+    if not signature_valid(token, url, params, signature):
+        raise Forbidden("X-Twilio-Signature: missing, or not signed for this call's number")
+    return call
+
+
 def call_status(
     unit: Unit,
     call_id: int,
@@ -41,18 +67,9 @@ def call_status(
     """Take Twilio's word on the call: a call still ringing that Twilio finished ends with
     the matching reason (a call in progress is ended by its stream). Forbidden when the
     callback is not signed by the call's number."""
-    call = repository.get_by_id(unit.statements, call_id, for_update=True)
-    if call is None or call.phone_number_id is None:
+    call = signed_call(unit, call_id, url, params, signature, secrets)
+    if call is None:
         return
-    number = phone_number_of(unit, call.organization_id, call.phone_number_id)
-    if number is None:
-        return
-    try:
-        token = twilio_auth_token(number, secrets)
-    except InvalidInput:
-        return
-    if not signature_valid(token, url, params, signature):
-        raise Forbidden("X-Twilio-Signature: missing, or not signed for this call's number")
     fields = dict(params)
     reason = UNCONNECTED.get(fields.get("CallStatus", ""))
     if call.call_status != RINGING or reason is None:

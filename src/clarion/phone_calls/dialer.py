@@ -81,7 +81,13 @@ class Dialer:
                 twiml=connect_stream(stream_url(base, call.id), placement.token),
                 status_callback=f"{base}/v1/telephony/twilio/status?call_id={call.id}",
                 status_events=STATUS_EVENTS,
-                machine_detection=None,
+                # Detection runs beside the call rather than before its TwiML: the stream
+                # opens at once, so a person hears the assistant without the seconds it
+                # takes. DetectMessageEnd decides a machine only once its greeting has ended,
+                # which is when a message is to be left.
+                machine_detection="DetectMessageEnd",
+                async_amd=True,
+                amd_status_callback=f"{base}/v1/telephony/twilio/amd?call_id={call.id}",
             )
         except TwilioError as error:
             log.warning("call %d: Twilio did not place it: %s", call.id, error)

@@ -15,6 +15,7 @@ from clarion.errors import Forbidden, InvalidInput, NotFound
 from clarion.phone_calls.callbacks import call_status
 from clarion.phone_calls.inbound import answer_inbound_call, number_signed_for
 from clarion.phone_calls.lines import stream_url
+from clarion.phone_calls.machines import take_verdict
 from clarion.services import Services, services_of
 from clarion.telephony.twiml import connect_stream, reject
 
@@ -71,6 +72,22 @@ async def twilio_status(request: Request) -> Response:
     signature = request.headers.get("x-twilio-signature")
     await services.database.write(call_status, call_id, url, params, signature, services.secrets)
     services.live_calls.after_call_due.set()
+    return Response(status_code=204)
+
+
+@router.post("/v1/telephony/twilio/amd")
+async def twilio_answering_machine(request: Request) -> Response:
+    """Twilio's answering-machine verdict on an outbound call (``?call_id=`` names it):
+    whether a person, a machine or a fax answered."""
+    services = services_of(request.app)
+    params = await _form(request, services)
+    try:
+        call_id = resource_id(request.query_params.get("call_id", ""), "call")
+    except NotFound:
+        return Response(status_code=204)  # not a call of clarion's: nothing to change
+    url = public_form(services, str(request.url))
+    signature = request.headers.get("x-twilio-signature")
+    await services.database.write(take_verdict, call_id, url, params, signature, services.secrets)
     return Response(status_code=204)
 
 

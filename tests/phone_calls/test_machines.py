@@ -1,0 +1,195 @@
+"""An outbound call answered by a person, an answering machine or a fax, with the test
+playing Twilio and its asynchronous detection: the verdict posted, signed, to the call's
+AMD callback; nothing said before it; a message left on a machine after its greeting, and
+never the first message."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+from calls_support import model_of
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, ThreadedStream, ThreadedTwilio, running_fake_twilio
+from served import free_port
+from voice_support import recognized
+from webhook_receiver import Answer
+
+CLINIC = "+15550100200"
+PATIENT = "+15550199999"
+GREETING = "Tomorrow morning works. See you then."
+# Words the offline recognizer knows down an 8 kHz line; which message was spoken is told by
+# the call's stored messages.
+VOICEMAIL = "Tomorrow morning works. Please call us back."
+
+
+@pytest.fixture
+def twilio() -> Iterator[ThreadedTwilio]:
+    with running_fake_twilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def phoning(
+    served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio, receiver: Any
+) -> Callable[..., Any]:
+    """An outbound call placed by a server Twilio reaches at its public URL, with an
+    assistant on the fake model (its end-of-call reports to the receiver); returns (api,
+    call id, the call as Twilio placed it)."""
+
+    def start(assistant: dict[str, Any], **settings: Any) -> tuple[Any, int, Any]:
+        port = free_port()
+        api = served(
+            tenant,
+            port=port,
+            public_url=f"http://127.0.0.1:{port}",
+            twilio_api_base=twilio.url,
+            **settings,
+        )
+        made = api.assistant(
+            model=model_of("openai", credential_id=api.credential("openai", fake.openai_url)),
+            first_message=GREETING,
+            webhook_url=receiver.on("/report", lambda _n: Answer()),
+            **assistant,
+        )
+        number = api.request(
+            "POST",
+            "/v1/phone-number",
+            json={
+                "number": CLINIC,
+                "provider": "twilio",
+                "twilio_account_sid": ACCOUNT_SID,
+                "twilio_auth_token": AUTH_TOKEN,
+            },
+        )
+        assert number.status_code == 201, number.text
+        created = api.start_call(
+            made["id"],
+            call_type="outboundPhoneCall",
+            source_phone_number_id=number.json()["id"],
+            destination_phone_number=PATIENT,
+        )
+        _until(lambda: len(twilio.fake.calls) == 1)
+        return api, created["id"], twilio.fake.calls[0]
+
+    return start
+
+
+def _until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.05)
+
+
+def _stream(twilio: ThreadedTwilio, placed: Any) -> ThreadedStream:
+    document = ElementTree.fromstring(placed.twiml)  # noqa: S314 - the server's own document
+    stream = document.find("./Connect/Stream")
+    assert stream is not None
+    parameter = stream.find("./Parameter[@name='token']")
+    assert parameter is not None
+    return twilio.stream(stream.attrib["url"], parameter.attrib["value"], placed.sid)
+
+
+def _verdict(twilio: ThreadedTwilio, placed: Any, answered_by: str, **options: Any) -> int:
+    """Post Twilio's AMD verdict on the call; the server's status."""
+    params = {
+        "AccountSid": ACCOUNT_SID,
+        "CallSid": placed.sid,
+        "AnsweredBy": answered_by,
+        "MachineDetectionDuration": "4200",
+    }
+    return twilio.signed_post(placed.form.get("AsyncAmdStatusCallback"), params, **options).status
+
+
+def _ended(api: Any, call_id: int) -> dict[str, Any]:
+    _until(lambda: api.call(call_id)["call_status"] == "ended")
+    call: dict[str, Any] = api.call(call_id)
+    return call
+
+
+def test_the_call_is_placed_with_asynchronous_detection_of_the_message_end(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio
+) -> None:
+    _api, call_id, placed = phoning({})
+    assert placed.form.get("MachineDetection") == "DetectMessageEnd"
+    assert placed.form.get("AsyncAmd") == "true"
+    callback = placed.form.get("AsyncAmdStatusCallback")
+    assert callback.endswith(f"/v1/telephony/twilio/amd?call_id={call_id}")
+    assert placed.form.get("AsyncAmdStatusCallbackMethod") == "POST"
+
+
+def test_a_person_hears_the_first_message(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio
+) -> None:
+    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL}, amd_wait_seconds=60)
+    stream = _stream(twilio, placed)
+    assert _verdict(twilio, placed, "human") == 204
+    stream.until(lambda: stream.stream.played_ms > 1500 and not stream.stream.playing)
+    assert "tomorrow morning" in recognized(stream.heard)
+    stream.hang_up()
+    call = _ended(api, call_id)
+    assert call["ended_reason"] == "customer-ended" and "outcome" not in call
+    assert [m["message"] for m in call["messages"]] == [GREETING]
+
+
+def test_a_machine_is_left_the_voicemail_message_and_never_the_first_message(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio, receiver: Any
+) -> None:
+    # A wait far longer than the test: the greeting would be said if the verdict were not
+    # awaited.
+    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL}, amd_wait_seconds=60)
+    stream = _stream(twilio, placed)
+    assert _verdict(twilio, placed, "machine_end_beep") == 204
+    call = _ended(api, call_id)
+    assert call["ended_reason"] == "voicemail" and call["outcome"] == "voicemail"
+    assert [(m["role"], m["message"]) for m in call["messages"]] == [("assistant", VOICEMAIL)]
+    assert "tomorrow morning" in recognized(stream.heard)
+    assert placed.sid in twilio.fake.completed
+    report = orjson.loads(receiver.wait_for("/report", 1)[0].body)
+    assert report["ended_reason"] == "voicemail" and report["outcome"] == "voicemail"
+    assert report["voicemail_message"] == VOICEMAIL
+
+
+def test_a_machine_is_hung_up_on_when_there_is_no_voicemail_message(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio
+) -> None:
+    api, call_id, placed = phoning({}, amd_wait_seconds=60)
+    stream = _stream(twilio, placed)
+    assert _verdict(twilio, placed, "machine_end_silence") == 204
+    call = _ended(api, call_id)
+    assert call["ended_reason"] == "voicemail" and call["outcome"] == "voicemail"
+    assert "messages" not in call
+    _until(lambda: placed.sid in twilio.fake.completed)
+    assert stream.heard == b"" or not recognized(stream.heard)
+
+
+def test_a_fax_is_hung_up_on(phoning: Callable[..., Any], twilio: ThreadedTwilio) -> None:
+    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL}, amd_wait_seconds=60)
+    stream = _stream(twilio, placed)
+    assert _verdict(twilio, placed, "fax") == 204
+    call = _ended(api, call_id)
+    assert call["ended_reason"] == "customer-did-not-answer" and "outcome" not in call
+    assert "messages" not in call
+    _until(lambda: placed.sid in twilio.fake.completed)
+    assert stream.heard == b"" or not recognized(stream.heard)
+
+
+def test_a_forged_verdict_changes_nothing_and_no_verdict_in_time_is_a_person(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio
+) -> None:
+    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL}, amd_wait_seconds=1)
+    callback = placed.form.get("AsyncAmdStatusCallback")
+    forged = _verdict(twilio, placed, "machine_end_beep", signed_url=callback + "&x=1")
+    assert forged == 403
+    stream = _stream(twilio, placed)
+    stream.until(lambda: stream.stream.played_ms > 1500 and not stream.stream.playing)
+    assert "tomorrow morning" in recognized(stream.heard)
+    stream.hang_up()
+    call = _ended(api, call_id)
+    assert call["ended_reason"] == "customer-ended" and "outcome" not in call
+    assert [m["message"] for m in call["messages"]] == [GREETING]
