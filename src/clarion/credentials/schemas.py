@@ -22,11 +22,11 @@ BASE_URL_MAX = 2048
 HINT_PREFIX = "…"
 
 
-def _check_api_key(value: str) -> str:
-    """The key, if it is made of visible ASCII characters (``!`` to ``~``) only: it travels
-    as an HTTP header value (``Authorization: Bearer``, ``x-api-key``), where anything else is
-    mangled or refused, and a space or line break in it is always a pasting mistake. The
-    message never quotes the key."""
+def check_header_secret(value: str) -> str:
+    """The secret (an API key, an auth token), if it is made of visible ASCII characters
+    (``!`` to ``~``) only: it travels as an HTTP header value (``Authorization``,
+    ``x-api-key``), where anything else is mangled or refused, and a space or line break in it
+    is always a pasting mistake. The message never quotes the secret."""
     if not all("!" <= ch <= "~" for ch in value):
         raise ValueError(
             "must be visible ASCII characters only, without spaces or control characters"
@@ -34,7 +34,8 @@ def _check_api_key(value: str) -> str:
     return value
 
 
-def _check_name(value: str) -> str:
+def check_name(value: str) -> str:
+    """The name, if it holds no NUL character (no column takes it)."""
     if "\x00" in value:
         raise ValueError("must not contain the NUL character (\\u0000)")
     return value
@@ -48,12 +49,12 @@ ApiKey = Annotated[
         description="The provider's API key. Write-only: stored encrypted, never returned.",
         json_schema_extra={"writeOnly": True, "pattern": "^[!-~]+$"},
     ),
-    AfterValidator(_check_api_key),
+    AfterValidator(check_header_secret),
 ]
 Name = Annotated[
     str,
     Field(min_length=1, max_length=NAME_MAX, description="A name to tell credentials apart"),
-    AfterValidator(_check_name),
+    AfterValidator(check_name),
 ]
 BaseUrl = Annotated[
     str,

@@ -11,7 +11,7 @@ from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict
 
 from clarion.api.requests import MAX_ID
-from clarion.credentials.schemas import HINT_PREFIX
+from clarion.credentials.schemas import HINT_PREFIX, check_header_secret, check_name
 from clarion.phone_numbers.models import NAME_MAX, PhoneNumberRecord
 
 PhoneProvider = Literal["twilio"]
@@ -20,23 +20,6 @@ AUTH_TOKEN_MAX = 256
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 ACCOUNT_SID_PATTERN = r"^AC[0-9a-fA-F]{32}$"
 VISIBLE_ASCII_PATTERN = r"^[!-~]+$"
-
-
-def _check_auth_token(value: str) -> str:
-    """The token, if it is made of visible ASCII characters (``!`` to ``~``) only: it travels
-    in an HTTP ``Authorization`` header, and a space or line break in it is always a pasting
-    mistake. The message never quotes the token."""
-    if not all("!" <= ch <= "~" for ch in value):
-        raise ValueError(
-            "must be visible ASCII characters only, without spaces or control characters"
-        )
-    return value
-
-
-def _check_name(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character (\\u0000)")
-    return value
 
 
 Number = Annotated[
@@ -64,12 +47,12 @@ AuthToken = Annotated[
         "returned.",
         json_schema_extra={"writeOnly": True, "pattern": VISIBLE_ASCII_PATTERN},
     ),
-    AfterValidator(_check_auth_token),
+    AfterValidator(check_header_secret),
 ]
 Name = Annotated[
     str,
     Field(min_length=1, max_length=NAME_MAX, description="A name to tell numbers apart"),
-    AfterValidator(_check_name),
+    AfterValidator(check_name),
 ]
 AssistantId = Annotated[
     int,
