@@ -40,18 +40,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import multiprocessing
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -61,7 +56,16 @@ import aiohttp
 import orjson
 import uvloop
 from fake_llm import REPLY
-from harness import free_port, prepare_database, wait_ready
+from harness import (
+    create_organization,
+    free_port,
+    percentile,
+    post_json,
+    prepare_database,
+    receive_from,
+    running_process,
+    wait_ready,
+)
 
 BENCH = Path(__file__).resolve().parent
 FIRST_MESSAGE = "Hello."
@@ -323,8 +327,10 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
     log_path = workdir / "server.log"
     with (
         log_path.open("w") as log,
-        _process([sys.executable, str(BENCH / "fake_llm.py"), "--port", str(llm_port)]) as fake,
-        _process(
+        running_process(
+            [sys.executable, str(BENCH / "fake_llm.py"), "--port", str(llm_port)]
+        ) as fake,
+        running_process(
             [sys.executable, "-m", "clarion", "serve", "--port", str(server_port)],
             env=env,
             output=log,
@@ -333,7 +339,7 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
         base = f"http://127.0.0.1:{server_port}"
         wait_ready(f"{base}/v1/health")
         wait_ready(f"http://127.0.0.1:{llm_port}/")
-        api_key = _organization(env)
+        api_key = create_organization(env)
         assistant_id = _assistant(base, api_key, f"http://127.0.0.1:{llm_port}/v1")
         plan = Plan(
             base,
@@ -356,46 +362,12 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
     _print_summary(args, figures, log_path)
 
 
-@contextmanager
-def _process(
-    command: list[str], env: dict[str, str] | None = None, output: Any = subprocess.DEVNULL
-) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-
-
-def _organization(env: dict[str, str]) -> str:
-    created = subprocess.run(
-        [sys.executable, "-m", "clarion", "org", "create", "Bench Clinic"],
-        env=env,
-        capture_output=True,
-        check=True,
-    )
-    api_key: str = orjson.loads(created.stdout)["api_key"]
-    return api_key
-
-
-def _post(url: str, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(  # noqa: S310 - our own loopback server
-        url,
-        data=orjson.dumps(body),
-        headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-        answer: dict[str, Any] = orjson.loads(response.read())
-        return answer
-
-
 def _assistant(
     base: str, api_key: str, model_url: str, analysis_plan: dict[str, Any] | None = None
 ) -> int:
     if analysis_plan is None:
         credential = {"provider": "openai", "api_key": "sk-bench", "base_url": model_url}
-        _post(f"{base}/v1/credential", api_key, credential)
+        post_json(f"{base}/v1/credential", api_key, credential)
     assistant: dict[str, Any] = {
         "name": "Bench",
         "model": {
@@ -409,7 +381,7 @@ def _assistant(
     }
     if analysis_plan is not None:
         assistant["analysis_plan"] = analysis_plan
-    assistant_id: int = _post(f"{base}/v1/assistant", api_key, assistant)["id"]
+    assistant_id: int = post_json(f"{base}/v1/assistant", api_key, assistant)["id"]
     return assistant_id
 
 
@@ -463,7 +435,7 @@ def _measure(plan: Plan, args: argparse.Namespace, server_pid: int, fake_pid: in
         clients.append((process, parent_end))
     try:
         rss = {"before": _status_kb(server_pid, "VmRSS")}
-        joined = sum(_receive(process, end, 600)[1] for process, end in clients)
+        joined = sum(receive_from(process, end, 600)[1] for process, end in clients)
         rss["live"] = _status_kb(server_pid, "VmRSS")
         pids = [process.pid or 0 for process, _ in clients]
         start = time.monotonic() + 0.5
@@ -478,7 +450,7 @@ def _measure(plan: Plan, args: argparse.Namespace, server_pid: int, fake_pid: in
         rss["end"] = _status_kb(server_pid, "VmRSS")
         outcome = Outcome(joined)
         for process, end in clients:
-            part: Outcome = _receive(process, end, args.turn_timeout + 60)
+            part: Outcome = receive_from(process, end, args.turn_timeout + 60)
             outcome.latencies += part.latencies
             outcome.late += part.late
             outcome.failures += part.failures
@@ -487,7 +459,7 @@ def _measure(plan: Plan, args: argparse.Namespace, server_pid: int, fake_pid: in
         for _, end in clients:
             end.send("hang up")
         for process, end in clients:
-            hangups += _receive(process, end, 120).failures
+            hangups += receive_from(process, end, 120).failures
             process.join(30)
     finally:
         for process, _ in clients:
@@ -504,16 +476,6 @@ def _measure(plan: Plan, args: argparse.Namespace, server_pid: int, fake_pid: in
     )
 
 
-def _receive(process: multiprocessing.process.BaseProcess, end: Connection, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while not end.poll(0.5):
-        if not process.is_alive():
-            raise SystemExit(f"a client process died (exit code {process.exitcode})")
-        if time.monotonic() > deadline:
-            raise SystemExit(f"a client process did not answer within {timeout:g} s")
-    return end.recv()
-
-
 def _status_kb(pid: int, name: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(name + ":"):
@@ -528,15 +490,11 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def _percentile(ordered: list[float], share: float) -> float:
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else math.nan
-
-
 def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -> None:
     outcome = figures.outcome
     ordered = sorted(outcome.latencies)
     turns = len(ordered)
-    ms = {name: 1000 * _percentile(ordered, share) for name, share in PERCENTILES.items()}
+    ms = {name: 1000 * percentile(ordered, share) for name, share in PERCENTILES.items()}
     rss = {name: kb / 1024 for name, kb in figures.rss_kb.items()}
     per_call = (figures.rss_kb["live"] - figures.rss_kb["before"]) / max(1, figures.joined)
     failures = outcome.failures + figures.hangup_failures

@@ -1,18 +1,26 @@
 """What the benchmarks need: a bench database and its assistants, a free port, waiting for a
-server, the ceiling, and wrk runs."""
+server, the ceiling, wrk runs, and what the call benchmarks share (a process run for a
+while, an organization, JSON posted, client processes' answers, percentiles)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import multiprocessing
 import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
+import orjson
 from sqlalchemy import create_engine, insert, text
 
 from clarion.assistants.models import AssistantRow, AssistantVersionRow
@@ -243,3 +251,58 @@ def peak_rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     kilobytes = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
     return kilobytes / 1024
+
+
+@contextmanager
+def running_process(
+    command: list[str], env: dict[str, str] | None = None, output: Any = subprocess.DEVNULL
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` until the block ends, then stop it."""
+    process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def create_organization(env: dict[str, str]) -> str:
+    """A new organization, made with the CLI; its API key."""
+    created = subprocess.run(
+        [sys.executable, "-m", "clarion", "org", "create", "Bench Clinic"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    api_key: str = orjson.loads(created.stdout)["api_key"]
+    return api_key
+
+
+def post_json(url: str, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST ``body`` as JSON to the bench server; its JSON answer."""
+    request = urllib.request.Request(  # noqa: S310 - our own loopback server
+        url,
+        data=orjson.dumps(body),
+        headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        answer: dict[str, Any] = orjson.loads(response.read())
+        return answer
+
+
+def receive_from(
+    process: multiprocessing.process.BaseProcess, end: Connection, timeout: float
+) -> Any:
+    """What a client process sends back, failing the run if it died or fell silent."""
+    deadline = time.monotonic() + timeout
+    while not end.poll(0.5):
+        if not process.is_alive():
+            raise SystemExit(f"a client process died (exit code {process.exitcode})")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"a client process did not answer within {timeout:g} s")
+    return end.recv()
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """The value at ``share`` of the sorted ``ordered`` (nan when empty)."""
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else math.nan

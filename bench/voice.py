@@ -66,14 +66,11 @@ import multiprocessing
 import os
 import resource
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -83,7 +80,16 @@ import aiohttp
 import numpy as np
 import orjson
 import uvloop
-from harness import free_port, prepare_database, wait_ready
+from harness import (
+    create_organization,
+    free_port,
+    percentile,
+    post_json,
+    prepare_database,
+    receive_from,
+    running_process,
+    wait_ready,
+)
 from twilio_caller import (
     LINE_SILENCE,
     NotAnswered,
@@ -606,9 +612,9 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
     sentence, first_loud, last_loud = _spoken_sentence(args.twilio)
     with (
         log_path.open("w") as log,
-        _process([*fake_llm, "--delay-ms", str(args.llm_delay_ms)]) as llm,
-        _process(fake_speech) as speech,
-        _process(
+        running_process([*fake_llm, "--delay-ms", str(args.llm_delay_ms)]) as llm,
+        running_process(fake_speech) as speech,
+        running_process(
             [sys.executable, "-m", "clarion", "serve", "--port", str(server_port)],
             env=env,
             output=log,
@@ -619,15 +625,17 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
         wait_ready(f"{base}/v1/health")
         wait_ready(f"http://127.0.0.1:{llm_port}/")
         wait_ready(f"http://{speech_url}/stats")
-        api_key = _organization(env)
+        api_key = create_organization(env)
         model_url = f"127.0.0.1:{llm_port}/v1"
-        _post(f"{base}/v1/credential", api_key, _credential("openai", model_url, "http"))
+        post_json(f"{base}/v1/credential", api_key, _credential("openai", model_url, "http"))
         if not args.offline:
-            _post(f"{base}/v1/credential", api_key, _credential("deepgram", speech_url, "ws"))
-            _post(f"{base}/v1/credential", api_key, _credential("elevenlabs", speech_url, "http"))
+            post_json(f"{base}/v1/credential", api_key, _credential("deepgram", speech_url, "ws"))
+            post_json(
+                f"{base}/v1/credential", api_key, _credential("elevenlabs", speech_url, "http")
+            )
         assistant_id = _assistant(base, api_key, args.offline)
         if args.twilio:
-            _post(f"{base}/v1/phone-number", api_key, phone_number(assistant_id))
+            post_json(f"{base}/v1/phone-number", api_key, phone_number(assistant_id))
         plan = Plan(
             base,
             api_key,
@@ -673,42 +681,8 @@ def _rms(frame: bytes) -> float:
     return float(np.sqrt(np.mean(samples * samples)))
 
 
-@contextmanager
-def _process(
-    command: list[str], env: dict[str, str] | None = None, output: Any = subprocess.DEVNULL
-) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-
-
-def _organization(env: dict[str, str]) -> str:
-    created = subprocess.run(
-        [sys.executable, "-m", "clarion", "org", "create", "Bench Clinic"],
-        env=env,
-        capture_output=True,
-        check=True,
-    )
-    api_key: str = orjson.loads(created.stdout)["api_key"]
-    return api_key
-
-
 def _credential(provider: str, address: str, scheme: str) -> dict[str, str]:
     return {"provider": provider, "api_key": "bench-key", "base_url": f"{scheme}://{address}"}
-
-
-def _post(url: str, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(  # noqa: S310 - our own loopback server
-        url,
-        data=orjson.dumps(body),
-        headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-        answer: dict[str, Any] = orjson.loads(response.read())
-        return answer
 
 
 def _get(url: str) -> dict[str, Any]:
@@ -732,7 +706,7 @@ def _assistant(base: str, api_key: str, offline: bool) -> int:
     if not offline:
         assistant["voice"] = {"provider": "11labs", "voiceId": "bench-voice"}
         assistant["transcriber"] = {"provider": "deepgram"}
-    assistant_id: int = _post(f"{base}/v1/assistant", api_key, assistant)["id"]
+    assistant_id: int = post_json(f"{base}/v1/assistant", api_key, assistant)["id"]
     return assistant_id
 
 
@@ -769,7 +743,7 @@ def _measure(
         clients.append((process, parent_end))
     try:
         rss = {"before": _family_rss_kb(server_pid)}
-        joined = sum(_receive(process, end, args.ramp + 120)[1] for process, end in clients)
+        joined = sum(receive_from(process, end, args.ramp + 120)[1] for process, end in clients)
         time.sleep(1.0)  # the last calls joined take their first turns
         rss["live"] = _family_rss_kb(server_pid)
         pids = [process.pid or 0 for process, _ in clients]
@@ -788,7 +762,7 @@ def _measure(
             connection.send("stop")
         outcome = Outcome(joined)
         for process, connection in clients:
-            part: Outcome = _receive(process, connection, args.reply_timeout + 120)
+            part: Outcome = receive_from(process, connection, args.reply_timeout + 120)
             outcome.turns += part.turns
             outcome.playbacks += part.playbacks
             outcome.failures += part.failures
@@ -820,16 +794,6 @@ def _measure(
         frames,
         max(0.0, machine - ours),
     )
-
-
-def _receive(process: multiprocessing.process.BaseProcess, end: Connection, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while not end.poll(0.5):
-        if not process.is_alive():
-            raise SystemExit(f"a client process died (exit code {process.exitcode})")
-        if time.monotonic() > deadline:
-            raise SystemExit(f"a client process did not answer within {timeout:g} s")
-    return end.recv()
 
 
 def _family(pid: int) -> set[int]:
@@ -883,10 +847,6 @@ def _family_rss_kb(pid: int) -> int:
     return total
 
 
-def _percentile(ordered: list[float], share: float) -> float:
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)] if ordered else math.nan
-
-
 def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -> None:
     outcome = figures.outcome
     start, end = figures.window
@@ -899,7 +859,7 @@ def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -
         delays = args.stt_delay_ms + args.llm_delay_ms + args.tts_delay_ms
         taken = (args.endpointing_ms + delays) / 1000
     added = [1000 * (seconds - taken) for seconds in heard]
-    ms = {name: _percentile(added, share) for name, share in PERCENTILES.items()}
+    ms = {name: percentile(added, share) for name, share in PERCENTILES.items()}
     playbacks = [playback for playback in outcome.playbacks if start <= playback.began < end]
     ahead = max((playback.ahead for playback in playbacks), default=math.nan)
     gaps = sum(playback.gaps for playback in playbacks)
@@ -969,8 +929,8 @@ def _print_summary(args: argparse.Namespace, figures: Figures, log_path: Path) -
         barged = sorted(1000 * took for at, took in outcome.barge_ins if start <= at < end)
         print(
             f"  barge-in: {len(barged)} clears, from the first loud frame of speech over a "
-            f"reply leaving to its clear arriving p50={_percentile(barged, 0.5):.0f}ms "
-            f"p99={_percentile(barged, 0.99):.0f}ms max={_percentile(barged, 1.0):.0f}ms "
+            f"reply leaving to its clear arriving p50={percentile(barged, 0.5):.0f}ms "
+            f"p99={percentile(barged, 0.99):.0f}ms max={percentile(barged, 1.0):.0f}ms "
             "(the turn detector waits for 200 ms of voice)"
         )
     for kind, number in failures.most_common():
