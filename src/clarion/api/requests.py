@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import Query
+from starlette.requests import Request
 from starlette.types import Receive, Scope
 
 from clarion.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -128,3 +129,10 @@ def json_object(raw: bytes, read_only: frozenset[str]) -> dict[str, Any]:
         if field in read_only:
             raise InvalidInput(f"{field!r} is read-only and cannot be set")
     return document
+
+
+def reached_at(request: Request) -> str:
+    """The scheme and host the request came to (``http://127.0.0.1:8000``): where answers
+    that name the server point when no public URL is set."""
+    host = request.headers.get("host") or request.url.netloc
+    return f"{request.url.scheme}://{host}"

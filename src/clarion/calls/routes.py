@@ -14,7 +14,7 @@ from clarion.api.dependencies import AuthorizedDep, JsonBody
 from clarion.api.errors import error_response, failure, headers_of, status_of
 from clarion.api.openapi import body_error_responses, error_responses
 from clarion.api.openapi import error_response as documented
-from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit, resource_id
+from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit, reached_at, resource_id
 from clarion.api.responses import json_response
 from clarion.api.timestamps import IsoDateTime, as_utc_bound
 from clarion.calls import service
@@ -91,17 +91,12 @@ async def create_call(auth: AuthorizedDep, raw: JsonBody, request: Request) -> R
     )
     shown = call_json(call, [])
     if call.call_type == WEB_CALL:
-        reached_at = _reached_at(request)
-        shown["web_call_url"] = web_call_url(services, reached_at, call.id, token)
-        shown["web_call_page_url"] = web_call_page_url(services, reached_at, shown["web_call_url"])
+        came_to = reached_at(request)
+        shown["web_call_url"] = web_call_url(services, came_to, call.id, token)
+        shown["web_call_page_url"] = web_call_page_url(services, came_to, shown["web_call_url"])
     else:
         services.dialer.due.set()
     return json_response(shown, 201)
-
-
-def _reached_at(request: Request) -> str:
-    host = request.headers.get("host") or request.url.netloc
-    return f"{request.url.scheme}://{host}"
 
 
 @router.get("", response_model=list[Call], responses=ERRORS, summary="List Calls")

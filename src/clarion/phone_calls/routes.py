@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Path, Request, WebSocket
 from starlette.responses import Response
 
-from clarion.api.requests import resource_id
+from clarion.api.requests import reached_at, resource_id
 from clarion.errors import Forbidden, InvalidInput, NotFound
 from clarion.phone_calls.callbacks import call_status
 from clarion.phone_calls.inbound import answer_inbound_call, number_signed_for
@@ -108,8 +108,7 @@ async def twilio_stream(websocket: WebSocket, call_id: CallId) -> None:
 def _stream_url(services: Services, request: Request, call_id: int) -> str:
     """Where Twilio opens the call's stream: under the public URL when one is set, else
     under the address the request came to."""
-    reached_at = f"{request.url.scheme}://{request.headers.get('host') or request.url.netloc}"
-    return stream_url(services.settings.public_url or reached_at, call_id)
+    return stream_url(services.settings.public_url or reached_at(request), call_id)
 
 
 def public_form(services: Services, url: str) -> str:
