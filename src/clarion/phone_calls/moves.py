@@ -36,8 +36,12 @@ def claim_placements(
     for (a call counts from here); those whose number was deleted meanwhile end as
     ``twilio-failed-to-connect-call``."""
     placements = []
+    # An organization found full stays full for the rest of the pass: a place freed while
+    # the pass runs goes to its oldest waiting call at the next pass, not to a younger one.
+    full: set[int] = set()
     for call_id, organization_id in repository.queued_outbound(unit.statements, limit):
-        if not room_for_a_call(unit, organization_id, settings):
+        if organization_id in full or not room_for_a_call(unit, organization_id, settings):
+            full.add(organization_id)
             continue
         call = repository.get_by_id(unit.statements, call_id)
         if call is None:
