@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
@@ -209,13 +210,31 @@ def sox_rms(pcm: bytes) -> float:
     raise AssertionError("sox printed no RMS amplitude")
 
 
-def recognized(pcm: bytes) -> str:
-    """What the offline recognizer hears in ``pcm``."""
+def words_heard(pcm: bytes) -> list[str]:
+    """The words the offline recognizer hears in 16 kHz ``pcm``, heard on its own."""
     from pocketsphinx import Decoder
 
-    decoder = Decoder(loglevel="FATAL")
+    # Batch normalization: each utterance is heard on its own, whatever came before.
+    decoder = Decoder(samprate=SAMPLE_RATE, cmn="batch", loglevel="FATAL")
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
     hypothesis = decoder.hyp()
-    return hypothesis.hypstr if hypothesis is not None else ""
+    return hypothesis.hypstr.split() if hypothesis is not None else []
+
+
+def recognized(pcm: bytes) -> str:
+    """What the offline recognizer hears in ``pcm``, as one line of words."""
+    return " ".join(words_heard(pcm))
+
+
+def heard_most_of(sentence: str, pcm: bytes) -> bool:
+    """Whether more than half the words of ``sentence`` are heard in ``pcm``.
+
+    espeak-ng's voice varies a little from one synthesis to the next, and the recognizer
+    now and then mistakes a word or two of the same sentence; speech that is not there, or
+    is garbled, gets next to none of them.
+    """
+    words = words_heard(pcm)
+    said = re.sub(r"[^\w' ]", "", sentence.lower()).split()
+    return sum(word in words for word in said) * 2 > len(said)

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from fake_providers import Reply
-from voice_support import join_by_voice, noise_burst, recognized, sox_rms, spoken
+from voice_support import heard_most_of, join_by_voice, noise_burst, sox_rms, spoken
 
+# Of the sentences tried, one the recognizer gets back from espeak-ng's varying voice every time.
+GREETING = "The doctor will call you back tomorrow afternoon."
 LONG_GREETING = (
     "Hello, this is Northside Clinic calling about your appointment next week. "
     "We would like to confirm the time, the place, and what to bring with you. "
@@ -28,19 +30,19 @@ def test_a_voice_call_heard_and_spoken_offline(served: Any, tenant: Any, fake: A
     assistant = _assistant(
         api,
         fake,
-        first_message="Tomorrow morning works. See you then.",
+        first_message=GREETING,
     )
     created = api.start_call(assistant["id"])
     fake.reply_in_turn(Reply("Your appointment is tomorrow morning at nine."))
     with join_by_voice(created["web_call_url"]) as caller:
         assert caller.next()["call_id"] == created["id"]
         greeting = caller.until("assistant-message")[-1]
-        assert greeting["text"] == "Tomorrow morning works. See you then."
+        assert greeting["text"] == GREETING
         # The greeting was heard: loud enough, and words a recognizer takes back.
         heard = caller.audio.pcm()
         assert all(len(frame) == 640 for _, frame in caller.audio.frames)
         assert sox_rms(heard) > 0.02
-        assert "tomorrow morning" in recognized(heard)
+        assert heard_most_of(GREETING, heard)
         # Its last frame had arrived before the message closing the turn.
         assert caller.audio.frames[-1][0] <= greeting["_at"]
 

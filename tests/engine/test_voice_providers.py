@@ -15,9 +15,10 @@ from fake_transcribers import API_KEY as DEEPGRAM_KEY
 from fake_transcribers import OPENAI_KEY as WHISPER_KEY
 from fake_transcribers import deepgram_server_thread, whisper_server_thread
 from fake_voices import FakeVoices, running_fake_voices
-from voice_support import join_by_voice, recognized, sox_rms, spoken
+from voice_support import heard_most_of, join_by_voice, sox_rms, spoken
 
-GREETING = "Tomorrow morning works. See you then."
+# Of the sentences tried, one the recognizer gets back from espeak-ng's varying voice every time.
+GREETING = "The doctor will call you back tomorrow afternoon."
 SENTENCE = "i would like to book an appointment for tomorrow morning"
 
 
@@ -53,7 +54,7 @@ def test_deepgram_and_elevenlabs_from_join_to_report(
             assert caller.until("assistant-message")[-1]["text"] == GREETING
             greeting = caller.audio.pcm()
             assert sox_rms(greeting) > 0.02
-            assert "tomorrow morning" in recognized(greeting)
+            assert heard_most_of(GREETING, greeting)
             caller.say(spoken(SENTENCE))
             frames = caller.until("assistant-message")
             heard = [f for f in frames if f["type"] == "user-transcript"]
@@ -109,7 +110,7 @@ def test_openai_compatible_transcriptions_and_speech(
         with join_by_voice(created["web_call_url"]) as caller:
             caller.until("call-started")
             assert caller.until("assistant-message")[-1]["text"] == GREETING
-            assert "tomorrow morning" in recognized(caller.audio.pcm())
+            assert heard_most_of(GREETING, caller.audio.pcm())
             caller.say(spoken(SENTENCE))
             frames = caller.until("assistant-message")
             assert frames[-1]["text"] == "Friday at ten is free."

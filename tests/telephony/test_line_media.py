@@ -15,7 +15,6 @@ from types import ModuleType
 import numpy as np
 import orjson
 import pytest
-from pocketsphinx import Decoder
 
 from clarion.speech.audio import SAMPLE_RATE, duration_ms, resampled
 from clarion.speech.voices import EspeakVoice
@@ -41,6 +40,7 @@ from clarion.telephony.media import (
     parsed,
     to_line,
 )
+from voice_support import heard_most_of
 
 # Of the sentences tried, the one pocketsphinx's 16 kHz model hears best once the line has
 # cut it to telephone bandwidth; others lose more words to the band than to the codec.
@@ -76,20 +76,6 @@ def snr_db(original: bytes, copy: bytes) -> float:
     return float(10 * np.log10(np.sum(a[:n] ** 2) / np.sum((a[:n] - b[:n]) ** 2)))
 
 
-def heard(pcm: bytes) -> list[str]:
-    decoder = Decoder(samprate=SAMPLE_RATE, cmn="batch", loglevel="ERROR")
-    decoder.start_utt()
-    decoder.process_raw(pcm, full_utt=True)
-    decoder.end_utt()
-    hypothesis = decoder.hyp()
-    return hypothesis.hypstr.split() if hypothesis else []
-
-
-def most_words_of(sentence: str, words: list[str]) -> bool:
-    said = sentence.split()
-    return sum(word in words for word in said) >= len(said) * 2 / 3
-
-
 # The codec
 
 
@@ -113,10 +99,10 @@ def test_speech_comes_back_from_mulaw_close_to_itself(speech: bytes) -> None:
 
 
 def test_speech_down_the_line_and_back_is_still_heard(speech: bytes) -> None:
-    assert most_words_of(SENTENCE, heard(speech))  # as spoken, for comparison
+    assert heard_most_of(SENTENCE, speech)  # as spoken, for comparison
     back = from_line(to_line(speech))
     assert abs(duration_ms(back) - duration_ms(speech)) < 1
-    assert most_words_of(SENTENCE, heard(back))
+    assert heard_most_of(SENTENCE, back)
 
 
 def test_a_stream_through_the_line_matches_the_whole_piece(speech: bytes) -> None:
@@ -137,7 +123,7 @@ def test_a_stream_through_the_line_matches_the_whole_piece(speech: bytes) -> Non
     # piece raised that way.
     quick = resampled(mulaw_decoded(whole), LINE_RATE, SAMPLE_RATE, LINE_QUALITY)
     assert snr_db(quick, back) > 40
-    assert most_words_of(SENTENCE, heard(back))
+    assert heard_most_of(SENTENCE, back)
 
 
 # Twilio's messages, as its documentation shows them
