@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from clarion.calls.endings import EndedReason
 from clarion.calls.models import CallRecord, SaidMessage
 
 SPEAKERS = {"assistant": "AI", "user": "User"}
@@ -87,7 +88,16 @@ def report_json(call: CallRecord, messages: Sequence[SaidMessage]) -> dict[str, 
         "summary": call.summary,
         "outcome": call.outcome,
         "failure_reason": call.failure_reason,
-        "voicemail_message": call.configuration.get("voicemail_message"),
+        "voicemail_message": voicemail_left(call, messages),
     }
     report.update((name, value) for name, value in optional.items() if value is not None)
     return report
+
+
+def voicemail_left(call: CallRecord, messages: Sequence[SaidMessage]) -> str | None:
+    """The message actually left on an answering machine (no first message is ever said to
+    one, so all the assistant said); None when none was."""
+    if call.ended_reason != EndedReason.VOICEMAIL:
+        return None
+    left = " ".join(m.message for m in messages if m.role == "assistant")
+    return left or None
