@@ -34,6 +34,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
+from xml.etree import ElementTree
 
 import aiohttp
 import orjson
@@ -595,6 +596,30 @@ class ThreadedTwilio:
         self, url: str, params: Mapping[str, str] | Sequence[tuple[str, str]], **options: Any
     ) -> Answer:
         return _run(self._loop, signed_post(url, params, self.fake.auth_token, **options), 30)
+
+    def answer(self, placed: PlacedCallRecord, answered_by: str | None = "human") -> ThreadedStream:
+        """The placed call answered: its TwiML's stream opened, then (as Twilio's
+        asynchronous detection does, once it has decided) its verdict posted, unless
+        ``answered_by`` is None."""
+        stream_url, token = stream_of(placed.twiml or "")
+        stream = self.stream(stream_url, token, placed.sid)
+        callback = placed.form.get("AsyncAmdStatusCallback")
+        if answered_by is not None and callback is not None:
+            verdict = {"AccountSid": self.fake.account_sid, "CallSid": placed.sid}
+            verdict |= {"AnsweredBy": answered_by, "MachineDetectionDuration": "2400"}
+            answer = self.signed_post(callback, verdict)
+            assert answer.status == 204, answer.text
+        return stream
+
+
+def stream_of(twiml: str) -> tuple[str, str]:
+    """The stream URL and token of TwiML that connects a stream."""
+    document = ElementTree.fromstring(twiml)  # noqa: S314 - the document is the server's own
+    stream = document.find("./Connect/Stream")
+    assert stream is not None, twiml
+    parameter = stream.find("./Parameter[@name='token']")
+    assert parameter is not None, twiml
+    return stream.attrib["url"], parameter.attrib["value"]
 
 
 @contextmanager

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     """How long a web call waits for its caller before it ends as
     ``customer-did-not-answer``."""
 
+    call_stream_open_seconds: float = Field(default=15.0, gt=0)
+    """How long after a phone call is answered its media stream may take to open before the
+    call ends as ``twilio-failed-to-connect-call``."""
+
     model_idle_seconds: float = Field(default=20.0, gt=0)
     """How long a language model's streamed reply may go without a piece of text or of a
     tool call before the request counts as failed."""
@@ -122,12 +126,10 @@ class Settings(BaseSettings):
     endpointing_ms: int = Field(default=700, ge=100, le=5000)
     """How long the person must be silent before their turn is over, in milliseconds."""
 
-    amd_wait_seconds: float = Field(default=4.0, gt=0, le=60)
-    """How long an answered outbound phone call stays silent waiting for Twilio's
-    answering-machine verdict before the assistant speaks; no verdict by then counts as a
-    person. A machine whose greeting outlasts it hears the first message: Twilio decides a
-    machine only once its greeting has ended, and a person only once they stop speaking, so
-    the longer the wait, the surer, and the longer a silent person waits."""
+    amd_timeout_seconds: int = Field(default=30, ge=3, le=59)
+    """How long Twilio's answering-machine detection may take on an outbound phone call
+    (its ``MachineDetectionTimeout``: Twilio's default and bounds), all of which the assistant
+    waits in silence; a timeout counts as a person."""
 
     local_speech_processes: int | None = Field(default=None, ge=1)
     """Worker processes for the offline transcriber; unset: one per core."""

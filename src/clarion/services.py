@@ -11,6 +11,8 @@ from clarion.after_call.loops import AfterCalls
 from clarion.api.requests import BodyLimit
 from clarion.assistants.rendered import RenderedAssistants
 from clarion.auth.cache import KeyCache
+from clarion.calls.endings import EndedReason
+from clarion.calls.models import RINGING, CallRecord
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.engine.live import LiveCalls
@@ -40,6 +42,13 @@ class Services:
     """The analysis and reports of ended calls, and the reaper."""
     dialer: Dialer
     """Places outbound phone calls; its ``due`` is set when one is created."""
+
+    def call_ended(self, call: CallRecord, reason: EndedReason) -> None:
+        """``call`` (as it was) was ended by a request: stopped if this process holds it (a
+        process that holds it elsewhere sees it ended); a phone call that was still ringing
+        is hung up through Twilio, or the patient's phone would ring on for nobody."""
+        if not self.live_calls.stop(call.id, reason) and call.call_status == RINGING:
+            self.dialer.withdraw(call)
 
 
 def services_of(app: Any) -> Services:

@@ -14,7 +14,7 @@ import pytest
 from calls_support import model_of
 from clarion.telephony.signature import expected_signature
 from fake_providers import Reply
-from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, ThreadedTwilio, running_fake_twilio
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, ThreadedTwilio, running_fake_twilio, stream_of
 from voice_support import recognized, spoken
 
 CLINIC = "+15550100200"
@@ -67,15 +67,6 @@ def _read(twiml: str) -> ElementTree.Element:
     return ElementTree.fromstring(twiml)  # noqa: S314 - the document is the server's own
 
 
-def _stream_of(twiml: str) -> tuple[str, str]:
-    """The stream URL and token of TwiML that connects a stream."""
-    stream = _read(twiml).find("./Connect/Stream")
-    assert stream is not None, twiml
-    parameter = stream.find("./Parameter[@name='token']")
-    assert parameter is not None
-    return stream.attrib["url"], parameter.attrib["value"]
-
-
 def test_a_patient_phones_the_clinic_and_is_answered(
     served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio
 ) -> None:
@@ -87,7 +78,7 @@ def test_a_patient_phones_the_clinic_and_is_answered(
     answer = twilio.signed_post(voice_url, _ringing())
 
     assert answer.status == 200 and answer.content_type == "application/xml"
-    stream_url, token = _stream_of(answer.text)
+    stream_url, token = stream_of(answer.text)
     assert stream_url.startswith("ws://127.0.0.1:") and stream_url.endswith("/twilio")
     [ringing] = api.request("GET", "/v1/call").json()
     assert ringing["call_status"] == "ringing"
@@ -162,13 +153,28 @@ def test_an_organization_at_its_limit_rejects_the_call(
     assert number["assistant_id"] is not None
 
 
+def test_an_answered_call_whose_stream_never_opens_ends_saying_so(
+    served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio
+) -> None:
+    api = served(tenant, twilio_api_base=twilio.url, call_stream_open_seconds=1)
+    _clinic(api, fake)
+    answer = twilio.signed_post(f"{api.serving.base}/v1/telephony/twilio/voice", _ringing())
+    assert _read(answer.text).find("./Connect") is not None
+    [ringing] = api.request("GET", "/v1/call").json()
+
+    call = api.wait_for_call(ringing["id"], "its end", lambda c: c["call_status"] == "ended")
+
+    assert call["ended_reason"] == "twilio-failed-to-connect-call"
+    assert "media stream did not open" in call["failure_detail"]
+
+
 def test_a_stream_without_its_calls_token_is_closed_before_any_audio(
     served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio
 ) -> None:
     api = served(tenant, twilio_api_base=twilio.url)
     _clinic(api, fake)
     answer = twilio.signed_post(f"{api.serving.base}/v1/telephony/twilio/voice", _ringing())
-    stream_url, _token = _stream_of(answer.text)
+    stream_url, _token = stream_of(answer.text)
 
     stream = twilio.stream(stream_url, "a-forged-token", "CA" + "1" * 32)
     stream.until(lambda: stream.stream.closed)
@@ -203,7 +209,7 @@ def test_speaking_over_the_assistant_on_the_phone_cuts_its_turn_where_the_marks_
     assert api.request("POST", "/v1/phone-number", json=number).status_code == 201
     fake.reply_in_turn(Reply(ANSWER))
     answer = twilio.signed_post(f"{api.serving.base}/v1/telephony/twilio/voice", _ringing())
-    stream_url, token = _stream_of(answer.text)
+    stream_url, token = stream_of(answer.text)
 
     stream = twilio.stream(stream_url, token, "CA" + "1" * 32)
     stream.until(lambda: stream.stream.played_ms > 2000)

@@ -6,7 +6,6 @@ never the first message."""
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ import orjson
 import pytest
 
 from calls_support import model_of
-from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, ThreadedStream, ThreadedTwilio, running_fake_twilio
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, ThreadedTwilio, running_fake_twilio
 from served import free_port
 from voice_support import recognized
 from webhook_receiver import Answer
@@ -86,15 +85,6 @@ def _until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def _stream(twilio: ThreadedTwilio, placed: Any) -> ThreadedStream:
-    document = ElementTree.fromstring(placed.twiml)  # noqa: S314 - the server's own document
-    stream = document.find("./Connect/Stream")
-    assert stream is not None
-    parameter = stream.find("./Parameter[@name='token']")
-    assert parameter is not None
-    return twilio.stream(stream.attrib["url"], parameter.attrib["value"], placed.sid)
-
-
 def _verdict(twilio: ThreadedTwilio, placed: Any, answered_by: str, **options: Any) -> int:
     """Post Twilio's AMD verdict on the call; the server's status."""
     params = {
@@ -118,17 +108,19 @@ def test_the_call_is_placed_with_asynchronous_detection_of_the_message_end(
     _api, call_id, placed = phoning({})
     assert placed.form.get("MachineDetection") == "DetectMessageEnd"
     assert placed.form.get("AsyncAmd") == "true"
+    assert placed.form.get("MachineDetectionTimeout") == "30"  # Twilio's own default
     callback = placed.form.get("AsyncAmdStatusCallback")
     assert callback.endswith(f"/v1/telephony/twilio/amd?call_id={call_id}")
     assert placed.form.get("AsyncAmdStatusCallbackMethod") == "POST"
 
 
+@pytest.mark.parametrize("answered_by", ["human", "unknown"])  # unknown: detection timed out
 def test_a_person_hears_the_first_message(
-    phoning: Callable[..., Any], twilio: ThreadedTwilio
+    phoning: Callable[..., Any], twilio: ThreadedTwilio, answered_by: str
 ) -> None:
-    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL}, amd_wait_seconds=60)
-    stream = _stream(twilio, placed)
-    assert _verdict(twilio, placed, "human") == 204
+    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL})
+    stream = twilio.answer(placed, answered_by=None)
+    assert _verdict(twilio, placed, answered_by) == 204
     stream.until(lambda: stream.stream.played_ms > 1500 and not stream.stream.playing)
     assert "tomorrow morning" in recognized(stream.heard)
     stream.hang_up()
@@ -140,10 +132,10 @@ def test_a_person_hears_the_first_message(
 def test_a_machine_is_left_the_voicemail_message_and_never_the_first_message(
     phoning: Callable[..., Any], twilio: ThreadedTwilio, receiver: Any
 ) -> None:
-    # A wait far longer than the test: the greeting would be said if the verdict were not
-    # awaited.
-    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL}, amd_wait_seconds=60)
-    stream = _stream(twilio, placed)
+    # Detection may take 30 s, far longer than the test: the greeting would be said if the
+    # verdict were not awaited.
+    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL})
+    stream = twilio.answer(placed, answered_by=None)
     assert _verdict(twilio, placed, "machine_end_beep") == 204
     call = _ended(api, call_id)
     assert call["ended_reason"] == "voicemail" and call["outcome"] == "voicemail"
@@ -158,8 +150,8 @@ def test_a_machine_is_left_the_voicemail_message_and_never_the_first_message(
 def test_a_machine_is_hung_up_on_when_there_is_no_voicemail_message(
     phoning: Callable[..., Any], twilio: ThreadedTwilio
 ) -> None:
-    api, call_id, placed = phoning({}, amd_wait_seconds=60)
-    stream = _stream(twilio, placed)
+    api, call_id, placed = phoning({})
+    stream = twilio.answer(placed, answered_by=None)
     assert _verdict(twilio, placed, "machine_end_silence") == 204
     call = _ended(api, call_id)
     assert call["ended_reason"] == "voicemail" and call["outcome"] == "voicemail"
@@ -169,8 +161,8 @@ def test_a_machine_is_hung_up_on_when_there_is_no_voicemail_message(
 
 
 def test_a_fax_is_hung_up_on(phoning: Callable[..., Any], twilio: ThreadedTwilio) -> None:
-    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL}, amd_wait_seconds=60)
-    stream = _stream(twilio, placed)
+    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL})
+    stream = twilio.answer(placed, answered_by=None)
     assert _verdict(twilio, placed, "fax") == 204
     call = _ended(api, call_id)
     assert call["ended_reason"] == "customer-did-not-answer" and "outcome" not in call
@@ -182,11 +174,11 @@ def test_a_fax_is_hung_up_on(phoning: Callable[..., Any], twilio: ThreadedTwilio
 def test_a_forged_verdict_changes_nothing_and_no_verdict_in_time_is_a_person(
     phoning: Callable[..., Any], twilio: ThreadedTwilio
 ) -> None:
-    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL}, amd_wait_seconds=1)
+    api, call_id, placed = phoning({"voicemail_message": VOICEMAIL}, amd_timeout_seconds=3)
     callback = placed.form.get("AsyncAmdStatusCallback")
     forged = _verdict(twilio, placed, "machine_end_beep", signed_url=callback + "&x=1")
     assert forged == 403
-    stream = _stream(twilio, placed)
+    stream = twilio.answer(placed, answered_by=None)
     stream.until(lambda: stream.stream.played_ms > 1500 and not stream.stream.playing)
     assert "tomorrow morning" in recognized(stream.heard)
     stream.hang_up()

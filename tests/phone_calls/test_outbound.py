@@ -5,7 +5,6 @@ Media Stream; the organization's live-call limit queueing calls rather than refu
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -84,15 +83,6 @@ def _until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def _stream_of(twiml: str) -> tuple[str, str]:
-    document = ElementTree.fromstring(twiml)  # noqa: S314 - the document is the server's own
-    stream = document.find("./Connect/Stream")
-    assert stream is not None, twiml
-    parameter = stream.find("./Parameter[@name='token']")
-    assert parameter is not None
-    return stream.attrib["url"], parameter.attrib["value"]
-
-
 def test_the_assistant_phones_a_patient(
     phoning: Callable[..., Any], twilio: ThreadedTwilio
 ) -> None:
@@ -108,8 +98,7 @@ def test_the_assistant_phones_a_patient(
     assert placed.status_callback.endswith(f"/v1/telephony/twilio/status?call_id={created['id']}")
     _until(lambda: api.call(created["id"])["call_status"] == "ringing")
 
-    stream_url, token = _stream_of(placed.twiml or "")
-    stream = twilio.stream(stream_url, token, placed.sid)
+    stream = twilio.answer(placed)
     stream.until(lambda: stream.stream.played_ms > 1500 and not stream.stream.playing)
     assert api.call(created["id"])["call_status"] == "in-progress"
     assert "tomorrow morning" in recognized(stream.heard)
@@ -161,27 +150,66 @@ def test_a_call_that_does_not_connect_ends_as_twilio_says(
 def test_calls_over_the_limit_wait_and_are_all_placed_in_turn(
     phoning: Callable[..., Any], twilio: ThreadedTwilio
 ) -> None:
-    api, number_id, assistant_id = phoning(max_live_calls_per_organization=3)
-    created = [_outbound(api, number_id, assistant_id)["id"] for _ in range(10)]
-    answered: set[str] = set()
+    # A clinic's reminders, all at once: 200 calls against a limit of 50.
+    api, number_id, assistant_id = phoning(max_live_calls_per_organization=50)
+    created = [_outbound(api, number_id, assistant_id)["id"] for _ in range(200)]
+    rang_out: set[str] = set()
     most_live = 0
-    while len(answered) < len(created):
-        _until(lambda: len(twilio.fake.calls) > len(answered))
-        calls = api.request("GET", "/v1/call?limit=100").json()
+    while len(rang_out) < len(created):
+        _until(lambda: len(twilio.fake.calls) > len(rang_out))
+        placed_now = list(twilio.fake.calls)
+        # Placed and not yet ended, as Twilio sees it, and as the server counts it.
+        most_live = max(most_live, len(placed_now) - len(rang_out))
+        calls = api.request("GET", "/v1/call?limit=1000").json()
         most_live = max(most_live, sum(c["call_status"] == "ringing" for c in calls))
-        for placed in list(twilio.fake.calls):
-            if placed.sid not in answered:
-                answered.add(placed.sid)
+        for placed in placed_now:
+            if placed.sid not in rang_out:
+                rang_out.add(placed.sid)
                 twilio.signed_post(
                     placed.status_callback or "", call_status_params(placed.sid, "no-answer")
                 )
-    assert most_live <= 3
+    assert 0 < most_live <= 50
     _until(
         lambda: all(
             c["ended_reason"] == "customer-did-not-answer"
-            for c in api.request("GET", "/v1/call?limit=100").json()
+            for c in api.request("GET", "/v1/call?limit=1000").json()
         )
     )
-    # Oldest first: placed in the order they were created.
+    assert len(api.request("GET", "/v1/call?limit=1000").json()) == 200  # none lost
+    # Oldest first: placed in the order they were created, each once.
     placed_order = [int((p.status_callback or "").rsplit("=", 1)[1]) for p in twilio.fake.calls]
     assert placed_order == created
+
+
+def test_a_call_answered_whose_stream_never_opens_fails_to_connect(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio
+) -> None:
+    api, number_id, assistant_id = phoning(call_stream_open_seconds=1)
+    answered = _outbound(api, number_id, assistant_id)
+    ringing = _outbound(api, number_id, assistant_id)
+    _until(lambda: len(twilio.fake.calls) == 2)
+    placed = next(p for p in twilio.fake.calls if p.status_callback.endswith(f"={answered['id']}"))
+    picked_up = call_status_params(placed.sid, "in-progress")
+    assert twilio.signed_post(placed.status_callback or "", picked_up).status == 204
+
+    _until(lambda: api.call(answered["id"])["call_status"] == "ended")
+    call = api.call(answered["id"])
+    assert call["ended_reason"] == "twilio-failed-to-connect-call"
+    assert "media stream did not open" in call["failure_detail"]
+    # A call still ringing is Twilio's to settle: it rings on.
+    assert api.call(ringing["id"])["call_status"] == "ringing"
+
+
+def test_ending_a_ringing_call_hangs_it_up_at_twilio(
+    phoning: Callable[..., Any], twilio: ThreadedTwilio
+) -> None:
+    api, number_id, assistant_id = phoning()
+    created = _outbound(api, number_id, assistant_id)
+    _until(lambda: len(twilio.fake.calls) == 1)
+    placed = twilio.fake.calls[0]
+
+    ended = api.request("POST", f"/v1/call/{created['id']}/end")
+
+    assert ended.status_code == 200
+    assert ended.json()["ended_reason"] == "manually-canceled"
+    _until(lambda: placed.sid in twilio.fake.completed)

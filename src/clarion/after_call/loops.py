@@ -95,12 +95,20 @@ class AfterCalls:
         once again while there are more than one step ends)."""
         settings = self.settings
         if not self._reap_again:
-            interval = min(settings.call_lease_seconds, settings.call_join_seconds) / 3
-            if await rest(stop, interval):
+            windows = (
+                settings.call_lease_seconds,
+                settings.call_join_seconds,
+                settings.call_stream_open_seconds,
+            )
+            if await rest(stop, min(windows) / 3):
                 return
         now = utcnow()
-        cutoff = now - dt.timedelta(seconds=settings.call_join_seconds)
-        ended = await self.database.write(moves.reap, now, cutoff, CLAIM_BATCH)
+        cutoffs = moves.Cutoffs(
+            lease=now,
+            join=now - dt.timedelta(seconds=settings.call_join_seconds),
+            stream_open=now - dt.timedelta(seconds=settings.call_stream_open_seconds),
+        )
+        ended = await self.database.write(moves.reap, cutoffs, CLAIM_BATCH)
         self._reap_again = ended >= CLAIM_BATCH
         if ended:
             self.due.set()

@@ -8,6 +8,7 @@ Functions here run inside a unit of work they are given; they never commit.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -22,16 +23,31 @@ from clarion.database.clock import utcnow
 from clarion.webhooks import outbox
 from clarion.webhooks.service import END_OF_CALL_REPORT
 
+@dataclass(frozen=True, slots=True)
+class Cutoffs:
+    """Before when a call must have been renewed, joined, or (answered) opened its stream."""
 
-def reap(unit: Unit, lease_cutoff: dt.datetime, join_cutoff: dt.datetime, limit: int) -> int:
+    lease: dt.datetime
+    join: dt.datetime
+    stream_open: dt.datetime
+
+
+def reap(unit: Unit, cutoffs: Cutoffs, limit: int) -> int:
     """End the calls nobody holds any more: in progress with a lease run out (``worker-died``),
-    or queued since before ``join_cutoff`` (``customer-did-not-answer``). How many ended."""
+    waiting for their caller since before the join cutoff (``customer-did-not-answer``), or a
+    phone call answered whose stream has not opened in time (``twilio-failed-to-connect-call``).
+    How many ended."""
     now = utcnow()
     ended = 0
-    for call_id in repository.expired(unit.statements, lease_cutoff, limit):
+    for call_id in repository.expired(unit.statements, cutoffs.lease, limit):
         ended += end_call(unit, call_id, EndedReason.WORKER_DIED, now)
-    for call_id in repository.unjoined(unit.statements, join_cutoff, limit):
+    for call_id in repository.unjoined(unit.statements, cutoffs.join, limit):
         ended += end_call(unit, call_id, EndedReason.CUSTOMER_DID_NOT_ANSWER, now)
+    for call_id in repository.unopened(unit.statements, cutoffs.stream_open, limit):
+        if end_call(unit, call_id, EndedReason.TWILIO_FAILED_TO_CONNECT_CALL, now):
+            ended += 1
+            detail = "the call was answered, but its media stream did not open in time"
+            repository.note_failure(unit.statements, call_id, detail)
     return ended
 
 

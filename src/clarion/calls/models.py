@@ -91,6 +91,8 @@ class CallRow(OrganizationScoped, Base):
     # An outbound phone call's answering-machine verdict, Twilio's AnsweredBy (human,
     # machine_end_beep, fax...): it decides whether the assistant converses or leaves a message.
     answered_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    # When the phone was answered: its stream is due to open within moments.
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class CallMessageRow(Base):
@@ -149,6 +151,7 @@ class CallRecord:
     twilio_call_sid: str | None = None
     failure_detail: str | None = None
     answered_by: str | None = None
+    answered_at: dt.datetime | None = None
 
     @property
     def live(self) -> bool:

@@ -100,6 +100,13 @@ _NOTE_TWILIO_CALL = Prepared(
         update(CALLS).where(CALLS.c.id == bindparam("id")).values(twilio_call_sid=bindparam("sid"))
     )
 )
+_NOTE_ANSWERED = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(CALLS.c.id == bindparam("id"), CALLS.c.answered_at.is_(None))
+        .values(answered_at=bindparam("now"), updated_at=bindparam("now"))
+    )
+)
 _NOTE_ANSWERED_BY = Prepared(
     lambda: (
         update(CALLS)
@@ -175,6 +182,15 @@ _EXPIRED = Prepared(
     lambda: (
         select(CALLS.c.id)
         .where(CALLS.c.call_status == IN_PROGRESS, CALLS.c.lease_expires_at < bindparam("now"))
+        .order_by(CALLS.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(key_share=True, skip_locked=True)
+    )
+)
+_UNOPENED = Prepared(
+    lambda: (
+        select(CALLS.c.id)
+        .where(CALLS.c.call_status == RINGING, CALLS.c.answered_at < bindparam("cutoff"))
         .order_by(CALLS.c.id)
         .limit(bindparam("limit"))
         .with_for_update(key_share=True, skip_locked=True)
@@ -423,6 +439,11 @@ def unjoined(statements: Statements, cutoff: dt.datetime, limit: int) -> list[in
     return [row[0] for row in statements.fetch_all(_UNJOINED, cutoff=cutoff, limit=limit)]
 
 
+def unopened(statements: Statements, cutoff: dt.datetime, limit: int) -> list[int]:
+    """Phone calls answered before ``cutoff`` whose stream has not opened."""
+    return [row[0] for row in statements.fetch_all(_UNOPENED, cutoff=cutoff, limit=limit)]
+
+
 def claim_after_call(
     statements: Statements, now: dt.datetime, until: dt.datetime, limit: int
 ) -> list[int]:
@@ -544,6 +565,11 @@ def note_failure(statements: Statements, call_id: int, detail: str) -> None:
 def note_answered_by(statements: Statements, call_id: int, answered_by: str) -> None:
     """Keep who or what answered the phone call, as Twilio's detection said."""
     statements.execute(_NOTE_ANSWERED_BY, id=call_id, answered_by=answered_by)
+
+
+def note_answered(statements: Statements, call_id: int, now: dt.datetime) -> None:
+    """The phone call was answered (the first time said is kept)."""
+    statements.execute(_NOTE_ANSWERED, id=call_id, now=now)
 
 
 def answered_by(statements: Statements, call_id: int) -> str | None:

@@ -158,7 +158,7 @@ async def end_call(call_id: CallId, auth: AuthorizedDep) -> Response:
     returns it."""
     services = auth.services
     call, said = await auth.database.write(
-        service.cancel_call, auth.caller, resource_id(call_id, "call"), services.live_calls.stop
+        service.cancel_call, auth.caller, resource_id(call_id, "call"), services.call_ended
     )
     return json_response(call_json(call, said))
 
@@ -169,7 +169,7 @@ async def delete_call(call_id: CallId, auth: AuthorizedDep) -> Response:
     call as it was. Its analysis and report are not made."""
     services = auth.services
     call, said = await auth.database.write(
-        service.delete_call, auth.caller, resource_id(call_id, "call"), services.live_calls.stop
+        service.delete_call, auth.caller, resource_id(call_id, "call"), services.call_ended
     )
     return json_response(call_json(call, said))
 

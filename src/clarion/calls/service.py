@@ -263,20 +263,20 @@ def end_call(
 
 
 def cancel_call(
-    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int, EndedReason], object]
+    unit: Unit, caller: Caller, call_id: int, ended: Callable[[CallRecord, EndedReason], object]
 ) -> tuple[CallRecord, list[SaidMessage]]:
-    """End the caller's call as ``manually-canceled`` if it is live; ``ended(call_id,
-    reason)`` runs once that is committed. The call as it now is."""
+    """End the caller's call as ``manually-canceled`` if it is live; ``ended(call, reason)``
+    runs, with the call as it was, once that is committed. The call as it now is."""
     call = _find(unit, caller, call_id)
     if call.live and end_call(unit, call.id, EndedReason.MANUALLY_CANCELED):
         # The reason goes along: once the call is deleted, the conversation cannot read it
         # back from the row, and its caller must still hear why it ended.
-        unit.after_commit(lambda: ended(call.id, EndedReason.MANUALLY_CANCELED))
+        unit.after_commit(lambda: ended(call, EndedReason.MANUALLY_CANCELED))
     return get_call(unit, caller, call_id)
 
 
 def delete_call(
-    unit: Unit, caller: Caller, call_id: int, ended: Callable[[int, EndedReason], object]
+    unit: Unit, caller: Caller, call_id: int, ended: Callable[[CallRecord, EndedReason], object]
 ) -> tuple[CallRecord, list[SaidMessage]]:
     """End the caller's call if it is live, then delete it and its conversation; the call as
     it was."""

@@ -2,8 +2,9 @@
 
 Twilio's asynchronous detection posts its verdict to whichever process takes the callback,
 which keeps it on the call's row (clarion.phone_calls.machines); the process holding the
-stream reads the row until it is there. A person (or a verdict of ``unknown``, or none in
-time) hears the conversation as any call does. A machine hears no first message: once its
+stream reads the row until it is there, for as long as Twilio's detection may take. A person
+(or a verdict of ``unknown``, which is what Twilio says when its detection times out, or no
+verdict at all) hears the conversation as any call does. A machine hears no first message: once its
 greeting has ended it is left the call's ``voicemail_message`` in the assistant's voice, or
 hung up on when there is none, and the call ends as ``voicemail``. A fax is hung up on.
 """
@@ -27,6 +28,8 @@ GREETING_ENDED = frozenset({"machine_end_beep", "machine_end_silence", "machine_
 # With DetectMessageEnd Twilio says machine only once the greeting has ended; a bare
 # machine_start is given this long for its end to be said before the message is left.
 GREETING_SECONDS = 30.0
+# Twilio's verdict, decided at its timeout, still has to be posted and read.
+DELIVERY_SECONDS = 3.0
 
 
 async def answered_by_machine(
@@ -34,11 +37,12 @@ async def answered_by_machine(
     recorder: Recorder,
     call: CallRecord,
     channel: VoiceChannel,
-    wait_seconds: float,
+    detection_seconds: float,
 ) -> EndedReason | None:
-    """None when a person answered (or no verdict came within ``wait_seconds``): the
-    conversation goes on. Otherwise why the call ended, a message left on a machine."""
-    answered = await _verdict(database, call.id, wait_seconds)
+    """None when a person answered (or no verdict came in the ``detection_seconds`` Twilio's
+    detection may take): the conversation goes on. Otherwise why the call ended, a message
+    left on a machine."""
+    answered = await _verdict(database, call.id, detection_seconds + DELIVERY_SECONDS)
     if answered is None or answered in PERSON:
         return None
     await channel.started(call.id)

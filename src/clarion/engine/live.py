@@ -196,14 +196,9 @@ class LiveCalls:
     async def _hang_up_phone(self, call: CallRecord, call_sid: str) -> None:
         """Complete a phone call through Twilio, once its goodbye has played."""
         assert self._session is not None  # noqa: S101 - set while running
-        try:
-            await hang_up_phone_call(
-                self.database, self._session, self.settings, self.secrets, call, call_sid
-            )
-        except Exception as exc:  # the line is closed anyway: Twilio ends the call with it
-            log.warning(
-                "call %d: hanging up through Twilio failed: %s", call.id, type(exc).__name__
-            )
+        await hang_up_phone_call(
+            self.database, self._session, self.settings, self.secrets, call, call_sid
+        )
 
     async def _converse(
         self,
@@ -241,7 +236,7 @@ class LiveCalls:
             if isinstance(channel, TwilioChannel) and call.call_type == OUTBOUND:
                 # Nothing is said before Twilio's detection tells a person from a machine.
                 left = await answered_by_machine(
-                    self.database, self.recorder, call, channel, self.settings.amd_wait_seconds
+                    self.database, self.recorder, call, channel, self.settings.amd_timeout_seconds
                 )
                 if left is not None:
                     return left

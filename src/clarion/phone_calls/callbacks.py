@@ -11,11 +11,13 @@ from clarion.calls.endings import EndedReason
 from clarion.calls.models import RINGING, CallRecord
 from clarion.calls.service import end_call
 from clarion.database import Unit
+from clarion.database.clock import utcnow
 from clarion.errors import Forbidden, InvalidInput
 from clarion.phone_numbers.service import phone_number_of, twilio_auth_token
 from clarion.storage.secret_box import SecretBox
 from clarion.telephony.signature import signature_valid
 
+ANSWERED = "in-progress"  # Twilio's CallStatus once the phone is picked up
 # How a call Twilio finished before its stream opened ended.
 UNCONNECTED = {
     "busy": EndedReason.CUSTOMER_BUSY,
@@ -65,17 +67,20 @@ def call_status(
     secrets: SecretBox,
 ) -> None:
     """Take Twilio's word on the call: a call still ringing that Twilio finished ends with
-    the matching reason (a call in progress is ended by its stream). Forbidden when the
-    callback is not signed by the call's number."""
+    the matching reason (a call in progress is ended by its stream), and one answered is due
+    to open its stream. Forbidden when the callback is not signed by the call's number."""
     call = signed_call(unit, call_id, url, params, signature, secrets)
     if call is None:
         return
     fields = dict(params)
-    reason = UNCONNECTED.get(fields.get("CallStatus", ""))
+    status = fields.get("CallStatus", "")
+    if call.call_status == RINGING and status == ANSWERED:
+        repository.note_answered(unit.statements, call.id, utcnow())
+    reason = UNCONNECTED.get(status)
     if call.call_status != RINGING or reason is None:
         return
     if end_call(unit, call.id, reason):
-        detail = DETAILS.get(fields.get("CallStatus", ""))
+        detail = DETAILS.get(status)
         code = fields.get("ErrorCode")
         if detail is not None:
             repository.note_failure(

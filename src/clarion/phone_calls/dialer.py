@@ -17,12 +17,13 @@ from functools import partial
 
 import aiohttp
 
+from clarion.calls.models import CallRecord
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.database.clock import utcnow
 from clarion.outbound.guard import resolver_kwargs
 from clarion.phone_calls import moves
-from clarion.phone_calls.lines import stream_url, twilio_client
+from clarion.phone_calls.lines import hang_up_phone_call, stream_url, twilio_client
 from clarion.runtime.supervision import Step, first_of
 from clarion.storage.secret_box import SecretBox
 from clarion.telephony.rest import TwilioError
@@ -44,6 +45,7 @@ class Dialer:
         self.secrets = secrets
         self.due = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
+        self._withdrawing: set[asyncio.Task[None]] = set()
 
     @asynccontextmanager
     async def running(self, stop: asyncio.Event) -> AsyncIterator[Mapping[str, Step]]:
@@ -53,6 +55,7 @@ class Dialer:
             self._session = session
             yield {"call-dialer": partial(self._dial, stop)}
             self._session = None
+            await asyncio.gather(*self._withdrawing)
 
     async def _dial(self, stop: asyncio.Event) -> None:
         """One step: wait for a call to place (or a while), then place what there is room
@@ -86,6 +89,7 @@ class Dialer:
                 # takes. DetectMessageEnd decides a machine only once its greeting has ended,
                 # which is when a message is to be left.
                 machine_detection="DetectMessageEnd",
+                machine_detection_timeout=self.settings.amd_timeout_seconds,
                 async_amd=True,
                 amd_status_callback=f"{base}/v1/telephony/twilio/amd?call_id={call.id}",
             )
@@ -98,4 +102,20 @@ class Dialer:
             detail = f"the call could not be placed ({type(exc).__name__})"
             await self.database.write(moves.not_placed, call.id, detail)
             return
-        await self.database.write(moves.placed, call.id, answer.sid)
+        if not await self.database.write(moves.placed, call.id, answer.sid):
+            # Cancelled while Twilio was being asked: the phone must not ring on.
+            await self._hang_up(call, answer.sid)
+
+    def withdraw(self, call: CallRecord) -> None:
+        """Hang up a phone call that ended while it rang, in the background."""
+        if call.twilio_call_sid is None or self._session is None:
+            return  # not placed yet (it never will be), or the process is stopping
+        task = asyncio.create_task(self._hang_up(call, call.twilio_call_sid))
+        self._withdrawing.add(task)
+        task.add_done_callback(self._withdrawing.discard)
+
+    async def _hang_up(self, call: CallRecord, call_sid: str) -> None:
+        assert self._session is not None  # noqa: S101 - set while running
+        await hang_up_phone_call(
+            self.database, self._session, self.settings, self.secrets, call, call_sid
+        )

@@ -72,5 +72,6 @@ def answer_inbound_call(
     call.destination_number = number.number
     call.phone_number_id = number.id
     call.twilio_call_sid = call_sid
+    call.answered_at = call.created_at  # by the TwiML answered now, which opens the stream
     calls.add(unit.statements, call)
     return call, token

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import aiohttp
 
 from clarion.calls.models import CallRecord
@@ -11,6 +13,8 @@ from clarion.phone_numbers.models import PhoneNumberRecord
 from clarion.phone_numbers.service import phone_number_of, twilio_auth_token
 from clarion.storage.secret_box import SecretBox
 from clarion.telephony.rest import TwilioClient
+
+log = logging.getLogger("clarion.calls")
 
 
 def stream_url(base: str, call_id: int) -> str:
@@ -50,7 +54,11 @@ async def hang_up_phone_call(
     call_sid: str,
 ) -> None:
     """Complete the Twilio call ``call_sid`` of a phone call (its number deleted since: the
-    closed stream ends it on Twilio's side)."""
-    number = await database.read(_number_of_call, call)
-    if number is not None:
-        await twilio_client(session, number, settings, secrets).complete_call(call_sid)
+    closed or refused stream ends it on Twilio's side). A failure is logged, not raised: the
+    call has ended here whatever Twilio says."""
+    try:
+        number = await database.read(_number_of_call, call)
+        if number is not None:
+            await twilio_client(session, number, settings, secrets).complete_call(call_sid)
+    except Exception as exc:
+        log.warning("call %d: hanging up through Twilio failed: %s", call.id, type(exc).__name__)

@@ -61,9 +61,12 @@ def claim_placements(
     return placements
 
 
-def placed(unit: Unit, call_id: int, call_sid: str) -> None:
-    """Twilio took the call: keep its id."""
+def placed(unit: Unit, call_id: int, call_sid: str) -> bool:
+    """Twilio took the call: keep its id. Whether the call is still live (it may have been
+    cancelled meanwhile)."""
     repository.note_twilio_call(unit.statements, call_id, call_sid)
+    call = repository.get_by_id(unit.statements, call_id)
+    return call is not None and call.live
 
 
 def not_placed(unit: Unit, call_id: int, detail: str) -> None:

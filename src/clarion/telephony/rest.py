@@ -99,14 +99,16 @@ class TwilioClient:
         machine_detection: str | None = "DetectMessageEnd",
         async_amd: bool = True,
         amd_status_callback: str | None = None,
+        machine_detection_timeout: int | None = None,
         timeout_seconds: int | None = None,
     ) -> PlacedCall:
         """Dial ``to`` from ``from_``; once answered, Twilio runs ``twiml`` (or fetches it from
         ``url``: exactly one of them). Progress is posted to ``status_callback``.
 
         ``machine_detection`` (``Enable`` or ``DetectMessageEnd``, None for none) runs in the
-        background when ``async_amd`` is set, its verdict posted to ``amd_status_callback``;
-        ``timeout_seconds`` is how long Twilio lets it ring.
+        background when ``async_amd`` is set, its verdict posted to ``amd_status_callback``,
+        for at most ``machine_detection_timeout`` seconds; ``timeout_seconds`` is how long
+        Twilio lets it ring.
         """
         if (twiml is None) == (url is None):
             raise ValueError("a call needs exactly one of twiml and url")
@@ -116,6 +118,8 @@ class TwilioClient:
         form += [("StatusCallbackEvent", event) for event in status_events]
         if machine_detection is not None:
             form.append(("MachineDetection", machine_detection))
+            if machine_detection_timeout is not None:
+                form.append(("MachineDetectionTimeout", str(machine_detection_timeout)))
             if async_amd:
                 form.append(("AsyncAmd", "true"))
                 if amd_status_callback is not None:
