@@ -25,6 +25,7 @@ from clarion.calls.schemas import Call, CreateCall, CreatedCall
 from clarion.database.windows import Window
 from clarion.errors import DomainError, InvalidInput, NotFound, Unavailable
 from clarion.services import Services, services_of
+from clarion.urls import page_url, socket_url
 
 router = APIRouter(prefix="/v1/call", tags=["Calls"])
 
@@ -37,8 +38,7 @@ Bound = Annotated[IsoDateTime | None, Query(include_in_schema=False)]
 def web_call_url(services: Services, reached_at: str, call_id: int, token: str) -> str:
     """Where the call's caller joins it: under the public URL when one is set, else under
     the address the request came to."""
-    base = _base(services, reached_at, {"https": "wss", "http": "ws"})
-    return f"{base}/v1/call/{call_id}/web?token={token}"
+    return f"{socket_url(_base(services, reached_at))}/v1/call/{call_id}/web?token={token}"
 
 
 def web_call_page_url(services: Services, reached_at: str, call_url: str) -> str:
@@ -46,16 +46,12 @@ def web_call_page_url(services: Services, reached_at: str, call_url: str) -> str
 
     The call's URL, token and all, is the fragment: a browser never sends it, so it reaches
     no server's log, the page reading it from its own address."""
-    base = _base(services, reached_at, {"wss": "https", "ws": "http"})
-    return f"{base}/talk#{call_url}"
+    return f"{page_url(_base(services, reached_at))}/talk#{call_url}"
 
 
-def _base(services: Services, reached_at: str, schemes: dict[str, str]) -> str:
-    """The public URL when one is set, else the address the request came to, with its
-    scheme turned by ``schemes`` (a WebSocket's for an http one, say)."""
-    base = (services.settings.public_url or reached_at).rstrip("/")
-    scheme, sep, rest = base.partition("://")
-    return schemes.get(scheme, scheme) + sep + rest
+def _base(services: Services, reached_at: str) -> str:
+    """The public URL when one is set, else the address the request came to."""
+    return (services.settings.public_url or reached_at).rstrip("/")
 
 
 @router.post(

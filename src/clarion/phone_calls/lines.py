@@ -13,15 +13,14 @@ from clarion.phone_numbers.models import PhoneNumberRecord
 from clarion.phone_numbers.service import phone_number_of, twilio_auth_token
 from clarion.storage.secret_box import SecretBox
 from clarion.telephony.rest import TwilioClient
+from clarion.urls import socket_url
 
 log = logging.getLogger("clarion.calls")
 
 
 def stream_url(base: str, call_id: int) -> str:
     """Where Twilio opens a call's Media Stream, under ``base`` (an http or https URL)."""
-    scheme, sep, rest = base.rstrip("/").partition("://")
-    scheme = {"https": "wss", "http": "ws"}.get(scheme, scheme)
-    return f"{scheme}{sep}{rest}/v1/call/{call_id}/twilio"
+    return f"{socket_url(base.rstrip('/'))}/v1/call/{call_id}/twilio"
 
 
 def twilio_client(

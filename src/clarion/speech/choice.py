@@ -39,6 +39,7 @@ from clarion.speech.voice import Voice
 from clarion.speech.voices import VOICE_PROVIDERS, ElevenLabsVoice, EspeakVoice, OpenAIVoice
 from clarion.speech.voices.elevenlabs import DEFAULT_BASE_URL as ELEVENLABS_BASE_URL
 from clarion.storage.secret_box import SecretBox
+from clarion.urls import socket_url
 
 Which = Literal["voice", "transcriber"]
 VoiceProvider = Literal["11labs", "openai", "espeak"]
@@ -281,7 +282,7 @@ async def _guarded_base_url(
     """
     base_url = credential.base_url or DEFAULT_BASE_URLS[credential.provider]
     if credential.provider == "deepgram":
-        base_url = _as_socket_url(base_url)
+        base_url = socket_url(base_url)
     url = URL(base_url)
     allowed = settings.allowed_networks
     try:
@@ -295,9 +296,3 @@ async def _guarded_base_url(
             "CLARION_ALLOWED_NETWORKS",
         )
     return base_url
-
-
-def _as_socket_url(base_url: str) -> str:
-    """``base_url`` as a WebSocket's URL: https becomes wss, http ws."""
-    scheme, sep, rest = base_url.partition("://")
-    return {"https": "wss", "http": "ws"}.get(scheme.lower(), scheme) + sep + rest
