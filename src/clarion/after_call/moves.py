@@ -23,6 +23,7 @@ from clarion.database.clock import utcnow
 from clarion.webhooks import outbox
 from clarion.webhooks.service import END_OF_CALL_REPORT
 
+
 @dataclass(frozen=True, slots=True)
 class Cutoffs:
     """Before when a call must have been renewed, joined, or (answered) opened its stream."""
