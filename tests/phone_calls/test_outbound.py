@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
 import pytest
 
 from calls_support import model_of
@@ -21,6 +22,7 @@ from fake_twilio import (
 )
 from served import free_port
 from voice_support import recognized
+from webhook_receiver import Answer
 
 CLINIC = "+15550100200"
 PATIENT = "+15550199999"
@@ -34,9 +36,12 @@ def twilio() -> Iterator[ThreadedTwilio]:
 
 
 @pytest.fixture
-def phoning(served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio) -> Callable[..., Any]:
+def phoning(
+    served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio, receiver: Any
+) -> Callable[..., Any]:
     """The API of a server Twilio reaches at its public URL, with a number and an assistant
-    on the fake model; returns (api, number id, assistant id)."""
+    on the fake model (its end-of-call reports to the receiver's ``/report``); returns (api,
+    number id, assistant id)."""
 
     def start(**settings: Any) -> tuple[Any, int, int]:
         port = free_port()
@@ -50,6 +55,7 @@ def phoning(served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio) -> Call
         assistant = api.assistant(
             model=model_of("openai", credential_id=api.credential("openai", fake.openai_url)),
             first_message=GREETING,
+            webhook_url=receiver.on("/report", lambda _n: Answer()),
         )
         number = api.request(
             "POST",
@@ -84,7 +90,7 @@ def _until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
 
 
 def test_the_assistant_phones_a_patient(
-    phoning: Callable[..., Any], twilio: ThreadedTwilio
+    phoning: Callable[..., Any], twilio: ThreadedTwilio, receiver: Any
 ) -> None:
     api, number_id, assistant_id = phoning()
     created = _outbound(api, number_id, assistant_id)
@@ -105,6 +111,13 @@ def test_the_assistant_phones_a_patient(
     stream.hang_up()
     _until(lambda: api.call(created["id"])["call_status"] == "ended")
     assert api.call(created["id"])["ended_reason"] == "customer-ended"
+
+    report = orjson.loads(receiver.wait_for("/report", 1)[0].body)
+    assert report["id"] == created["id"] and report["call_type"] == "outboundPhoneCall"
+    assert (report["source_number"], report["destination_number"]) == (CLINIC, PATIENT)
+    assert report["ended_reason"] == "customer-ended"
+    assert report["transcript"] == f"AI: {GREETING}"
+    assert "voicemail_message" not in report  # a person answered: none was left
 
 
 def test_a_placement_twilio_refuses_ends_the_call_with_its_code(
