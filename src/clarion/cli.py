@@ -1,4 +1,4 @@
-"""The ``clarion`` command: serve, db, org, key."""
+"""The ``clarion`` command: serve, worker, config, db, org, key."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from clarion.api.access_log import LogFormat, configure_logging
 from clarion.auth import service as auth_service
 from clarion.background import background_work
-from clarion.config import Settings
+from clarion.config import Settings, shown_settings
 from clarion.database import Database, Unit
 from clarion.database.checkpoints import CHECKPOINTS
 from clarion.database.migrate import upgrade
@@ -153,6 +153,16 @@ async def _run_background(settings: Settings) -> None:
         await database.aclose()
 
 
+@app.command("config")
+def config() -> None:
+    """Every setting: its CLARION_* variable, its current value (a secret only as set or not
+    set) and what it is for."""
+    for setting in shown_settings(_settings()):
+        typer.echo(f"{setting.variable}={setting.value}")
+        if setting.about:
+            typer.echo(f"    {setting.about}")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply the migrations up to REVISION (default: the newest)."""
@@ -178,6 +188,12 @@ def org_create(name: str) -> None:
     _print(_run(work))
 
 
+@org_app.command("list")
+def org_list() -> None:
+    """List the organizations, with how many API keys each has in use."""
+    _print(_run(auth_service.list_organizations))
+
+
 @key_app.command("create")
 def key_create(org: Annotated[int, typer.Option("--org", help="Organization id")]) -> None:
     """Create another API key for an organization; prints it as JSON (only this once)."""
@@ -199,4 +215,17 @@ def key_list(org: Annotated[int, typer.Option("--org", help="Organization id")])
 
 def main() -> None:
     """Run the ``clarion`` command line."""
+    app.info.epilog = _settings_epilog()
     app()
+
+
+def _settings_epilog() -> str:
+    """The settings and their current values, for ``--help`` (``clarion config`` says what
+    each is for)."""
+    try:
+        shown = shown_settings(Settings())
+    except ValidationError:
+        return "Settings: a CLARION_* variable is invalid; `clarion config` says which."
+    lines = [f"{setting.variable}={setting.value}" for setting in shown]
+    # Rich's help joins lines of a paragraph: each setting is a paragraph of its own.
+    return "Settings, as now set (`clarion config` says what each is for):\n\n" + "\n\n".join(lines)

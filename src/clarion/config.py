@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
@@ -22,7 +24,12 @@ def _default_data_dir() -> Path:
 class Settings(BaseSettings):
     """Server settings. Every field can be set as ``CLARION_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="CLARION_", frozen=True, populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="CLARION_",
+        frozen=True,
+        populate_by_name=True,
+        use_attribute_docstrings=True,  # each setting's docstring is what `clarion config` says
+    )
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     """Where the embedded database and the generated server key live."""
@@ -37,6 +44,7 @@ class Settings(BaseSettings):
     """Apply pending migrations when the server or a command starts."""
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """The largest request body (and web call frame) accepted, in bytes."""
 
     log_format: Literal["json", "text"] = "json"
     """One JSON object per log line, or human-readable text."""
@@ -185,6 +193,44 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return make_url(f"sqlite+pysqlite:///{self.data_dir / 'clarion.db'}")
         return sqlalchemy_url(self.database_url)
+
+
+@dataclass(frozen=True, slots=True)
+class ShownSetting:
+    """A setting as an operator is shown it."""
+
+    variable: str
+    value: str
+    about: str
+
+
+def shown_settings(settings: Settings) -> list[ShownSetting]:
+    """Every setting with its environment variable and current value: a secret only as set
+    or not set, a database URL without its password."""
+    shown = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            text = "set"
+        elif name == "database_url" and value is not None:
+            text = make_url(value).render_as_string(hide_password=True)
+        elif name == "database_url":
+            text = f"not set: {settings.database.render_as_string(hide_password=True)}"
+        elif value is None or value == "":
+            text = "not set"
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = str(value)
+        about = " ".join((field.description or "").split())
+        shown.append(ShownSetting(_variable(name, field), text, about))
+    return shown
+
+
+def _variable(name: str, field: FieldInfo) -> str:
+    if isinstance(field.validation_alias, AliasChoices):
+        return str(field.validation_alias.choices[0])
+    return f"CLARION_{name.upper()}"
 
 
 _DRIVERS = {

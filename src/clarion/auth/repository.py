@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clarion.auth.models import ApiKeyRow, OrganizationRow
@@ -21,6 +21,17 @@ def add_organization(session: Session, name: str, now: dt.datetime) -> Organizat
 def get_organization(session: Session, organization_id: int) -> OrganizationRow | None:
     """The organization with this id, or None."""
     return session.get(OrganizationRow, organization_id)
+
+
+def list_organizations(session: Session) -> list[tuple[OrganizationRow, int]]:
+    """Every organization, oldest first, with its count of unrevoked keys."""
+    active = (
+        select(func.count(ApiKeyRow.id))
+        .where(ApiKeyRow.organization_id == OrganizationRow.id, ApiKeyRow.revoked_at.is_(None))
+        .scalar_subquery()
+    )
+    rows = session.execute(select(OrganizationRow, active).order_by(OrganizationRow.id))
+    return [(row[0], int(row[1])) for row in rows]
 
 
 def add_key(

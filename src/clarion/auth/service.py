@@ -59,6 +59,19 @@ def revoke_key(unit: Unit, key_id: int) -> dict[str, object]:
     return {"key_id": row.id, "organization_id": row.organization_id, "revoked_at": row.revoked_at}
 
 
+def list_organizations(unit: Unit) -> list[dict[str, object]]:
+    """Every organization, oldest first, with how many of its keys are in use."""
+    return [
+        {
+            "organization_id": organization.id,
+            "name": organization.name,
+            "created_at": organization.created_at,
+            "active_keys": active_keys,
+        }
+        for organization, active_keys in repository.list_organizations(unit.session)
+    ]
+
+
 def list_keys(unit: Unit, organization_id: int) -> list[dict[str, object]]:
     """An organization's keys, by prefix only: a key is never shown again."""
     if repository.get_organization(unit.session, organization_id) is None:
