@@ -46,6 +46,14 @@ def server(server_env: dict[str, str]) -> Iterator[str]:
     assert "whsec-e2e" not in served.output
 
 
+def test_serve_says_where_it_listens_and_what_to_do_next(server_env: dict[str, str]) -> None:
+    with clarion_serving(server_env) as served:
+        pass
+    assert f"serving the API at {served.base}/v1" in served.output
+    assert f"data in {server_env['CLARION_DATA_DIR']}" in served.output
+    assert "clarion org create" in served.output
+
+
 def test_cli_and_server_work_together(server: str, server_env: dict[str, str]) -> None:
     created = json.loads(_clarion("org", "create", "End To End Clinic", env=server_env).stdout)
     headers = {"Authorization": f"Bearer {created['api_key']}"}

@@ -102,6 +102,7 @@ def serve(
     settings = _settings()
     _prepare(settings, migrate=settings.auto_migrate)
     configure_logging(settings.log_format)
+    _say_where(settings, host, port)
     uvicorn.run(
         "clarion.app:create_server_app",
         factory=True,
@@ -114,6 +115,24 @@ def serve(
         log_config=None,
         # A web call's frame larger than a request body may be closes its socket with 1009.
         ws_max_size=settings.max_body_bytes,
+    )
+
+
+def _say_where(settings: Settings, host: str, port: int) -> None:
+    """Where the server listens, where its data is, and what to do next, before it starts."""
+    address = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    url = settings.database
+    database = (
+        f"SQLite {url.database}"
+        if url.get_backend_name() == "sqlite"
+        else url.render_as_string(hide_password=True)
+    )
+    typer.echo(f"clarion: serving the API at {address}/v1 (health: {address}/v1/health)", err=True)
+    typer.echo(f"clarion: data in {settings.data_dir}; database {database}", err=True)
+    typer.echo(
+        'clarion: next, `clarion org create "Your Clinic"` prints an API key; '
+        "`clarion config` shows every setting",
+        err=True,
     )
 
 
