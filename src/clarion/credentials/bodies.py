@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from clarion.api.requests import json_object
-from clarion.errors import InvalidInput, describe_validation_error
+from clarion.api import secret_resources
 
 # Fields the server owns. Naming one in a request body is a 400 that says it is read-only.
 READ_ONLY_FIELDS = frozenset(
@@ -26,13 +25,4 @@ _NOT_NULL = {
 
 def read_body(raw: bytes, schema: type[BaseModel]) -> dict[str, Any]:
     """The fields of a request body, checked against ``schema``, as the client sent them."""
-    document = json_object(raw, READ_ONLY_FIELDS)
-    for field, message in _NOT_NULL.items():
-        if field in document and document[field] is None:
-            raise InvalidInput(message)
-    try:
-        schema.model_validate(document)
-    except ValidationError as exc:
-        # describe_validation_error names the field and the rule, never the input.
-        raise InvalidInput(describe_validation_error(exc)) from None
-    return document
+    return secret_resources.read_body(raw, schema, READ_ONLY_FIELDS, _NOT_NULL)

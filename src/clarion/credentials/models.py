@@ -38,7 +38,7 @@ class ProviderCredentialRow(OrganizationScoped, Base):
     base_url: Mapped[str | None] = mapped_column(Text, default=None)
     # AES-GCM ciphertext of the key (clarion.storage.secret_box); never the key.
     api_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
-    # The key's last characters, or None (see clarion.credentials.service.key_hint).
+    # The key's last characters, or None (see clarion.api.secret_resources.key_hint).
     api_key_hint: Mapped[str | None] = mapped_column(String(HINT_LENGTH), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

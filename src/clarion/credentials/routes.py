@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel
 from starlette.responses import Response
 
 from clarion.api.dependencies import AuthorizedDep, JsonBody
 from clarion.api.openapi import body_error_responses, error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, resource_id
 from clarion.api.responses import json_response
+from clarion.api.secret_resources import request_body
 from clarion.credentials import service
 from clarion.credentials.bodies import read_body
 from clarion.credentials.schemas import (
@@ -34,24 +34,12 @@ CredentialId = Annotated[
 ]
 
 
-def _body(schema: type[BaseModel], description: str) -> dict[str, Any]:
-    """The request body's entry in the OpenAPI document: the routes read the body themselves
-    (clarion.credentials.bodies), so FastAPI does not know its model."""
-    return {
-        "requestBody": {
-            "description": description,
-            "required": True,
-            "content": {"application/json": {"schema": schema.model_json_schema()}},
-        }
-    }
-
-
 @router.post(
     "",
     status_code=201,
     response_model=Credential,
     responses={**ERRORS, **BODY_ERRORS},
-    openapi_extra=_body(CreateCredential, "The new credential"),
+    openapi_extra=request_body(CreateCredential, "The new credential"),
     summary="Create Credential",
 )
 async def create_credential(auth: AuthorizedDep, raw: JsonBody) -> Response:
@@ -92,7 +80,7 @@ async def get_credential(credential_id: CredentialId, auth: AuthorizedDep) -> Re
     ITEM,
     response_model=Credential,
     responses={**ERRORS, **BODY_ERRORS},
-    openapi_extra=_body(UpdateCredential, "Credential properties to update"),
+    openapi_extra=request_body(UpdateCredential, "Credential properties to update"),
     summary="Update Credential",
 )
 async def update_credential(

@@ -6,10 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict
 
+from clarion.api.secret_resources import (
+    REQUEST_MODEL,
+    VISIBLE_ASCII_PATTERN,
+    check_header_secret,
+    check_name,
+    hint_field,
+    never_null,
+    show_secret,
+)
 from clarion.credentials.models import NAME_MAX, CredentialRecord
 from clarion.outbound.urls import SOCKET_SCHEMES, check_http_or_socket_url
 
@@ -19,26 +28,6 @@ SOCKET_PROVIDERS = frozenset({"deepgram"})
 
 API_KEY_MAX = 512
 BASE_URL_MAX = 2048
-HINT_PREFIX = "…"
-
-
-def check_header_secret(value: str) -> str:
-    """The secret (an API key, an auth token), if it is made of visible ASCII characters
-    (``!`` to ``~``) only: it travels as an HTTP header value (``Authorization``,
-    ``x-api-key``), where anything else is mangled or refused, and a space or line break in it
-    is always a pasting mistake. The message never quotes the secret."""
-    if not all("!" <= ch <= "~" for ch in value):
-        raise ValueError(
-            "must be visible ASCII characters only, without spaces or control characters"
-        )
-    return value
-
-
-def check_name(value: str) -> str:
-    """The name, if it holds no NUL character (no column takes it)."""
-    if "\x00" in value:
-        raise ValueError("must not contain the NUL character (\\u0000)")
-    return value
 
 
 ApiKey = Annotated[
@@ -47,7 +36,7 @@ ApiKey = Annotated[
         min_length=1,
         max_length=API_KEY_MAX,
         description="The provider's API key. Write-only: stored encrypted, never returned.",
-        json_schema_extra={"writeOnly": True, "pattern": "^[!-~]+$"},
+        json_schema_extra={"writeOnly": True, "pattern": VISIBLE_ASCII_PATTERN},
     ),
     AfterValidator(check_header_secret),
 ]
@@ -79,24 +68,10 @@ def base_url_problem(provider: str, base_url: str | None) -> str | None:
     return None
 
 
-def _without_default(schema: dict[str, Any]) -> None:
-    """Document an optional field that is never null: left out, or a value."""
-    schema.pop("default", None)
-
-
-def _never_null(description: str | None = None) -> Any:
-    """A field a request may leave out but never set to null (clarion.credentials.bodies
-    refuses null with a message of its own): the model takes None only as "left out"."""
-    return Field(None, description=description, json_schema_extra=_without_default)
-
-
-_REQUEST = ConfigDict(extra="forbid", strict=True)
-
-
 class CreateCredential(BaseModel):
     """A new provider credential. Only ``provider`` and ``api_key`` are required."""
 
-    model_config = _REQUEST
+    model_config = REQUEST_MODEL
 
     provider: ProviderName = Field(description="The provider the key is for")
     api_key: ApiKey
@@ -109,12 +84,12 @@ class UpdateCredential(BaseModel):
     ``base_url`` or ``name``. ``api_key`` may be replaced, never cleared; ``provider`` cannot
     change (sending the credential's own provider is allowed)."""
 
-    model_config = _REQUEST
+    model_config = REQUEST_MODEL
 
-    provider: ProviderName | SkipJsonSchema[None] = _never_null(
+    provider: ProviderName | SkipJsonSchema[None] = never_null(
         "The credential's own provider, or left out: it cannot change"
     )
-    api_key: ApiKey | SkipJsonSchema[None] = _never_null()
+    api_key: ApiKey | SkipJsonSchema[None] = never_null()
     base_url: BaseUrl | None = None
     name: Name | None = None
 
@@ -130,16 +105,7 @@ class Credential(TypedDict):
         Annotated[str, Field(description="Where requests go instead of the provider's own API")]
     ]
     is_api_key_set: Annotated[bool, Field(description="Always true: every credential has a key")]
-    api_key_hint: NotRequired[
-        Annotated[
-            str,
-            Field(
-                description="``…`` and the key's last 4 characters, to tell keys apart; "
-                "left out for a key shorter than 16 characters",
-                examples=["…wxyz"],
-            ),
-        ]
-    ]
+    api_key_hint: NotRequired[Annotated[str, hint_field("key")]]
     created_at: Annotated[dt.datetime, Field(description="When it was created (UTC)")]
     updated_at: Annotated[dt.datetime, Field(description="When it was last changed (UTC)")]
 
@@ -155,9 +121,7 @@ def credential_json(record: CredentialRecord) -> dict[str, Any]:
         shown["name"] = record.name
     if record.base_url is not None:
         shown["base_url"] = record.base_url
-    shown["is_api_key_set"] = True
-    if record.api_key_hint is not None:
-        shown["api_key_hint"] = HINT_PREFIX + record.api_key_hint
+    show_secret(shown, "api_key", record.api_key_hint)
     shown["created_at"] = record.created_at
     shown["updated_at"] = record.updated_at
     return shown

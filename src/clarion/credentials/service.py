@@ -10,19 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-
+from clarion.api.secret_resources import seal, unseal
 from clarion.auth.service import Caller
 from clarion.config import Settings
 from clarion.credentials import repository
-from clarion.credentials.models import HINT_LENGTH, CredentialRecord
+from clarion.credentials.models import CredentialRecord
 from clarion.credentials.schemas import base_url_problem
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.errors import InvalidInput, found
-from clarion.storage.secret_box import PROVIDER_API_KEY, SecretBox
+from clarion.storage.secret_box import SecretBox
 
-HINT_MIN_KEY_LENGTH = 16
 SERVER_CREDENTIAL_ID = 0  # the server-wide key of the settings, not an organization's
 
 
@@ -37,34 +35,21 @@ class ResolvedCredential:
     """None: the provider's own API."""
 
 
-def key_hint(api_key: str) -> str | None:
-    """The key's last 4 characters, or None for a key shorter than 16.
-
-    Shown (as ``…wxyz``) so that whoever manages the keys can tell which one is stored, after
-    a rotation say, as the providers' own consoles do. Provider keys are dozens of random
-    characters; the last 4 leave the rest as far beyond guessing as ever. A short key (a
-    local server's, say) gets no hint: 4 characters would be a good part of it.
-    """
-    if len(api_key) < HINT_MIN_KEY_LENGTH:
-        return None
-    return api_key[-HINT_LENGTH:]
-
-
 def create_credential(
     unit: Unit, caller: Caller, fields: dict[str, Any], secrets: SecretBox
 ) -> CredentialRecord:
     """A new credential in the caller's organization, its key encrypted."""
     _check_base_url(fields["provider"], fields.get("base_url"))
     now = utcnow()
-    api_key: str = fields["api_key"]
+    sealed = seal(secrets, fields["api_key"], caller.organization_id)
     credential = CredentialRecord(
         id=0,
         organization_id=caller.organization_id,
         provider=fields["provider"],
         name=fields.get("name"),
         base_url=fields.get("base_url"),
-        api_key_encrypted=secrets.encrypt(api_key, caller.organization_id, PROVIDER_API_KEY),
-        api_key_hint=key_hint(api_key),
+        api_key_encrypted=sealed.ciphertext,
+        api_key_hint=sealed.hint,
         created_at=now,
         updated_at=now,
     )
@@ -103,10 +88,8 @@ def update_credential(
             changed = True
     api_key = changes.get("api_key")
     if api_key is not None:
-        credential.api_key_encrypted = secrets.encrypt(
-            api_key, caller.organization_id, PROVIDER_API_KEY
-        )
-        credential.api_key_hint = key_hint(api_key)
+        sealed = seal(secrets, api_key, caller.organization_id)
+        credential.api_key_encrypted, credential.api_key_hint = sealed.ciphertext, sealed.hint
         changed = True
     if changed:
         credential.updated_at = max(utcnow(), credential.updated_at)
@@ -191,16 +174,13 @@ def _check_base_url(provider: str, base_url: str | None) -> None:
 
 
 def _api_key(credential: CredentialRecord, secrets: SecretBox) -> str:
-    try:
-        return secrets.decrypt(
-            credential.api_key_encrypted, credential.organization_id, PROVIDER_API_KEY
-        )
-    except (InvalidTag, ValueError):
-        # Sealed under another server key (CLARION_SECRET_KEY changed, or a copied row).
-        raise InvalidInput(
-            f"credential {credential.id}: its api_key cannot be read with this server's "
-            "secret key; set api_key again"
-        ) from None
+    return unseal(
+        secrets,
+        credential.api_key_encrypted,
+        credential.organization_id,
+        f"credential {credential.id}",
+        "api_key",
+    )
 
 
 def _find(

@@ -47,7 +47,7 @@ class PhoneNumberRow(OrganizationScoped, Base):
     twilio_account_sid: Mapped[str] = mapped_column(String(ACCOUNT_SID_LENGTH))
     # AES-GCM ciphertext of the auth token (clarion.storage.secret_box); never the token.
     twilio_auth_token_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
-    # The token's last characters, or None (see clarion.credentials.service.key_hint).
+    # The token's last characters, or None (see clarion.api.secret_resources.key_hint).
     twilio_auth_token_hint: Mapped[str | None] = mapped_column(String(HINT_LENGTH), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
 from sqlalchemy import exc as sa_errors
 from starlette.responses import Response
 
@@ -16,6 +15,7 @@ from clarion.api.dependencies import AuthorizedDep, JsonBody
 from clarion.api.openapi import body_error_responses, error_response, error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, resource_id
 from clarion.api.responses import json_response
+from clarion.api.secret_resources import request_body
 from clarion.api.timestamps import IsoDateTime, as_utc_bound
 from clarion.database import Database
 from clarion.database.windows import Window
@@ -50,18 +50,6 @@ PhoneNumberId = Annotated[
 ]
 
 
-def _body(schema: type[BaseModel], description: str) -> dict[str, Any]:
-    """The request body's entry in the OpenAPI document: the routes read the body themselves
-    (clarion.phone_numbers.bodies), so FastAPI does not know its model."""
-    return {
-        "requestBody": {
-            "description": description,
-            "required": True,
-            "content": {"application/json": {"schema": schema.model_json_schema()}},
-        }
-    }
-
-
 async def _write(
     database: Database, work: Callable[..., PhoneNumberRecord], *args: Any
 ) -> PhoneNumberRecord:
@@ -79,7 +67,7 @@ async def _write(
     status_code=201,
     response_model=PhoneNumber,
     responses=CHANGE_ERRORS,
-    openapi_extra=_body(CreatePhoneNumber, "The new phone number"),
+    openapi_extra=request_body(CreatePhoneNumber, "The new phone number"),
     summary="Create Phone Number",
 )
 async def create_phone_number(auth: AuthorizedDep, raw: JsonBody) -> Response:
@@ -134,7 +122,7 @@ async def get_phone_number(phone_number_id: PhoneNumberId, auth: AuthorizedDep) 
     ITEM,
     response_model=PhoneNumber,
     responses=CHANGE_ERRORS,
-    openapi_extra=_body(UpdatePhoneNumber, "Phone number properties to update"),
+    openapi_extra=request_body(UpdatePhoneNumber, "Phone number properties to update"),
     summary="Update Phone Number",
 )
 async def update_phone_number(

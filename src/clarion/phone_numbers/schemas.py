@@ -6,12 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict
 
 from clarion.api.requests import MAX_ID
-from clarion.credentials.schemas import HINT_PREFIX, check_header_secret, check_name
+from clarion.api.secret_resources import (
+    REQUEST_MODEL,
+    VISIBLE_ASCII_PATTERN,
+    check_header_secret,
+    check_name,
+    hint_field,
+    never_null,
+    show_secret,
+)
 from clarion.phone_numbers.models import NAME_MAX, PhoneNumberRecord
 
 PhoneProvider = Literal["twilio"]
@@ -19,7 +27,6 @@ PhoneProvider = Literal["twilio"]
 AUTH_TOKEN_MAX = 256
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 ACCOUNT_SID_PATTERN = r"^AC[0-9a-fA-F]{32}$"
-VISIBLE_ASCII_PATTERN = r"^[!-~]+$"
 
 
 Number = Annotated[
@@ -66,24 +73,10 @@ AssistantId = Annotated[
 ]
 
 
-def _without_default(schema: dict[str, Any]) -> None:
-    """Document an optional field that is never null: left out, or a value."""
-    schema.pop("default", None)
-
-
-def _never_null(description: str | None = None) -> Any:
-    """A field a request may leave out but never set to null (clarion.phone_numbers.bodies
-    refuses null with a message of its own): the model takes None only as "left out"."""
-    return Field(None, description=description, json_schema_extra=_without_default)
-
-
-_REQUEST = ConfigDict(extra="forbid", strict=True)
-
-
 class CreatePhoneNumber(BaseModel):
     """A new phone number. ``name`` and ``assistant_id`` are optional."""
 
-    model_config = _REQUEST
+    model_config = REQUEST_MODEL
 
     number: Number
     provider: PhoneProvider = Field(description="The carrier the number is held at")
@@ -97,16 +90,14 @@ class UpdatePhoneNumber(BaseModel):
     """Phone number properties to update. A field left out is unchanged; ``null`` clears
     ``assistant_id`` or ``name``. ``twilio_auth_token`` may be replaced, never cleared."""
 
-    model_config = _REQUEST
+    model_config = REQUEST_MODEL
 
-    number: Number | SkipJsonSchema[None] = _never_null("A new number (E.164)")
-    provider: PhoneProvider | SkipJsonSchema[None] = _never_null(
-        "The carrier the number is held at"
-    )
-    twilio_account_sid: AccountSid | SkipJsonSchema[None] = _never_null(
+    number: Number | SkipJsonSchema[None] = never_null("A new number (E.164)")
+    provider: PhoneProvider | SkipJsonSchema[None] = never_null("The carrier the number is held at")
+    twilio_account_sid: AccountSid | SkipJsonSchema[None] = never_null(
         "The Twilio account's SID: `AC` and 32 hexadecimal digits"
     )
-    twilio_auth_token: AuthToken | SkipJsonSchema[None] = _never_null()
+    twilio_auth_token: AuthToken | SkipJsonSchema[None] = never_null()
     assistant_id: AssistantId | None = None
     name: Name | None = None
 
@@ -126,16 +117,7 @@ class PhoneNumber(TypedDict):
     is_twilio_auth_token_set: Annotated[
         bool, Field(description="Always true: every number has its account's auth token")
     ]
-    twilio_auth_token_hint: NotRequired[
-        Annotated[
-            str,
-            Field(
-                description="``…`` and the token's last 4 characters, to tell tokens apart; "
-                "left out for a token shorter than 16 characters",
-                examples=["…wxyz"],
-            ),
-        ]
-    ]
+    twilio_auth_token_hint: NotRequired[Annotated[str, hint_field("token")]]
     created_at: Annotated[dt.datetime, Field(description="When it was created (UTC)")]
     updated_at: Annotated[dt.datetime, Field(description="When it was last changed (UTC)")]
 
@@ -153,9 +135,7 @@ def phone_number_json(record: PhoneNumberRecord) -> dict[str, Any]:
     if record.assistant_id is not None:
         shown["assistant_id"] = record.assistant_id
     shown["twilio_account_sid"] = record.twilio_account_sid
-    shown["is_twilio_auth_token_set"] = True
-    if record.twilio_auth_token_hint is not None:
-        shown["twilio_auth_token_hint"] = HINT_PREFIX + record.twilio_auth_token_hint
+    show_secret(shown, "twilio_auth_token", record.twilio_auth_token_hint)
     shown["created_at"] = record.created_at
     shown["updated_at"] = record.updated_at
     return shown

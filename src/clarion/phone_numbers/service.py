@@ -9,22 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-
+from clarion.api.secret_resources import seal, unseal
 from clarion.assistants import repository as assistants
 from clarion.auth.service import Caller
-from clarion.credentials.service import key_hint
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.database.windows import Window
 from clarion.errors import Conflict, InvalidInput, found
 from clarion.phone_numbers import repository
 from clarion.phone_numbers.models import PhoneNumberRecord
-from clarion.storage.secret_box import PROVIDER_API_KEY, SecretBox
-
-# The auth token is the carrier's API secret, sealed as the providers' keys are: to its
-# organization and to that purpose.
-_PURPOSE = PROVIDER_API_KEY
+from clarion.storage.secret_box import SecretBox
 
 
 def create_phone_number(
@@ -37,7 +31,7 @@ def create_phone_number(
     if assistant_id is not None:
         _check_assistant(unit, organization_id, assistant_id)
     now = utcnow()
-    token: str = fields["twilio_auth_token"]
+    sealed = seal(secrets, fields["twilio_auth_token"], organization_id)
     phone_number = PhoneNumberRecord(
         id=0,
         organization_id=organization_id,
@@ -46,8 +40,8 @@ def create_phone_number(
         name=fields.get("name"),
         assistant_id=assistant_id,
         twilio_account_sid=fields["twilio_account_sid"],
-        twilio_auth_token_encrypted=secrets.encrypt(token, organization_id, _PURPOSE),
-        twilio_auth_token_hint=key_hint(token),
+        twilio_auth_token_encrypted=sealed.ciphertext,
+        twilio_auth_token_hint=sealed.hint,
         created_at=now,
         updated_at=now,
     )
@@ -91,8 +85,9 @@ def update_phone_number(
             changed = True
     token = changes.get("twilio_auth_token")
     if token is not None:
-        phone_number.twilio_auth_token_encrypted = secrets.encrypt(token, organization_id, _PURPOSE)
-        phone_number.twilio_auth_token_hint = key_hint(token)
+        sealed = seal(secrets, token, organization_id)
+        phone_number.twilio_auth_token_encrypted = sealed.ciphertext
+        phone_number.twilio_auth_token_hint = sealed.hint
         changed = True
     if changed:
         phone_number.updated_at = max(utcnow(), phone_number.updated_at)
@@ -119,16 +114,13 @@ def phone_number_of(
 def twilio_auth_token(phone_number: PhoneNumberRecord, secrets: SecretBox) -> str:
     """The number's auth token, decrypted, for a request to its Twilio account; InvalidInput
     when this server's key cannot open it."""
-    try:
-        return secrets.decrypt(
-            phone_number.twilio_auth_token_encrypted, phone_number.organization_id, _PURPOSE
-        )
-    except (InvalidTag, ValueError):
-        # Sealed under another server key (CLARION_SECRET_KEY changed, or a copied row).
-        raise InvalidInput(
-            f"phone number {phone_number.id}: its twilio_auth_token cannot be read with this "
-            "server's secret key; set twilio_auth_token again"
-        ) from None
+    return unseal(
+        secrets,
+        phone_number.twilio_auth_token_encrypted,
+        phone_number.organization_id,
+        f"phone number {phone_number.id}",
+        "twilio_auth_token",
+    )
 
 
 def _check_number_free(unit: Unit, organization_id: int, number: str) -> None:
