@@ -6,13 +6,19 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from credential_api import KEY, OTHER_KEY, create_credential
+from credential_api import CREDENTIALS, KEY, OTHER_KEY, create_credential
 from fastapi.testclient import TestClient
 
 from clarion.auth.service import Caller
 from clarion.credentials import repository
 from clarion.credentials.models import CredentialRecord
 from clarion.database import Database
+from secret_resources import (
+    assert_every_operation_needs_an_api_key,
+    assert_ids_that_cannot_exist_are_404,
+    assert_null_clears,
+    assert_secret_replaced,
+)
 from support import Api, Tenant, assert_error
 
 
@@ -144,28 +150,12 @@ def test_an_empty_patch_changes_nothing(api: Api, credential: dict[str, Any]) ->
 
 @pytest.mark.parametrize("field", ["name", "base_url"])
 def test_null_clears_name_and_base_url(api: Api, credential: dict[str, Any], field: str) -> None:
-    path = f"/v1/credential/{credential['id']}"
-
-    cleared = api.patch(path, json={field: None})
-
-    assert cleared.status_code == 200, cleared.text
-    assert field not in cleared.json()
-    assert field not in api.get(path).json()
     other = "base_url" if field == "name" else "name"
-    assert cleared.json()[other] == credential[other]
+    assert_null_clears(api, CREDENTIALS, credential, field, other)
 
 
 def test_the_key_can_be_replaced(api: Api, credential: dict[str, Any]) -> None:
-    path = f"/v1/credential/{credential['id']}"
-
-    replaced = api.patch(path, json={"api_key": OTHER_KEY})
-
-    assert replaced.status_code == 200, replaced.text
-    assert replaced.json()["api_key_hint"] == "…" + OTHER_KEY[-4:]
-    assert replaced.json()["is_api_key_set"] is True
-    assert _timestamp(replaced.json()["updated_at"]) > _timestamp(credential["updated_at"])
-    # A short key after a long one: the old hint goes too.
-    assert "api_key_hint" not in api.patch(path, json={"api_key": "short"}).json()
+    assert_secret_replaced(api, CREDENTIALS, credential, OTHER_KEY)
 
 
 def test_the_key_cannot_be_cleared(api: Api, credential: dict[str, Any]) -> None:
@@ -207,21 +197,9 @@ def test_ids_are_not_reused_after_a_delete(api: Api, credential: dict[str, Any])
 
 @pytest.mark.parametrize("raw_id", ["0", "abc", "-1", "1.0", "9" * 19, "%20"])
 def test_ids_that_cannot_exist_are_404(api: Api, raw_id: str) -> None:
-    for method in ("GET", "PATCH", "DELETE"):
-        kwargs: dict[str, Any] = {"json": {"name": "x"}} if method == "PATCH" else {}
-        assert_error(api.request(method, f"/v1/credential/{raw_id}", **kwargs), 404, "credential")
+    assert_ids_that_cannot_exist_are_404(api, CREDENTIALS, raw_id)
 
 
 def test_every_operation_needs_an_api_key(client: TestClient, credential: dict[str, Any]) -> None:
-    path = f"/v1/credential/{credential['id']}"
     body = {"provider": "openai", "api_key": KEY}
-    for method, target, kwargs in [
-        ("POST", "/v1/credential", {"json": body}),
-        ("GET", "/v1/credential", {}),
-        ("GET", path, {}),
-        ("PATCH", path, {"json": {"name": "x"}}),
-        ("DELETE", path, {}),
-    ]:
-        assert_error(client.request(method, target, **kwargs), 401, "Authorization")
-        wrong = {"Authorization": "Bearer clarion_sk_not-a-key"}
-        assert client.request(method, target, headers=wrong, **kwargs).status_code == 401
+    assert_every_operation_needs_an_api_key(client, CREDENTIALS, credential, body)

@@ -7,61 +7,35 @@ import logging
 from typing import Any
 
 import pytest
-from credential_api import KEY, OTHER_KEY, create_credential, leaks
-from sqlalchemy import text
+from credential_api import CREDENTIALS, KEY, OTHER_KEY, create_credential
 
 from clarion.database import Database
-from clarion.storage.secret_box import PROVIDER_API_KEY, SecretBox
+from secret_resources import assert_never_said, assert_sealed_at_rest, assert_write_only_in_openapi
 from support import Api, Tenant
-
-
-def _stored_row(database: Database, credential_id: int) -> dict[str, Any]:
-    with database.unit() as unit:
-        row = unit.session.execute(
-            text("SELECT * FROM provider_credentials WHERE id = :id"), {"id": credential_id}
-        )
-        return dict(row.mappings().one())
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).decode("latin-1")
-    return str(value)
 
 
 def test_the_key_is_encrypted_at_rest(api: Api, database: Database, app: Any) -> None:
     created = create_credential(api, name="Production")
 
-    row = _stored_row(database, created["id"])
-
-    assert not any(leaks(_as_text(value), KEY) for value in row.values())
-    ciphertext = bytes(row["api_key_encrypted"])
-    box: SecretBox = app.state.services.secrets
-    assert box.decrypt(ciphertext, api.tenant.organization_id, PROVIDER_API_KEY) == KEY
-    with pytest.raises(Exception):  # noqa: B017 - bound to its organization: any failure
-        box.decrypt(ciphertext, api.tenant.organization_id + 1, PROVIDER_API_KEY)
-    with pytest.raises(Exception):  # noqa: B017 - and to its purpose: not a webhook secret
-        box.decrypt(ciphertext, api.tenant.organization_id)
+    assert_sealed_at_rest(
+        CREDENTIALS, database, app, api.tenant.organization_id, created["id"], KEY
+    )
 
 
 def test_a_replaced_key_is_encrypted_too(
     api: Api, database: Database, app: Any, credential: dict[str, Any]
 ) -> None:
-    before = bytes(_stored_row(database, credential["id"])["api_key_encrypted"])
+    organization_id = api.tenant.organization_id
+    before = assert_sealed_at_rest(
+        CREDENTIALS, database, app, organization_id, credential["id"], KEY
+    )
     api.patch(f"/v1/credential/{credential['id']}", json={"api_key": OTHER_KEY})
 
-    row = _stored_row(database, credential["id"])
+    row = assert_sealed_at_rest(
+        CREDENTIALS, database, app, organization_id, credential["id"], OTHER_KEY
+    )
 
-    assert not any(leaks(_as_text(value), OTHER_KEY) for value in row.values())
-    assert bytes(row["api_key_encrypted"]) != before
-    box: SecretBox = app.state.services.secrets
-    ciphertext = bytes(row["api_key_encrypted"])
-    assert box.decrypt(ciphertext, api.tenant.organization_id, PROVIDER_API_KEY) == OTHER_KEY
-
-
-def _everything_said(response: Any) -> str:
-    headers = "\n".join(f"{name}: {value}" for name, value in response.headers.items())
-    return f"{response.status_code}\n{headers}\n{response.text}"
+    assert bytes(row["api_key_encrypted"]) != bytes(before["api_key_encrypted"])
 
 
 def test_the_key_is_in_no_response_error_or_log(
@@ -109,20 +83,8 @@ def test_the_key_is_in_no_response_error_or_log(
 
     assert [r.status_code for r in responses[:3]] == [200, 200, 200]
     assert all(r.status_code >= 400 for r in responses[3:-1])
-    for response in responses:
-        assert not leaks(_everything_said(response), KEY), response.text
-    logged = access_stream.getvalue().decode() + caplog.text
-    assert access_stream.getvalue().count(b"\n") >= len(responses)
-    assert not leaks(logged, KEY)
+    assert_never_said(KEY, responses, access_stream, caplog)
 
 
 def test_the_openapi_document_marks_the_key_write_only(api: Api) -> None:
-    document = api.get("/openapi.json").json()
-    operations = (
-        document["paths"]["/credential"]["post"],
-        document["paths"]["/credential/{credentialId}"]["patch"],
-    )
-    for operation in operations:
-        schema = operation["requestBody"]["content"]["application/json"]["schema"]
-        assert schema["properties"]["api_key"]["writeOnly"] is True
-    assert "api_key" not in document["components"]["schemas"]["Credential"]["properties"]
+    assert_write_only_in_openapi(api, CREDENTIALS)

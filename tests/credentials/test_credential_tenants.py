@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from credential_api import OTHER_KEY, create_credential
+from credential_api import CREDENTIALS, OTHER_KEY, create_credential
 from fastapi.testclient import TestClient
 
+from secret_resources import assert_as_good_as_missing
 from support import Api, Tenant, assert_error
 
 
@@ -16,14 +17,6 @@ def theirs(client: TestClient, other_tenant: Tenant) -> dict[str, Any]:
     return create_credential(
         Api(client, other_tenant), name="Theirs", base_url="https://t.example/"
     )
-
-
-def _same_but_for_the_id(foreign: Any, absent: Any, foreign_id: int, absent_id: int) -> None:
-    assert_error(foreign, 404, f"credential {foreign_id} not found")
-    assert_error(absent, 404, f"credential {absent_id} not found")
-    assert foreign.json()["message"].replace(str(foreign_id), "N") == absent.json()[
-        "message"
-    ].replace(str(absent_id), "N")
 
 
 @pytest.mark.parametrize(
@@ -45,14 +38,8 @@ def test_each_operation_on_their_credential_is_404(
     method: str,
     kwargs: dict[str, Any],
 ) -> None:
-    missing_id = theirs["id"] + 1000
-
-    foreign = api.request(method, f"/v1/credential/{theirs['id']}", **kwargs)
-    absent = api.request(method, f"/v1/credential/{missing_id}", **kwargs)
-
-    _same_but_for_the_id(foreign, absent, theirs["id"], missing_id)
     owner = Api(client, other_tenant)
-    assert owner.get(f"/v1/credential/{theirs['id']}").json() == theirs
+    assert_as_good_as_missing(api, owner, CREDENTIALS, theirs, method, kwargs)
 
 
 def test_the_list_shows_only_the_callers_credentials(

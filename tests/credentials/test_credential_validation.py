@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from credential_api import KEY, create_credential
+from credential_api import CREDENTIALS, KEY, create_credential
 
+from secret_resources import assert_refused
 from support import Api, assert_error
 
 JSON = {"Content-Type": "application/json"}
@@ -27,10 +28,7 @@ RAW_BODIES = [
 def test_body_must_be_a_json_object(
     api: Api, credential: dict[str, Any], raw: bytes, named: str
 ) -> None:
-    assert_error(api.post("/v1/credential", content=raw, headers=JSON), 400, named)
-    path = f"/v1/credential/{credential['id']}"
-    assert_error(api.patch(path, content=raw, headers=JSON), 400, named)
-    assert api.get("/v1/credential").json() == [credential]
+    assert_refused(api, CREDENTIALS, credential, 400, named, create=raw, change=raw, headers=JSON)
 
 
 VALID = {"provider": "openai", "api_key": KEY}
@@ -142,15 +140,20 @@ def test_http_and_https_base_urls_are_kept_as_sent(api: Api, base_url: str) -> N
 def test_non_json_content_type_is_415(api: Api, credential: dict[str, Any]) -> None:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     body = f"provider=openai&api_key={KEY}"
-    assert_error(api.post("/v1/credential", content=body, headers=form), 415, "Content-Type")
-    path = f"/v1/credential/{credential['id']}"
-    assert_error(api.patch(path, content="name=x", headers=form), 415, "Content-Type")
-    assert api.get("/v1/credential").json() == [credential]
+    assert_refused(
+        api,
+        CREDENTIALS,
+        credential,
+        415,
+        "Content-Type",
+        create=body,
+        change="name=x",
+        headers=form,
+    )
 
 
 def test_oversized_body_is_413(api: Api, credential: dict[str, Any]) -> None:
     body = b'{"provider": "openai", "api_key": "' + b"k" * (1024 * 1024) + b'"}'
-    assert_error(api.post("/v1/credential", content=body, headers=JSON), 413, "1048576")
-    path = f"/v1/credential/{credential['id']}"
-    assert_error(api.patch(path, content=body, headers=JSON), 413, "1048576")
-    assert api.get("/v1/credential").json() == [credential]
+    assert_refused(
+        api, CREDENTIALS, credential, 413, "1048576", create=body, change=body, headers=JSON
+    )

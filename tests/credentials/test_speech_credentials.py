@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from credential_api import KEY, OTHER_KEY, create_credential, leaks
+from credential_api import KEY, OTHER_KEY, create_credential
 from fastapi.testclient import TestClient
 
+from secret_resources import leaks
 from support import Api, Tenant, assert_error
 
 

@@ -1,10 +1,12 @@
 """What the phone number tests share: a Twilio account's SID and auth tokens that are easy to
-look for where they must never be, and a way to create a number through the API."""
+look for where they must never be, a way to create a number through the API, and the phone
+number as the checks of every resource with a secret see it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from secret_resources import SecretResource
 from support import Api
 
 NUMBER = "+15555550123"
@@ -14,6 +16,15 @@ OTHER_ACCOUNT_SID = "AC" + "0123456789ABCDEF" * 2
 # Twilio's auth tokens are 32 hexadecimal digits: long enough to be shown with a hint.
 TOKEN = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 OTHER_TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+
+PHONE_NUMBERS = SecretResource(
+    path="/v1/phone-number",
+    noun="phone number",
+    table="phone_numbers",
+    secret="twilio_auth_token",
+    schema="PhoneNumber",
+    id_parameter="phoneNumberId",
+)
 
 
 def create_phone_number(api: Api, **fields: Any) -> dict[str, Any]:
@@ -30,9 +41,3 @@ def create_phone_number(api: Api, **fields: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
-
-
-def leaks(text: str, token: str) -> bool:
-    """Whether ``text`` holds the token, or any part of it beyond the 4 characters of the
-    hint."""
-    return any(token[start : start + 5] in text for start in range(len(token) - 4))

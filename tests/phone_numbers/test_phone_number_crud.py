@@ -14,10 +14,17 @@ from phone_number_api import (
     OTHER_ACCOUNT_SID,
     OTHER_NUMBER,
     OTHER_TOKEN,
+    PHONE_NUMBERS,
     TOKEN,
     create_phone_number,
 )
 
+from secret_resources import (
+    assert_every_operation_needs_an_api_key,
+    assert_ids_that_cannot_exist_are_404,
+    assert_null_clears,
+    assert_secret_replaced,
+)
 from support import Api, assert_error
 
 
@@ -141,29 +148,12 @@ def test_an_empty_patch_or_the_same_values_change_nothing(
 
 @pytest.mark.parametrize("field", ["name", "assistant_id"])
 def test_null_clears_name_and_assistant(api: Api, phone_number: dict[str, Any], field: str) -> None:
-    path = f"/v1/phone-number/{phone_number['id']}"
-
-    cleared = api.patch(path, json={field: None})
-
-    assert cleared.status_code == 200, cleared.text
-    assert field not in cleared.json()
-    assert field not in api.get(path).json()
     other = "assistant_id" if field == "name" else "name"
-    assert cleared.json()[other] == phone_number[other]
+    assert_null_clears(api, PHONE_NUMBERS, phone_number, field, other)
 
 
 def test_the_token_can_be_replaced(api: Api, phone_number: dict[str, Any]) -> None:
-    path = f"/v1/phone-number/{phone_number['id']}"
-
-    replaced = api.patch(path, json={"twilio_auth_token": OTHER_TOKEN})
-
-    assert replaced.status_code == 200, replaced.text
-    assert replaced.json()["twilio_auth_token_hint"] == "…" + OTHER_TOKEN[-4:]
-    assert replaced.json()["is_twilio_auth_token_set"] is True
-    assert _timestamp(replaced.json()["updated_at"]) > _timestamp(phone_number["updated_at"])
-    # A short token after a long one: the old hint goes too.
-    short = api.patch(path, json={"twilio_auth_token": "short"}).json()
-    assert "twilio_auth_token_hint" not in short
+    assert_secret_replaced(api, PHONE_NUMBERS, phone_number, OTHER_TOKEN)
 
 
 @pytest.mark.parametrize("field", ["twilio_auth_token", "number", "twilio_account_sid", "provider"])
@@ -200,30 +190,17 @@ def test_ids_are_not_reused_after_a_delete(api: Api, phone_number: dict[str, Any
 
 @pytest.mark.parametrize("raw_id", ["0", "abc", "-1", "1.0", "9" * 19, "%20"])
 def test_ids_that_cannot_exist_are_404(api: Api, raw_id: str) -> None:
-    for method in ("GET", "PATCH", "DELETE"):
-        kwargs: dict[str, Any] = {"json": {"name": "x"}} if method == "PATCH" else {}
-        response = api.request(method, f"/v1/phone-number/{raw_id}", **kwargs)
-        assert_error(response, 404, "phone number")
+    assert_ids_that_cannot_exist_are_404(api, PHONE_NUMBERS, raw_id)
 
 
 def test_every_operation_needs_an_api_key(client: TestClient, phone_number: dict[str, Any]) -> None:
-    path = f"/v1/phone-number/{phone_number['id']}"
     body = {
         "number": OTHER_NUMBER,
         "provider": "twilio",
         "twilio_account_sid": ACCOUNT_SID,
         "twilio_auth_token": TOKEN,
     }
-    for method, target, kwargs in [
-        ("POST", "/v1/phone-number", {"json": body}),
-        ("GET", "/v1/phone-number", {}),
-        ("GET", path, {}),
-        ("PATCH", path, {"json": {"name": "x"}}),
-        ("DELETE", path, {}),
-    ]:
-        assert_error(client.request(method, target, **kwargs), 401, "Authorization")
-        wrong = {"Authorization": "Bearer clarion_sk_not-a-key"}
-        assert client.request(method, target, headers=wrong, **kwargs).status_code == 401
+    assert_every_operation_needs_an_api_key(client, PHONE_NUMBERS, phone_number, body)
 
 
 def test_simultaneous_creates_of_one_number_make_one(api: Api) -> None:

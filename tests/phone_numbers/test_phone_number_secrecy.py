@@ -8,62 +8,37 @@ import logging
 from typing import Any
 
 import pytest
-from phone_number_api import ACCOUNT_SID, OTHER_TOKEN, TOKEN, create_phone_number, leaks
-from sqlalchemy import text
+from phone_number_api import ACCOUNT_SID, OTHER_TOKEN, PHONE_NUMBERS, TOKEN, create_phone_number
 
 from clarion.database import Database
-from clarion.storage.secret_box import PROVIDER_API_KEY, SecretBox
+from secret_resources import assert_never_said, assert_sealed_at_rest, assert_write_only_in_openapi
 from support import Api, Tenant
-
-
-def _stored_row(database: Database, phone_number_id: int) -> dict[str, Any]:
-    with database.unit() as unit:
-        row = unit.session.execute(
-            text("SELECT * FROM phone_numbers WHERE id = :id"), {"id": phone_number_id}
-        )
-        return dict(row.mappings().one())
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).decode("latin-1")
-    return str(value)
 
 
 def test_the_token_is_encrypted_at_rest(api: Api, database: Database, app: Any) -> None:
     created = create_phone_number(api, name="Front desk")
 
-    row = _stored_row(database, created["id"])
+    row = assert_sealed_at_rest(
+        PHONE_NUMBERS, database, app, api.tenant.organization_id, created["id"], TOKEN
+    )
 
-    assert not any(leaks(_as_text(value), TOKEN) for value in row.values())
     assert row["twilio_auth_token_hint"] == TOKEN[-4:]
-    ciphertext = bytes(row["twilio_auth_token_encrypted"])
-    box: SecretBox = app.state.services.secrets
-    assert box.decrypt(ciphertext, api.tenant.organization_id, PROVIDER_API_KEY) == TOKEN
-    with pytest.raises(Exception):  # noqa: B017 - bound to its organization: any failure
-        box.decrypt(ciphertext, api.tenant.organization_id + 1, PROVIDER_API_KEY)
-    with pytest.raises(Exception):  # noqa: B017 - and to its purpose: not a webhook secret
-        box.decrypt(ciphertext, api.tenant.organization_id)
 
 
 def test_a_replaced_token_is_encrypted_too(
     api: Api, database: Database, app: Any, phone_number: dict[str, Any]
 ) -> None:
-    before = bytes(_stored_row(database, phone_number["id"])["twilio_auth_token_encrypted"])
+    organization_id = api.tenant.organization_id
+    before = assert_sealed_at_rest(
+        PHONE_NUMBERS, database, app, organization_id, phone_number["id"], TOKEN
+    )
     api.patch(f"/v1/phone-number/{phone_number['id']}", json={"twilio_auth_token": OTHER_TOKEN})
 
-    row = _stored_row(database, phone_number["id"])
+    row = assert_sealed_at_rest(
+        PHONE_NUMBERS, database, app, organization_id, phone_number["id"], OTHER_TOKEN
+    )
 
-    assert not any(leaks(_as_text(value), OTHER_TOKEN) for value in row.values())
-    assert bytes(row["twilio_auth_token_encrypted"]) != before
-    box: SecretBox = app.state.services.secrets
-    ciphertext = bytes(row["twilio_auth_token_encrypted"])
-    assert box.decrypt(ciphertext, api.tenant.organization_id, PROVIDER_API_KEY) == OTHER_TOKEN
-
-
-def _everything_said(response: Any) -> str:
-    headers = "\n".join(f"{name}: {value}" for name, value in response.headers.items())
-    return f"{response.status_code}\n{headers}\n{response.text}"
+    assert bytes(row["twilio_auth_token_encrypted"]) != bytes(before["twilio_auth_token_encrypted"])
 
 
 def test_the_token_is_in_no_response_error_or_log(
@@ -121,22 +96,8 @@ def test_the_token_is_in_no_response_error_or_log(
 
     assert [r.status_code for r in responses[:3]] == [200, 200, 200]
     assert all(r.status_code >= 400 for r in responses[3:-1])
-    for response in responses:
-        assert not leaks(_everything_said(response), TOKEN), response.text
-    logged = access_stream.getvalue().decode() + caplog.text
-    assert access_stream.getvalue().count(b"\n") >= len(responses)
-    assert not leaks(logged, TOKEN)
+    assert_never_said(TOKEN, responses, access_stream, caplog)
 
 
 def test_the_openapi_document_marks_the_token_write_only(api: Api) -> None:
-    document = api.get("/openapi.json").json()
-    operations = (
-        document["paths"]["/phone-number"]["post"],
-        document["paths"]["/phone-number/{phoneNumberId}"]["patch"],
-    )
-    for operation in operations:
-        schema = operation["requestBody"]["content"]["application/json"]["schema"]
-        assert schema["properties"]["twilio_auth_token"]["writeOnly"] is True
-    shown = document["components"]["schemas"]["PhoneNumber"]["properties"]
-    assert "twilio_auth_token" not in shown
-    assert "is_twilio_auth_token_set" in shown
+    assert_write_only_in_openapi(api, PHONE_NUMBERS)

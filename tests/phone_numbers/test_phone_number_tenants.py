@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from phone_number_api import NUMBER, OTHER_NUMBER, OTHER_TOKEN, create_phone_number
+from phone_number_api import NUMBER, OTHER_NUMBER, OTHER_TOKEN, PHONE_NUMBERS, create_phone_number
 
 from clarion.database import Database
 from clarion.phone_numbers.repository import called
 from clarion.phone_numbers.service import phone_number_of
+from secret_resources import assert_as_good_as_missing
 from support import Api, Tenant, assert_error
 
 
@@ -24,14 +25,6 @@ def owner(client: TestClient, other_tenant: Tenant) -> Api:
 def theirs(owner: Api) -> dict[str, Any]:
     assistant = owner.create_assistant(name="Theirs")
     return create_phone_number(owner, name="Theirs", assistant_id=assistant["id"])
-
-
-def _same_but_for_the_id(foreign: Any, absent: Any, foreign_id: int, absent_id: int) -> None:
-    assert_error(foreign, 404, f"phone number {foreign_id} not found")
-    assert_error(absent, 404, f"phone number {absent_id} not found")
-    assert foreign.json()["message"].replace(str(foreign_id), "N") == absent.json()[
-        "message"
-    ].replace(str(absent_id), "N")
 
 
 @pytest.mark.parametrize(
@@ -53,13 +46,7 @@ def test_each_operation_on_their_number_is_404(
     method: str,
     kwargs: dict[str, Any],
 ) -> None:
-    missing_id = theirs["id"] + 1000
-
-    foreign = api.request(method, f"/v1/phone-number/{theirs['id']}", **kwargs)
-    absent = api.request(method, f"/v1/phone-number/{missing_id}", **kwargs)
-
-    _same_but_for_the_id(foreign, absent, theirs["id"], missing_id)
-    assert owner.get(f"/v1/phone-number/{theirs['id']}").json() == theirs
+    assert_as_good_as_missing(api, owner, PHONE_NUMBERS, theirs, method, kwargs)
 
 
 def test_the_list_shows_only_the_callers_numbers(

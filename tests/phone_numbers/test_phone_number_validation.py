@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from phone_number_api import ACCOUNT_SID, NUMBER, TOKEN, create_phone_number
+from phone_number_api import ACCOUNT_SID, NUMBER, PHONE_NUMBERS, TOKEN, create_phone_number
 
+from secret_resources import assert_refused
 from support import Api, assert_error
 
 JSON = {"Content-Type": "application/json"}
@@ -28,10 +29,9 @@ RAW_BODIES = [
 def test_body_must_be_a_json_object(
     api: Api, phone_number: dict[str, Any], raw: bytes, named: str
 ) -> None:
-    assert_error(api.post("/v1/phone-number", content=raw, headers=JSON), 400, named)
-    path = f"/v1/phone-number/{phone_number['id']}"
-    assert_error(api.patch(path, content=raw, headers=JSON), 400, named)
-    assert api.get("/v1/phone-number").json() == [phone_number]
+    assert_refused(
+        api, PHONE_NUMBERS, phone_number, 400, named, create=raw, change=raw, headers=JSON
+    )
 
 
 VALID = {
@@ -150,15 +150,20 @@ def test_boundaries_are_accepted(api: Api) -> None:
 def test_non_json_content_type_is_415(api: Api, phone_number: dict[str, Any]) -> None:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     body = f"number=%2B15555550999&twilio_auth_token={TOKEN}"
-    assert_error(api.post("/v1/phone-number", content=body, headers=form), 415, "Content-Type")
-    path = f"/v1/phone-number/{phone_number['id']}"
-    assert_error(api.patch(path, content="name=x", headers=form), 415, "Content-Type")
-    assert api.get("/v1/phone-number").json() == [phone_number]
+    assert_refused(
+        api,
+        PHONE_NUMBERS,
+        phone_number,
+        415,
+        "Content-Type",
+        create=body,
+        change="name=x",
+        headers=form,
+    )
 
 
 def test_oversized_body_is_413(api: Api, phone_number: dict[str, Any]) -> None:
     body = b'{"number": "+15555550999", "name": "' + b"n" * (1024 * 1024) + b'"}'
-    assert_error(api.post("/v1/phone-number", content=body, headers=JSON), 413, "1048576")
-    path = f"/v1/phone-number/{phone_number['id']}"
-    assert_error(api.patch(path, content=body, headers=JSON), 413, "1048576")
-    assert api.get("/v1/phone-number").json() == [phone_number]
+    assert_refused(
+        api, PHONE_NUMBERS, phone_number, 413, "1048576", create=body, change=body, headers=JSON
+    )
