@@ -24,6 +24,7 @@ from clarion.calls.models import (
     OUTBOUND,
     QUEUED,
     RINGING,
+    WEB_CALL,
     CallRecord,
     SaidMessage,
 )
@@ -93,6 +94,17 @@ _PLACE = Prepared(
         update(CALLS)
         .where(CALLS.c.id == bindparam("id"), CALLS.c.call_status == QUEUED)
         .values(call_status=RINGING, token_digest=bindparam("token"), updated_at=bindparam("now"))
+    )
+)
+_NEW_TOKEN = Prepared(
+    lambda: (
+        update(CALLS)
+        .where(
+            CALLS.c.id == bindparam("id"),
+            CALLS.c.call_status == QUEUED,
+            CALLS.c.call_type == WEB_CALL,
+        )
+        .values(token_digest=bindparam("token"), updated_at=bindparam("now"))
     )
 )
 _NOTE_TWILIO_CALL = Prepared(
@@ -544,6 +556,12 @@ def queued_outbound(statements: Statements, limit: int) -> list[tuple[int, int]]
     other placers until the transaction ends."""
     rows = statements.fetch_all(_QUEUED_OUTBOUND, limit=limit)
     return [(int(row[0]), int(row[1])) for row in rows]
+
+
+def new_token(statements: Statements, call_id: int, token_digest: bytes, now: dt.datetime) -> bool:
+    """Give a web call nobody has joined a new token (the old one no longer joins it) and a
+    new join window from ``now``; False when it is not such a call any more."""
+    return statements.execute(_NEW_TOKEN, id=call_id, token=token_digest, now=now) == 1
 
 
 def place(statements: Statements, call_id: int, token_digest: bytes, now: dt.datetime) -> bool:

@@ -148,6 +148,27 @@ async def get_call(call_id: CallId, auth: AuthorizedDep) -> Response:
     return json_response(call_json(call, said))
 
 
+@router.post(
+    ITEM + "/web-call-url",
+    response_model=CreatedCall,
+    responses={**ERRORS, **documented(409, "The call has been joined, or has ended")},
+    summary="Issue Web Call URL",
+)
+async def issue_web_call_url(call_id: CallId, auth: AuthorizedDep, request: Request) -> Response:
+    """Issues a web call's `web_call_url` (and `web_call_page_url`) again, with a new join
+    window, while nobody has joined the call: a link that ran out unused is not a dead end.
+    The URL issued before no longer joins the call."""
+    services = auth.services
+    call, token = await auth.database.write(
+        service.new_web_call_token, auth.caller, resource_id(call_id, "call")
+    )
+    shown = call_json(call, [])
+    came_to = reached_at(request)
+    shown["web_call_url"] = web_call_url(services, came_to, call.id, token)
+    shown["web_call_page_url"] = web_call_page_url(services, came_to, shown["web_call_url"])
+    return json_response(shown)
+
+
 @router.post(ITEM + "/end", response_model=Call, responses=ERRORS, summary="End Call")
 async def end_call(call_id: CallId, auth: AuthorizedDep) -> Response:
     """Ends a live call as `manually-canceled` (a call that has ended is left as it is) and

@@ -29,7 +29,7 @@ from clarion.config import Settings
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.database.windows import Window
-from clarion.errors import InvalidInput, TooManyRequests, found
+from clarion.errors import Conflict, InvalidInput, TooManyRequests, found
 from clarion.phone_numbers.models import PhoneNumberRecord
 from clarion.phone_numbers.service import phone_number_of
 from clarion.speech.choice import speech_choice, speech_credentials
@@ -260,6 +260,22 @@ def end_call(
     if call is None or not call.live:
         return False
     return repository.end(unit.statements, call, ended_reason, now or utcnow())
+
+
+def new_web_call_token(unit: Unit, caller: Caller, call_id: int) -> tuple[CallRecord, str]:
+    """A new token for the caller's web call that nobody has joined yet, with a new join
+    window; the call and the token. Conflict once it has been joined or has ended."""
+    call = _find(unit, caller, call_id)
+    token = secrets.token_urlsafe(32)
+    if call.call_type != WEB_CALL:
+        raise Conflict(f"call {call_id}: a {call.call_type} has no web call URL")
+    if not repository.new_token(unit.statements, call.id, token_digest(token), utcnow()):
+        why = f"ended ({call.ended_reason})" if call.ended_reason else call.call_status
+        raise Conflict(
+            f"call {call_id}: it is {why}; a web call URL is issued again only before anyone "
+            "joins the call: create a new call"
+        )
+    return _find(unit, caller, call_id), token
 
 
 def cancel_call(
