@@ -52,8 +52,9 @@ async def _queue(auth: Authorized, work: Callable[..., dict[str, Any]], target: 
 
 @router.post("/v1/assistant/{assistantId}/webhook/test", summary="Send Test Webhook", **QUEUED)
 async def send_test(assistant_id: AssistantId, auth: AuthorizedDep) -> Response:
-    """Queues a realistic sample end-of-call report (call id 0) to the assistant's webhook
-    now, signed like every delivery; returns the delivery to follow."""
+    """Queues a sample end-of-call report (call id 0) to the assistant's webhook now, signed
+    like every delivery: a web call of the assistant, with the fields and types of its real
+    reports and only the analysis its plan asks for; returns the delivery to follow."""
     return await _queue(auth, service.send_test_report, resource_id(assistant_id, "assistant"))
 
 
