@@ -17,6 +17,7 @@ from clarion.assistants.documents import (
     nested_too_deeply,
 )
 from clarion.assistants.fields import MERGED_FIELDS
+from clarion.assistants.key_spelling import check_key_spelling
 from clarion.assistants.schemas import UpdateAssistant
 from clarion.errors import InvalidInput, describe_validation_error
 
@@ -38,7 +39,9 @@ def parse_merge_patch(raw: bytes) -> dict[str, Any]:
 
     Every value but an object for a MERGED_FIELDS field replaces the stored value whole, so
     it is checked here as it is; the merged objects are checked after merging
-    (validate_fields, by the service).
+    (validate_merged, by the service). Their keys are checked for near misses here, as the
+    patch gives them: a change is not refused for a key stored before, which it does not
+    send, and a key set to null, removed, is let through.
     """
     document = _read_document(raw)
     validate_fields(
@@ -48,13 +51,27 @@ def parse_merge_patch(raw: bytes) -> dict[str, Any]:
             if field not in MERGED_FIELDS or not isinstance(value, dict)
         }
     )
+    check_key_spelling(document, merge=True)
     return document
 
 
 def validate_fields(fields: dict[str, Any], schema: type[BaseModel] | None = None) -> None:
-    """Raise InvalidInput naming the first field whose value breaks ``schema``."""
+    """Raise InvalidInput naming the first field whose value breaks ``schema``, or else the
+    first key of its ``model`` or ``analysis_plan`` that is a near miss of one clarion reads
+    (clarion.assistants.key_spelling)."""
+    _check_values(fields, schema or UpdateAssistant)
+    check_key_spelling(fields)
+
+
+def validate_merged(fields: dict[str, Any]) -> None:
+    """Raise InvalidInput naming the first field of a merge patch's result that breaks the
+    rules of an update; its keys were looked at in the patch (parse_merge_patch)."""
+    _check_values(fields, UpdateAssistant)
+
+
+def _check_values(fields: dict[str, Any], schema: type[BaseModel]) -> None:
     try:
-        (schema or UpdateAssistant).model_validate(fields)
+        schema.model_validate(fields)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc)) from None
 

@@ -3,7 +3,8 @@
 The nested objects (``model``, ``voice``, ``transcriber``, ``analysis_plan``) are TypedDicts:
 a well-known key may be left out but, when present, has its documented type (no null); keys
 not listed are allowed and kept as the client sent them, so a provider option we do not know
-yet survives a round trip.
+yet survives a round trip. A key of ``model`` or ``analysis_plan`` that is a near miss of one
+clarion reads is the exception (clarion.assistants.key_spelling).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class ModelMessage(TypedDict):
 
 @with_config(_OPEN)
 class ModelConfig(TypedDict, total=False):
-    """The language-model configuration. Keys not listed here are kept as given."""
+    """The language-model configuration. Keys clarion does not read are kept as given; one
+    that is a near miss of a key it reads (``temprature``, ``maxTokens``) is refused."""
 
     provider: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["openai"])]
     model: Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX, examples=["gpt-4o"])]
@@ -121,7 +123,8 @@ Prompt = Annotated[str, Field(max_length=PROMPT_MAX), AfterValidator(check_place
 
 @with_config(_OPEN)
 class AnalysisPlan(TypedDict, total=False):
-    """How a finished call is analysed. Keys not listed here are kept as given."""
+    """How a finished call is analysed. Keys not listed here are kept as given, unless one is
+    a near miss of a listed key (``summary_prompt``), which is refused."""
 
     summaryPrompt: Prompt
     structuredDataPrompt: Prompt

@@ -16,7 +16,7 @@ import orjson
 
 from clarion.api.merge_patch import apply_merge_patch
 from clarion.assistants import repository
-from clarion.assistants.bodies import validate_fields
+from clarion.assistants.bodies import validate_merged
 from clarion.assistants.fields import CONFIGURABLE_FIELDS, configuration
 from clarion.assistants.models import AssistantRecord, VersionRecord
 from clarion.auth.service import Caller
@@ -106,7 +106,7 @@ def update_assistant(
         values = {
             name: apply_merge_patch(assistant.values[name], value) for name, value in values.items()
         }
-        validate_fields(values)
+        validate_merged(values)
     changed = _assign(assistant, values)
     if changed:
         check_document_size(assistant.values, max_document_bytes)
