@@ -78,6 +78,18 @@ def model_of(provider: str = "openai", /, **fields: Any) -> dict[str, Any]:
     }
 
 
+def failed_as(frame: dict[str, Any], reason: str, *mentions: str) -> str:
+    """``frame`` is the ``call-ended`` of a call the pipeline failed with ``reason``, its
+    ``failure_detail`` naming ``mentions``; the detail."""
+    assert frame["type"] == "call-ended" and frame["ended_reason"] == reason, frame
+    sent = {key for key in frame if not key.startswith("_")}  # "_at": when the test got it
+    assert sent == {"type", "ended_reason", "failure_detail"}, frame
+    detail: str = frame["failure_detail"]
+    for mention in mentions:
+        assert mention in detail, (mention, detail)
+    return detail
+
+
 class WebCall:
     """A joined web call, from the caller's side."""
 

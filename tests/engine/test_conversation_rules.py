@@ -4,13 +4,14 @@ failures end a call, what is stored as it is said, and what follows the call."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import orjson
 import pytest
 
-from calls_support import CallsApi, WebCall
+from calls_support import CallsApi, WebCall, failed_as
 from clarion.engine.conversation import CUT_OFF
 from clarion.providers.anthropic import OPENING_TURN
 from clarion.webhooks import verify
@@ -200,16 +201,31 @@ def test_a_failed_request_is_tried_once_more_at_once(
 @PROVIDERS
 @pytest.mark.parametrize("status", [400, 401, 404])
 def test_a_request_refused_outright_is_not_tried_again(
-    served: Any, tenant: Tenant, fake: Any, provider: str, status: int
+    served: Any,
+    tenant: Tenant,
+    fake: Any,
+    provider: str,
+    status: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="clarion")
     api = served(tenant)
     created = _join(api, fake, provider)
-    fake.reply_in_turn(Failure(status), Reply("Thursday at 9."))
+    refusal = Failure(status, message="Your message 'When is my appointment?' was refused.")
+    fake.reply_in_turn(refusal, Reply("Thursday at 9."))
     with api.join(created["web_call_url"]) as call:
         _opened(call, created["id"])
         call.say("When is my appointment?")
         frames, _code = call.closing()
-    assert frames == [{"type": "call-ended", "ended_reason": "pipeline-error-llm"}]
+    [ended] = frames
+    # What failed, for the operator: the provider, its answer and where it was asked.
+    detail = failed_as(ended, "pipeline-error-llm", provider, f"answered {status}", "127.0.0.1")
+    assert _ended(api, created["id"])["failure_detail"] == detail
+    assert "refused" not in detail and "appointment" not in detail  # not the provider's words
+    # One line in the log for the failed request: the call, the provider, its status.
+    [logged] = [r.getMessage() for r in caplog.records if "request failed" in r.getMessage()]
+    assert f"call {created['id']}" in logged and provider in logged and str(status) in logged
+    assert "appointment" not in logged
     assert len(fake.received) == 1  # the same request would be refused the same way
 
 
@@ -227,7 +243,8 @@ def test_a_reply_with_nothing_to_say_is_asked_for_again_and_never_sent_empty(
         assert frames[-1] == {"type": "assistant-message", "text": "Thursday at 9."}
         call.say("Which Thursday?")
         frames, _code = call.closing()
-    assert frames == [{"type": "call-ended", "ended_reason": "pipeline-error-llm"}]
+    [ended] = frames
+    failed_as(ended, "pipeline-error-llm", provider, "nothing to say")
     assert len(fake.received) == 4
     assert _texts(_ended(api, created["id"]))[1:] == [
         ("user", "When is my appointment?"),
@@ -273,7 +290,7 @@ def test_a_reply_that_does_not_stop_is_a_failed_request(
         _turn(call, "When is my appointment?")
         call.say("Which Thursday?")
         frames, code = call.closing()
-    assert frames[-1] == {"type": "call-ended", "ended_reason": "pipeline-error-llm"}
+    failed_as(frames[-1], "pipeline-error-llm", "openai")
     assert code == 1000
     assert len(fake.received) == 3
     # What the person was shown before the limit (11 pieces) is kept, marked as cut off.
@@ -294,7 +311,8 @@ def test_a_second_failure_ends_the_call_as_pipeline_error_llm_keeping_what_was_s
         _turn(call, "When is my appointment?")
         call.say("Can I move it?")
         frames, code = call.closing()
-    assert frames == [{"type": "call-ended", "ended_reason": "pipeline-error-llm"}]
+    [ended_frame] = frames
+    failed_as(ended_frame, "pipeline-error-llm", provider, "answered 503", "127.0.0.1")
     assert code == 1000
     assert len(fake.received) == 3
     ended = _ended(api, created["id"])

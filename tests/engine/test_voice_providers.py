@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from calls_support import model_of
+from calls_support import failed_as, model_of
 from fake_providers import Reply
 from fake_transcribers import API_KEY as DEEPGRAM_KEY
 from fake_transcribers import OPENAI_KEY as WHISPER_KEY
@@ -150,7 +150,7 @@ def test_a_voice_that_fails_ends_the_call_keeping_what_was_said(
         voices.fail(503, times=2)  # the reply's request fails, and once more
         caller.say(spoken(SENTENCE))
         frames = caller.until("call-ended")
-        assert frames[-1]["ended_reason"] == "pipeline-error-voice"
+        failed_as(frames[-1], "pipeline-error-voice", "answered 503", "127.0.0.1")
         assert "assistant-message" not in [f["type"] for f in frames]  # nothing of it played
     messages = api.call(created["id"])["messages"]
     assert [m["role"] for m in messages] == ["assistant", "user"]
@@ -167,7 +167,7 @@ def test_an_espeak_voice_it_does_not_have_ends_the_call(
     created = api.start_call(assistant["id"])
     with join_by_voice(created["web_call_url"]) as caller:
         frames = caller.until("call-ended")
-        assert frames[-1]["ended_reason"] == "pipeline-error-voice"
+        failed_as(frames[-1], "pipeline-error-voice", "espeak", "xx-nowhere")
     assert api.call(created["id"]).get("messages", []) == []  # the greeting never played
 
 
@@ -204,8 +204,12 @@ def test_a_transcriber_refusing_the_key_ends_the_call_at_once(
         with join_by_voice(created["web_call_url"]) as caller:
             frames = caller.until("call-ended")
             assert frames[0]["type"] == "call-started"
-            assert frames[-1]["ended_reason"] == "pipeline-error-transcriber"
-    assert api.call(created["id"])["ended_reason"] == "pipeline-error-transcriber"
+            detail = failed_as(
+                frames[-1], "pipeline-error-transcriber", "deepgram", str(status), "127.0.0.1"
+            )
+    ended = api.call(created["id"])
+    assert ended["ended_reason"] == "pipeline-error-transcriber"
+    assert ended["failure_detail"] == detail
     assert fake.received == []  # the model was never asked
 
 
@@ -224,7 +228,8 @@ def test_a_transcriber_that_fails_twice_ends_the_call_keeping_what_was_said(
         with join_by_voice(created["web_call_url"]) as caller:
             caller.until("assistant-message")
             caller.say(spoken(SENTENCE))
-            assert caller.until("call-ended")[-1]["ended_reason"] == "pipeline-error-transcriber"
+            ended = caller.until("call-ended")[-1]
+            failed_as(ended, "pipeline-error-transcriber", "openai", "answered 503", "127.0.0.1")
         assert whisper.requests == 2  # tried once more, then given up
     messages = api.call(created["id"])["messages"]
     assert [m["message"] for m in messages] == [GREETING]

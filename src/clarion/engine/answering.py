@@ -18,6 +18,7 @@ from clarion.calls.endings import EndedReason
 from clarion.calls.models import CallRecord, SaidMessage
 from clarion.database import Database
 from clarion.engine.channel import HungUp, Mute
+from clarion.engine.failures import Ending
 from clarion.engine.recorder import Recorder
 from clarion.engine.voice_channel import VoiceChannel
 from clarion.phone_calls.machines import verdict_of, voicemail_left
@@ -38,7 +39,7 @@ async def answered_by_machine(
     call: CallRecord,
     channel: VoiceChannel,
     detection_seconds: float,
-) -> EndedReason | None:
+) -> EndedReason | Ending | None:
     """None when a person answered (or no verdict came in the ``detection_seconds`` Twilio's
     detection may take): the conversation goes on. Otherwise why the call ended, a message
     left on a machine."""
@@ -48,7 +49,7 @@ async def answered_by_machine(
     await channel.started(call.id)
     if answered == "fax":
         return EndedReason.CUSTOMER_DID_NOT_ANSWER
-    reason = EndedReason.VOICEMAIL
+    reason: EndedReason | Ending = EndedReason.VOICEMAIL
     gone = asyncio.create_task(_until_gone(channel))
     try:
         if answered not in GREETING_ENDED:
@@ -93,11 +94,11 @@ async def _leave(
     channel: VoiceChannel,
     message: str,
     gone: asyncio.Task[None],
-) -> EndedReason:
+) -> EndedReason | Ending:
     """Speak ``message`` and record what of it was left (all of it, unless the line hung up
     or the voice failed midway); why the call ends."""
     speech = channel.speak()
-    reason = EndedReason.VOICEMAIL
+    reason: EndedReason | Ending = EndedReason.VOICEMAIL
     speaking = asyncio.ensure_future(speech.finish(message.replace("\x00", "")))
     await asyncio.wait((speaking, gone), return_when=asyncio.FIRST_COMPLETED)
     if not speaking.done():
@@ -107,7 +108,7 @@ async def _leave(
         delivered = speaking.result()
     except (asyncio.CancelledError, Mute) as stopped:
         if isinstance(stopped, Mute):
-            reason = stopped.reason
+            reason = Ending(stopped.reason, stopped.detail)
         delivered = await speech.interrupt()
     if delivered.text:
         recorder.record(

@@ -41,9 +41,10 @@ class HungUp:
 @dataclass(frozen=True, slots=True)
 class Deaf:
     """The channel can no longer hear the person (its transcriber failed): the call ends
-    with ``reason``."""
+    with ``reason``, ``detail`` saying what failed."""
 
     reason: EndedReason
+    detail: str | None = None
 
 
 Heard = UserSaid | Speaking | HungUp | Deaf
@@ -53,9 +54,10 @@ class Mute(Exception):
     """The channel can no longer speak (its voice failed): the call ends with ``reason``,
     and what the person heard of the turn is :meth:`Speech.interrupt`'s."""
 
-    def __init__(self, reason: EndedReason) -> None:
+    def __init__(self, reason: EndedReason, detail: str | None = None) -> None:
         super().__init__(reason.value)
         self.reason = reason
+        self.detail = detail
 
 
 def now_ms() -> int:
@@ -121,7 +123,8 @@ class Channel(Protocol):
         """Begin an assistant turn."""
         ...
 
-    async def ended(self, ended_reason: str) -> None:
-        """Tell the person the call is over and close the line, once what was being said
-        to them (a goodbye) has reached them."""
+    async def ended(self, ended_reason: str, failure_detail: str | None = None) -> None:
+        """Tell the person the call is over (and, when the pipeline failed it, what failed)
+        and close the line, once what was being said to them (a goodbye) has reached
+        them."""
         ...

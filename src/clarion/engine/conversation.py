@@ -32,6 +32,7 @@ from clarion.engine.channel import (
     UserSaid,
     now_ms,
 )
+from clarion.engine.failures import Ending, what_failed
 from clarion.engine.recorder import Recorder
 from clarion.providers import (
     ChatRequest,
@@ -65,7 +66,12 @@ log = logging.getLogger("clarion.calls")
 
 
 class ModelFailed(Exception):
-    """The model could not be reached twice in a row: the call ends as pipeline-error-llm."""
+    """The model could not be reached twice in a row: the call ends as pipeline-error-llm,
+    ``detail`` saying what failed."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 @dataclass(slots=True)
@@ -164,7 +170,7 @@ class Conversation:
         self._spoke = asyncio.Event()  # the person began to speak (over the assistant)
         self._kept: Speech | None = None  # the last turn kept
 
-    async def hold(self) -> EndedReason:
+    async def hold(self) -> EndedReason | Ending:
         """Converse until the call ends; its ``ended_reason``."""
         listening: asyncio.Task[None] | None = None
         try:
@@ -179,12 +185,12 @@ class Conversation:
         except TimeoutError:
             return EndedReason.EXCEEDED_MAX_DURATION
         except Mute as mute:
-            return mute.reason
+            return Ending(mute.reason, mute.detail)
         finally:
             if listening is not None:
                 await self._stop_listening(listening)
 
-    async def _converse(self) -> EndedReason:
+    async def _converse(self) -> EndedReason | Ending:
         history = self.history
         while True:
             try:
@@ -205,15 +211,15 @@ class Conversation:
             if isinstance(heard, HungUp):
                 return EndedReason.CUSTOMER_ENDED
             if isinstance(heard, Deaf):
-                return heard.reason
+                return Ending(heard.reason, heard.detail)
             if self._left.is_set() or isinstance(heard, Speaking):
                 # Said before leaving: kept, but nobody is there to answer. Speaking: their
                 # words are still to come.
                 continue
             try:
                 ends = await self._until_stopped(self._reply)
-            except ModelFailed:
-                return EndedReason.PIPELINE_ERROR_LLM
+            except ModelFailed as failed:
+                return Ending(EndedReason.PIPELINE_ERROR_LLM, failed.detail)
             if ends:
                 return EndedReason.ASSISTANT_ENDED
 
@@ -291,12 +297,18 @@ class Conversation:
                     )
                 break
             except ProviderError as error:
+                log.warning(
+                    "call %d: the %s request failed: %s",
+                    self.history.call_id,
+                    error.provider,
+                    what_failed(error),
+                )
                 # A request refused outright (a bad key, a bad request) fails the same way
                 # again: only what may pass is tried once more.
                 if attempt == PROVIDER_ATTEMPTS or not error.retryable:
                     if shown.pieces:
                         await self._say(speech, "".join(shown.pieces).rstrip() + CUT_OFF)
-                    raise ModelFailed from None
+                    raise ModelFailed(what_failed(error)) from None
         if text:
             await self._say(speech, text)
         return ends

@@ -40,6 +40,7 @@ from clarion.engine.conversation import (
     Conversation,
     History,
 )
+from clarion.engine.failures import Ending, ending_of, server_failure, what_failed
 from clarion.engine.recorder import Recorder
 from clarion.engine.twilio_channel import POLICY_VIOLATION, TwilioChannel, stream_start
 from clarion.engine.voice_channel import VoiceChannel
@@ -187,11 +188,11 @@ class LiveCalls:
         live = self._calls[call.id] = LiveCall(task)
         # Until the conversation says otherwise, the server itself failed the call (its
         # database, say): never the model, which did nothing wrong.
-        reason = EndedReason.PIPELINE_ERROR
+        ended: EndedReason | Ending = EndedReason.PIPELINE_ERROR
         try:
-            reason = await self._converse(call, websocket, channel, live, accept=accept)
+            ended = await self._converse(call, websocket, channel, live, accept=accept)
         finally:
-            await self._end(call, channel, reason, live)
+            await self._end(call, channel, ending_of(ended), live)
 
     async def _hang_up_phone(self, call: CallRecord, call_sid: str) -> None:
         """Complete a phone call through Twilio, once its goodbye has played."""
@@ -208,7 +209,7 @@ class LiveCalls:
         live: LiveCall,
         *,
         accept: bool,
-    ) -> EndedReason:
+    ) -> EndedReason | Ending:
         try:
             try:
                 if accept:
@@ -224,10 +225,12 @@ class LiveCalls:
                     "call %d: looking up its model failed with %s", call.id, type(exc).__name__
                 )
                 await channel.started(call.id)
-                return EndedReason.PIPELINE_ERROR
-            if conversation is None:
+                return Ending(
+                    EndedReason.PIPELINE_ERROR, server_failure("looking up the model", exc)
+                )
+            if isinstance(conversation, Ending):
                 await channel.started(call.id)
-                return EndedReason.PIPELINE_ERROR_LLM
+                return conversation
             if isinstance(channel, VoiceChannel):
                 unheard = await self._give_speech(call, channel)
                 if unheard is not None:
@@ -250,7 +253,7 @@ class LiveCalls:
             # since has none left to read, and a deleted call was ended by a request.
             return live.stop_reason or EndedReason.MANUALLY_CANCELED
 
-    async def _give_speech(self, call: CallRecord, channel: VoiceChannel) -> EndedReason | None:
+    async def _give_speech(self, call: CallRecord, channel: VoiceChannel) -> Ending | None:
         """Connect the call's voice and transcriber to its channel; why the call ends when
         one of them cannot be reached."""
         assert self._session is not None  # noqa: S101 - set while running
@@ -266,11 +269,12 @@ class LiveCalls:
             )
         except SpeechUnreachable as exc:
             log.warning("call %d cannot reach its %s: %s", call.id, exc.which, exc)
-            return (
+            reason = (
                 EndedReason.PIPELINE_ERROR_VOICE
                 if exc.which == "voice"
                 else EndedReason.PIPELINE_ERROR_TRANSCRIBER
             )
+            return Ending(reason, f"the {exc.which} cannot be reached: {exc}")
         if transcriber.name == "local" and self._recognizer_ready is None:
             # Its workers load their model while the greeting plays, not at the first words.
             self._recognizer_ready = asyncio.create_task(self._warm_recognizer())
@@ -278,12 +282,12 @@ class LiveCalls:
             await channel.connect(voice, transcriber)
         except SpeechError as error:
             log.warning(
-                "call %d: the %s transcriber could not be reached (status %s)",
+                "call %d: the %s transcriber could not be reached: %s",
                 call.id,
                 error.provider,
-                error.status,
+                what_failed(error),
             )
-            return EndedReason.PIPELINE_ERROR_TRANSCRIBER
+            return Ending(EndedReason.PIPELINE_ERROR_TRANSCRIBER, what_failed(error))
         return None
 
     async def _warm_recognizer(self) -> None:
@@ -293,8 +297,9 @@ class LiveCalls:
             # The first utterance starts it again, and fails its call if it cannot.
             log.warning("the offline transcriber's workers could not be started")
 
-    async def _conversation(self, call: CallRecord, channel: Channel) -> Conversation | None:
-        """The conversation of a joined call, or None when its model cannot be reached."""
+    async def _conversation(self, call: CallRecord, channel: Channel) -> Conversation | Ending:
+        """The conversation of a joined call, or how the call ends when its model cannot be
+        reached."""
         configuration = call.configuration
         assert self._session is not None  # noqa: S101 - set while running
         try:
@@ -308,7 +313,7 @@ class LiveCalls:
             )
         except Unreachable as exc:
             log.warning("call %d cannot reach its model: %s", call.id, exc)
-            return None
+            return Ending(EndedReason.PIPELINE_ERROR_LLM, f"the model cannot be reached: {exc}")
         return Conversation(
             History(call.id, model),
             channel,
@@ -321,7 +326,7 @@ class LiveCalls:
         )
 
     async def _end(
-        self, call: CallRecord, channel: Channel, reason: EndedReason, live: LiveCall
+        self, call: CallRecord, channel: Channel, ending: Ending, live: LiveCall
     ) -> None:
         """Record the end (unless it was ended elsewhere first), let the call go, and tell
         the caller. The caller is told even when the end cannot be recorded: the lease then
@@ -333,6 +338,7 @@ class LiveCalls:
         # No longer than the lease would keep the call here: while the database is away the
         # caller is still told, and the reaper ends the call once the lease has run out.
         deadline = asyncio.get_running_loop().time() + self.settings.call_lease_seconds
+        reason = ending.reason
         try:
             try:
                 async with asyncio.timeout_at(deadline):
@@ -343,27 +349,29 @@ class LiveCalls:
                     call.id,
                 )
             else:
-                reason = await self._record_end(call.id, reason, deadline)
+                reason = await self._record_end(call.id, ending, deadline)
                 self.after_call_due.set()
         finally:
             self._calls.pop(call.id, None)
             if self._draining:
                 self.ended_here.append(call.id)
             try:
-                await channel.ended(reason)
+                # Ended elsewhere first: that reason stands, and this failure is not its.
+                detail = ending.detail if reason == ending.reason else None
+                await channel.ended(reason, detail)
             finally:
                 live.ended.set()
 
-    async def _record_end(self, call_id: int, reason: EndedReason, deadline: float) -> EndedReason:
+    async def _record_end(self, call_id: int, ending: Ending, deadline: float) -> EndedReason:
         """End the call in the database, trying again while it is away, until ``deadline``
         (the event loop's time); the reason it ended with."""
         failures = 0
         while True:
             try:
                 recorded = await self.database.write(
-                    moves.end_held_call, call_id, reason, self.owner
+                    moves.end_held_call, call_id, ending.reason, self.owner, ending.detail
                 )
-                return recorded or reason
+                return recorded or ending.reason
             except Exception as exc:
                 failures += 1
                 pause = backoff(failures)

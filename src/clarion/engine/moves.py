@@ -43,13 +43,16 @@ def join_call(
 
 
 def end_held_call(
-    unit: Unit, call_id: int, ended_reason: EndedReason, owner: str
+    unit: Unit, call_id: int, ended_reason: EndedReason, owner: str, detail: str | None = None
 ) -> EndedReason | None:
-    """End a call ``owner`` holds, unless it was ended elsewhere first, and let it go: its
-    analysis and report may follow. Why it ended (None: it was deleted)."""
+    """End a call ``owner`` holds, unless it was ended elsewhere first, keeping ``detail``
+    (what failed it) with it, and let it go: its analysis and report may follow. Why it
+    ended (None: it was deleted)."""
     ended = end_call(unit, call_id, ended_reason)
     repository.release(unit.statements, call_id, owner)
     if ended:
+        if detail is not None:
+            repository.note_failure(unit.statements, call_id, detail)
         return ended_reason
     return ended_reason_of(unit, call_id)
 

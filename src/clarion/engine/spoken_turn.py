@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from clarion.calls.endings import EndedReason
 from clarion.engine.channel import Delivered, Mute
+from clarion.engine.failures import server_failure, what_failed
 from clarion.engine.socket_writer import SocketWriter
 from clarion.speech.audio import FRAME_BYTES, SAMPLE_RATE
 from clarion.speech.errors import SpeechError
@@ -75,6 +76,7 @@ class SpokenTurn:
         self._voicing: asyncio.Task[None] | None = None
         self._carry = b""  # audio short of a whole frame, sent with the next
         self._failed: EndedReason | None = None
+        self._failure: str | None = None  # what failed, in words for the operator
         self._cut_at: float | None = None
 
     async def piece(self, text: str) -> None:
@@ -139,7 +141,7 @@ class SpokenTurn:
 
     def _check(self) -> None:
         if self._failed is not None:
-            raise Mute(self._failed)
+            raise Mute(self._failed, self._failure)
 
     def _say(self, text: str) -> None:
         # Nothing to say in it (a dash closing a turn broken off, say): nothing to voice.
@@ -167,6 +169,7 @@ class SpokenTurn:
                 self._play(self._pieces[-1], b"\0" * (FRAME_BYTES - len(self._carry)))
         except SpeechError as error:
             self._failed = EndedReason.PIPELINE_ERROR_VOICE
+            self._failure = what_failed(error)
             log.warning(
                 "call %d: the %s voice failed: %s (status %s)",
                 self._call_id,
@@ -176,6 +179,7 @@ class SpokenTurn:
             )
         except Exception as exc:  # not the provider's doing: the server failed the call
             self._failed = EndedReason.PIPELINE_ERROR
+            self._failure = server_failure("voicing a turn", exc)
             log.error("call %d: voicing a turn failed with %s", self._call_id, type(exc).__name__)
 
     def _play(self, piece: PieceAudio, chunk: bytes) -> None:

@@ -71,10 +71,10 @@ class TwilioChannel(VoiceChannel):
         self._hang_up = hang_up
         self._caller_gone = False
 
-    async def ended(self, ended_reason: str) -> None:
+    async def ended(self, ended_reason: str, failure_detail: str | None = None) -> None:
         """Let the goodbye play, close the stream, and hang the call up unless the caller
         has."""
-        await super().ended(ended_reason)
+        await super().ended(ended_reason, failure_detail)
         if not self._caller_gone:
             await self._hang_up()
 

@@ -21,9 +21,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from clarion.calls.endings import EndedReason
 from clarion.engine.channel import Deaf, Heard, HungUp, Speaking, UserSaid
+from clarion.engine.failures import server_failure, what_failed
 from clarion.engine.socket_writer import SocketWriter, Wire
 from clarion.engine.spoken_turn import SpokenTurn
-from clarion.engine.web_channel import read_text_frame
+from clarion.engine.web_channel import call_ended, read_text_frame
 from clarion.speech.audio import FRAME_MS, SAMPLE_RATE
 from clarion.speech.errors import SpeechError
 from clarion.speech.transcriber import Transcriber
@@ -102,7 +103,7 @@ class VoiceChannel:
         self._turn = SpokenTurn(self._writer, self._voice, self._epoch_ms, self.call_id)
         return self._turn
 
-    async def ended(self, ended_reason: str) -> None:
+    async def ended(self, ended_reason: str, failure_detail: str | None = None) -> None:
         """Send ``call-ended`` once the goodbye has played, close the socket with 1000, and
         let the transcriber go. A turn the call ended in the middle of (its maximum duration,
         a stop, the person leaving) stops first: its audio and its voice's request."""
@@ -113,7 +114,7 @@ class VoiceChannel:
         try:
             if self._turn is not None:
                 await self._turn.interrupt()  # a goodbye has played whole by now
-            self._writer.text({"type": "call-ended", "ended_reason": ended_reason})
+            self._writer.text(call_ended(ended_reason, failure_detail))
             await self._writer.close()
         finally:
             if self._transcriber is not None:
@@ -217,14 +218,16 @@ class VoiceChannel:
                 "retryable" if error.retryable else "not retryable",
                 error.status,
             )
-            self._heard.put_nowait(Deaf(EndedReason.PIPELINE_ERROR_TRANSCRIBER))
+            self._heard.put_nowait(Deaf(EndedReason.PIPELINE_ERROR_TRANSCRIBER, what_failed(error)))
             self._backlog.clear()  # nothing more is told: the call is ending
             return
         except Exception as exc:  # not the provider's doing: the server failed the call
             log.error(
                 "call %d: hearing an utterance failed with %s", self.call_id, type(exc).__name__
             )
-            self._heard.put_nowait(Deaf(EndedReason.PIPELINE_ERROR))
+            self._heard.put_nowait(
+                Deaf(EndedReason.PIPELINE_ERROR, server_failure("hearing an utterance", exc))
+            )
             self._backlog.clear()
             return
         if text:

@@ -56,13 +56,21 @@ class WebChannel:
         """Begin an assistant turn, sent as text."""
         return WrittenTurn(self)
 
-    async def ended(self, ended_reason: str) -> None:
+    async def ended(self, ended_reason: str, failure_detail: str | None = None) -> None:
         """Send ``call-ended`` and close the socket with 1000."""
-        await self._send({"type": "call-ended", "ended_reason": ended_reason})
+        await self._send(call_ended(ended_reason, failure_detail))
         await self._writer.close()
 
     async def _send(self, frame: dict[str, Any]) -> None:
         self._writer.text(frame)
+
+
+def call_ended(ended_reason: str, failure_detail: str | None) -> dict[str, Any]:
+    """The ``call-ended`` frame: why, and what failed when the pipeline failed the call."""
+    frame = {"type": "call-ended", "ended_reason": ended_reason}
+    if failure_detail is not None:
+        frame["failure_detail"] = failure_detail
+    return frame
 
 
 class WrittenTurn:

@@ -93,9 +93,14 @@ class Endpoint:
                     await stream.aclose()
                 await _drain(response)
         except MalformedStream as exc:
-            raise ProviderError(self.provider, str(exc), retryable=False) from None
+            raise ProviderError(self.provider, str(exc), retryable=False).at(
+                self._url.host
+            ) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._transport_error(exc) from exc
+        except ProviderError as error:
+            error.at(self._url.host)
+            raise
 
     async def answer(self, body: dict[str, Any]) -> Any:
         """POST ``body`` and return the answer's JSON document, decoded."""
@@ -111,6 +116,9 @@ class Endpoint:
                     )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._transport_error(exc) from exc
+        except ProviderError as error:
+            error.at(self._url.host)
+            raise
         return self.decode(content)
 
     def decode(self, data: bytes) -> Any:
@@ -155,8 +163,8 @@ class Endpoint:
         else:
             return ProviderError(
                 self.provider, f"request failed: {type(exc).__name__}", retryable=False
-            )
-        return ProviderError(self.provider, description, retryable=True)
+            ).at(self._url.host)
+        return ProviderError(self.provider, description, retryable=True).at(self._url.host)
 
 
 async def _read_at_most(content: aiohttp.StreamReader, limit: int) -> bytes:

@@ -50,6 +50,12 @@ class ProviderError(Exception):
         self.status = status
         self.error_type = error_type
         self.retry_after = retry_after
+        self.host: str | None = None  # where the request went, once the endpoint says
+
+    def at(self, host: str | None) -> ProviderError:
+        """This error, as of a request to ``host`` (the first host said stands)."""
+        self.host = self.host or host
+        return self
 
 
 def retryable_status(status: int) -> bool:

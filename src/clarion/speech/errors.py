@@ -18,3 +18,9 @@ class SpeechError(Exception):
         self.provider = provider
         self.retryable = retryable
         self.status = status
+        self.host: str | None = None  # where the request went, once the endpoint says
+
+    def at(self, host: str | None) -> SpeechError:
+        """This error, as of a request to ``host`` (the first host said stands)."""
+        self.host = self.host or host
+        return self

@@ -228,15 +228,15 @@ class DeepgramTranscriber:
                 f"refused the connection with {exc.status}",
                 retryable=retryable_status(exc.status),
                 status=exc.status,
-            ) from None
+            ).at(self._url.host) from None
         except TimeoutError:
             raise SpeechError(
                 PROVIDER, f"no connection within {CONNECT_SECONDS:g}s", retryable=True
-            ) from None
+            ).at(self._url.host) from None
         except aiohttp.ClientError as exc:
             raise SpeechError(
                 PROVIDER, f"connection failed: {type(exc).__name__}", retryable=True
-            ) from exc
+            ).at(self._url.host) from exc
 
     def _attach(self, socket: aiohttp.ClientWebSocketResponse) -> _Outbox:
         """Start sending on a new connection: first, again, the audio of every utterance
@@ -349,7 +349,7 @@ class DeepgramTranscriber:
 
     def _fail(self, error: SpeechError) -> None:
         """Fail every utterance awaited, and every one to come."""
-        self._failure = self._failure or error
+        self._failure = self._failure or error.at(self._url.host)
         for utterance in self._awaited:
             utterance.fail(error)
 

@@ -94,6 +94,13 @@ class OpenAITranscriber:
         self.discard()
 
     async def _transcribe(self, file: bytes) -> str:
+        try:
+            return await self._ask(file)
+        except SpeechError as error:
+            error.at(self._url.host)
+            raise
+
+    async def _ask(self, file: bytes) -> str:
         form = aiohttp.FormData()
         form.add_field("file", file, filename="utterance.wav", content_type="audio/wav")
         form.add_field("model", self._model)

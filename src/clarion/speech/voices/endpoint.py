@@ -78,6 +78,7 @@ class AudioEndpoint:
                 return
             except SpeechError as error:
                 if heard or not error.retryable or attempt == 2:
+                    error.at(self._url.host)
                     raise
 
     async def _answer(self, body: Mapping[str, Any]) -> AsyncGenerator[bytes, None]:
