@@ -176,6 +176,20 @@ class Settings(BaseSettings):
         return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
 
     @cached_property
+    def operator_hosts(self) -> frozenset[str]:
+        """The hosts of the provider addresses set here: the operator's own choice, which
+        the outbound guard lets through (what an organization configures it checks)."""
+        urls = (
+            self.openai_base_url,
+            self.anthropic_base_url,
+            self.deepgram_base_url,
+            self.elevenlabs_base_url,
+            self.twilio_api_base,
+        )
+        hosts = (urlsplit(url).hostname for url in urls if url)
+        return frozenset(host for host in hosts if host)
+
+    @cached_property
     def retry_delays(self) -> tuple[float, ...]:
         """Seconds before each delivery attempt, from ``webhook_retry_schedule``."""
         return tuple(float(part) for part in self.webhook_retry_schedule.split(","))

@@ -12,7 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from calls_support import CallsApi, model_of
+from calls_support import CallsApi, failed_as, model_of
 from clarion.calls.models import CALL_MESSAGES
 from fake_providers import Reply
 from support import assert_error
@@ -651,6 +651,30 @@ def test_the_server_wide_key_serves_organizations_without_a_credential(
     assert frames[-2] == {"type": "assistant-message", "text": "Hello from yours."}
     assert fake.received[1].headers["Authorization"] == "Bearer sk-northside"
     assert "sk-server" not in api.http.get("/v1/call").text
+
+
+def test_the_operators_own_model_server_is_trusted_where_an_organizations_is_not(
+    served: Any, tenant: Any, fake: Any
+) -> None:
+    # No allowed networks: loopback is as blocked as any private address, and no key: a
+    # local model server (Ollama, llama.cpp) wants none.
+    api = served(tenant, outbound_allowed_networks="", openai_base_url=fake.openai_url)
+    assistant = api.assistant(model=model_of())
+    fake.reply_in_turn(Reply("Hello from the clinic's own model."))
+
+    frames = _converse(api, api.start_call(assistant["id"]), "Hi.", greeted=False)
+    assert frames[-2] == {"type": "assistant-message", "text": "Hello from the clinic's own model."}
+
+    # An organization's credential for the same address is what the guard is for.
+    theirs = api.assistant(
+        model=model_of(credential_id=api.credential("openai", fake.openai_url, api_key="sk-x"))
+    )
+    created = api.start_call(theirs["id"])
+    with api.join(created["web_call_url"]) as call:
+        frames = call.until("call-ended")
+    detail = failed_as(frames[-1], "pipeline-error-llm", "cannot be reached", "127.0.0.1")
+    assert "blocked" in detail
+    assert len(fake.received) == 1  # never sent
 
 
 @pytest.mark.parametrize(

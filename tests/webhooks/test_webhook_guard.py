@@ -67,6 +67,28 @@ def test_the_resolver_keeps_only_permitted_addresses() -> None:
     assert [r["host"] for r in asyncio.run(resolve(LOOPBACK))] == ["127.0.0.1"]
 
 
+def test_a_host_the_operator_named_resolves_unguarded_and_no_other() -> None:
+    async def resolve(trusted: set[str]) -> list[Any]:
+        resolver = GuardedResolver([], trusted=trusted)
+        try:
+            return await resolver.resolve("localhost", 80)
+        finally:
+            await resolver.close()
+
+    assert "127.0.0.1" in [r["host"] for r in asyncio.run(resolve({"LocalHost"}))]
+    with pytest.raises(BlockedAddress):
+        asyncio.run(resolve({"ollama.internal"}))
+
+
+def test_the_operator_hosts_are_those_of_the_providers_addresses_set() -> None:
+    settings = Settings(
+        openai_base_url="http://ollama.internal:11434/v1",
+        deepgram_base_url="ws://[::1]:8081",
+        webhook_retry_schedule="0",
+    )
+    assert settings.operator_hosts == {"ollama.internal", "::1", "api.twilio.com"}
+
+
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"outbound_allowed_networks": ""})  # nothing allowed

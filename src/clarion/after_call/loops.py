@@ -73,7 +73,9 @@ class AfterCalls:
     @asynccontextmanager
     async def running(self, stop: asyncio.Event) -> AsyncIterator[Mapping[str, Step]]:
         """The loops, with the session the analysis reaches the models on."""
-        connector = aiohttp.TCPConnector(**resolver_kwargs(self.settings.allowed_networks))
+        connector = aiohttp.TCPConnector(
+            **resolver_kwargs(self.settings.allowed_networks, self.settings.operator_hosts)
+        )
         async with aiohttp.ClientSession(connector=connector) as session:
             self._session = session
             # A process without a drain (`clarion worker`) hands over as soon as it stops.

@@ -102,11 +102,12 @@ async def open_provider(
     """
     base_url = credential.base_url or DEFAULT_BASE_URLS[credential.provider]
     url = URL(base_url)
-    check_literal(url.host or "", settings.allowed_networks)
-    if url.scheme == "http" and await address_inside(url, settings.allowed_networks) is None:
-        raise PlainTextKey(
-            f"{credential.provider} base_url is plain http outside CLARION_ALLOWED_NETWORKS"
-        )
+    if not credential.operators:  # the operator's own server is theirs to choose
+        check_literal(url.host or "", settings.allowed_networks)
+        if url.scheme == "http" and await address_inside(url, settings.allowed_networks) is None:
+            raise PlainTextKey(
+                f"{credential.provider} base_url is plain http outside CLARION_ALLOWED_NETWORKS"
+            )
     return ADAPTERS[credential.provider](
         session, credential.api_key, base_url=base_url, idle_seconds=settings.model_idle_seconds
     )

@@ -34,6 +34,12 @@ class ResolvedCredential:
     base_url: str | None
     """None: the provider's own API."""
 
+    @property
+    def operators(self) -> bool:
+        """Whether this is the server's own key and address, set by its operator: trusted
+        where they point, unlike what an organization configures."""
+        return self.credential_id == SERVER_CREDENTIAL_ID
+
 
 def create_credential(
     unit: Unit, caller: Caller, fields: dict[str, Any], secrets: SecretBox
@@ -154,17 +160,16 @@ def credential_or_server_key(
     if credential is not None:
         return credential
     key = getattr(settings, f"{provider}_api_key")
+    base_url = getattr(settings, f"{provider}_base_url")
+    if key is None and base_url is not None:
+        # A server of the operator's own (Ollama, llama.cpp, vLLM) may want no key at all.
+        return ResolvedCredential(SERVER_CREDENTIAL_ID, provider, "", base_url)
     if key is None:
         raise InvalidInput(
             f"{part}.provider: no {provider} credential: create one with "
             f"POST /v1/credential, or set CLARION_{provider.upper()}_API_KEY on the server"
         )
-    return ResolvedCredential(
-        SERVER_CREDENTIAL_ID,
-        provider,
-        key.get_secret_value(),
-        getattr(settings, f"{provider}_base_url"),
-    )
+    return ResolvedCredential(SERVER_CREDENTIAL_ID, provider, key.get_secret_value(), base_url)
 
 
 def _check_base_url(provider: str, base_url: str | None) -> None:

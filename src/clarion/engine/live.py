@@ -104,7 +104,9 @@ class LiveCalls:
         """The recorder's and the lease keeper's loops, and the session the conversations
         reach their models on. The application drains the calls before the loops stop
         (clarion.app); anything still pending is written on leaving."""
-        connector = aiohttp.TCPConnector(limit=0, **resolver_kwargs(self.settings.allowed_networks))
+        connector = aiohttp.TCPConnector(
+            limit=0, **resolver_kwargs(self.settings.allowed_networks, self.settings.operator_hosts)
+        )
         try:
             async with aiohttp.ClientSession(connector=connector) as session:
                 self._session = session

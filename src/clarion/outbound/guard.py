@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -112,10 +112,12 @@ async def address_inside(url: URL, allowed: Sequence[Network]) -> str | None:
 
 
 class GuardedResolver(AbstractResolver):
-    """Resolves like aiohttp's threaded resolver, then keeps only permitted addresses."""
+    """Resolves like aiohttp's threaded resolver, then keeps only permitted addresses (any
+    address of a ``trusted`` host: one the operator named)."""
 
-    def __init__(self, allowed: Sequence[Network]) -> None:
+    def __init__(self, allowed: Sequence[Network], trusted: Collection[str] = ()) -> None:
         self._allowed = tuple(allowed)
+        self._trusted = frozenset(host.lower() for host in trusted)
         self._inner = ThreadedResolver()
 
     async def resolve(
@@ -123,6 +125,8 @@ class GuardedResolver(AbstractResolver):
     ) -> list[ResolveResult]:
         """The host's permitted addresses; raises BlockedAddress when none is permitted."""
         results = await self._inner.resolve(host, port, family)
+        if host.lower() in self._trusted:
+            return results
         permitted = []
         reasons = []
         for result in results:
@@ -144,6 +148,7 @@ class GuardedResolver(AbstractResolver):
         return f"GuardedResolver(allowed={self._allowed!r})"
 
 
-def resolver_kwargs(allowed: Sequence[Network]) -> dict[str, Any]:
-    """TCPConnector arguments: the guard, and no DNS cache (resolve at every connect)."""
-    return {"resolver": GuardedResolver(allowed), "use_dns_cache": False}
+def resolver_kwargs(allowed: Sequence[Network], trusted: Collection[str] = ()) -> dict[str, Any]:
+    """TCPConnector arguments: the guard (letting ``trusted`` hosts through), and no DNS
+    cache (resolve at every connect)."""
+    return {"resolver": GuardedResolver(allowed, trusted), "use_dns_cache": False}

@@ -50,7 +50,9 @@ class Dialer:
     @asynccontextmanager
     async def running(self, stop: asyncio.Event) -> AsyncIterator[Mapping[str, Step]]:
         """The loop, with the session Twilio is reached on."""
-        connector = aiohttp.TCPConnector(**resolver_kwargs(self.settings.allowed_networks))
+        connector = aiohttp.TCPConnector(
+            **resolver_kwargs(self.settings.allowed_networks, self.settings.operator_hosts)
+        )
         async with aiohttp.ClientSession(connector=connector) as session:
             self._session = session
             yield {"call-dialer": partial(self._dial, stop)}
