@@ -15,7 +15,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from clarion.auth.service import Caller
 from clarion.config import Settings
+from clarion.credentials import service as credentials
 from clarion.database import Database
 from clarion.speech.choice import SpeechUnreachable, reach_speech
 from clarion.speech.transcribers import (
@@ -134,6 +136,16 @@ def _refusal(
     return refused.value
 
 
+def _stored(app: Any, api: Api, provider: str, base_url: str) -> None:
+    """A credential for an address the guard refuses now, stored as if made while its
+    network was allowed: the guard is asked again at every call, whatever it said then."""
+    services = app.state.services
+    caller = Caller(api.tenant.organization_id, api.tenant.key_id)
+    fields = {"provider": provider, "api_key": ORGANIZATION_KEY, "base_url": base_url}
+    with services.database.unit(write=True) as unit:
+        credentials.create_credential(unit, caller, fields, services.secrets)
+
+
 def _credential(api: Api, provider: str, base_url: str | None = None) -> int:
     body = {"provider": provider, "api_key": ORGANIZATION_KEY}
     if base_url is not None:
@@ -163,7 +175,7 @@ def test_the_keys_reach_the_providers_where_their_credentials_say(
     app: Any, settings: Settings, api: Api, speech: SpeechProviders
 ) -> None:
     # The organization's Deepgram key, at an http URL: the WebSocket's host.
-    _credential(api, "deepgram", f"http://127.0.0.1:{speech.port}")
+    _stored(app, api, "deepgram", f"http://127.0.0.1:{speech.port}")
 
     async def use(voice: Any, transcriber: Any) -> None:
         assert isinstance(voice, ElevenLabsVoice)
@@ -218,7 +230,7 @@ def test_the_keys_are_looked_up_again_when_the_call_is_joined(
 def test_a_key_goes_nowhere_the_guard_refuses(
     app: Any, settings: Settings, api: Api, provider: str, base_url: str, which: str, why: str
 ) -> None:
-    _credential(api, provider, base_url)
+    _stored(app, api, provider, base_url)
     _credential(api, "elevenlabs" if provider == "deepgram" else "deepgram")  # its own API
 
     refusal = _refusal(app, settings, api, TWO_VOICES)
@@ -231,8 +243,8 @@ def test_a_key_goes_nowhere_the_guard_refuses(
 def test_a_plain_url_inside_the_allowed_networks_is_reached(
     app: Any, settings: Settings, api: Api
 ) -> None:
-    _credential(api, "deepgram", "ws://127.0.0.1:9/")
-    _credential(api, "elevenlabs", "http://127.0.0.1:9/")
+    _stored(app, api, "deepgram", "ws://127.0.0.1:9/")
+    _stored(app, api, "elevenlabs", "http://127.0.0.1:9/")
 
     kinds = _reach(app, settings, api, TWO_VOICES, _kinds, outbound_allowed_networks=LOOPBACK)
 

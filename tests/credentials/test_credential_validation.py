@@ -125,16 +125,33 @@ def test_boundaries_are_accepted(api: Api) -> None:
 @pytest.mark.parametrize(
     "base_url",
     [
-        "http://localhost:11434/v1",
-        "http://10.20.0.5:8000/v1",
         "https://api.openai.com/v1",
         "https://gateway.example.org/openai/v1?api-version=2024-06-01",
-        "https://[2001:db8::1]:8443/v1",
+        "https://[2606:4700:4700::1111]:8443/v1",
         "HTTPS://API.EXAMPLE.ORG/v1/",
     ],
 )
 def test_http_and_https_base_urls_are_kept_as_sent(api: Api, base_url: str) -> None:
     assert create_credential(api, base_url=base_url)["base_url"] == base_url
+
+
+@pytest.mark.parametrize(
+    ("base_url", "mentions"),
+    [
+        ("http://localhost:11434/v1", ["localhost", "loopback", "CLARION_ALLOWED_NETWORKS"]),
+        ("https://10.20.0.5:8000/v1", ["10.20.0.5", "private", "CLARION_ALLOWED_NETWORKS"]),
+        ("https://[::1]/v1", ["::1", "loopback"]),
+        ("http://93.184.215.14/v1", ["plain http", "CLARION_ALLOWED_NETWORKS"]),
+    ],
+)
+def test_a_base_url_the_key_may_not_go_to_is_a_400_naming_why(
+    api: Api, credential: dict[str, Any], base_url: str, mentions: list[str]
+) -> None:
+    body = {"provider": "openai", "api_key": KEY, "base_url": base_url}
+    assert_error(api.post("/v1/credential", json=body), 400, "base_url", *mentions)
+    patched = api.patch(f"/v1/credential/{credential['id']}", json={"base_url": base_url})
+    assert_error(patched, 400, "base_url", *mentions)
+    assert api.get(f"/v1/credential/{credential['id']}").json() == credential
 
 
 def test_non_json_content_type_is_415(api: Api, credential: dict[str, Any]) -> None:

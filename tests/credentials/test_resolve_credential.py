@@ -62,13 +62,15 @@ def test_the_newest_credential_for_the_provider(
 def test_the_named_credential_even_when_not_the_newest(
     api: Api, database: Database, secrets: SecretBox
 ) -> None:
-    named = create_credential(api, api_key="sk-the-named-one", base_url="http://localhost:8000/v1")
+    named = create_credential(
+        api, api_key="sk-the-named-one", base_url="https://models.example.org/v1"
+    )
     create_credential(api)
 
     resolved = _resolve(database, secrets, api.tenant.organization_id, "openai", named["id"])
 
     assert resolved == ResolvedCredential(
-        named["id"], "openai", "sk-the-named-one", "http://localhost:8000/v1"
+        named["id"], "openai", "sk-the-named-one", "https://models.example.org/v1"
     )
 
 

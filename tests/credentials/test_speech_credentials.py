@@ -18,11 +18,11 @@ from support import Api, Tenant, assert_error
     ("provider", "base_url"),
     [
         ("deepgram", "wss://api.deepgram.com"),
-        ("deepgram", "ws://10.20.0.5:8080/"),
+        ("deepgram", "wss://speech.example.org:8080/"),
         ("deepgram", "https://deepgram.example.org/proxy"),
         ("deepgram", "WSS://API.DEEPGRAM.COM"),
         ("elevenlabs", "https://api.elevenlabs.io"),
-        ("elevenlabs", "http://10.20.0.5:8000"),
+        ("elevenlabs", "https://voices.example.org:8000"),
     ],
 )
 def test_a_speech_credential_is_created_and_its_key_never_shown(

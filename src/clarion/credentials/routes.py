@@ -14,6 +14,7 @@ from clarion.api.responses import json_response
 from clarion.api.secret_resources import request_body
 from clarion.credentials import service
 from clarion.credentials.bodies import read_body
+from clarion.credentials.reachability import unreachable
 from clarion.credentials.schemas import (
     CreateCredential,
     Credential,
@@ -49,8 +50,9 @@ async def create_credential(auth: AuthorizedDep, raw: JsonBody) -> Response:
     characters (`api_key_hint`) for a key of 16 characters or more.
     """
     fields = read_body(raw, CreateCredential)
+    why = await unreachable(fields.get("base_url"), auth.services.settings)
     record = await auth.database.write(
-        service.create_credential, auth.caller, fields, auth.services.secrets
+        service.create_credential, auth.caller, fields, auth.services.secrets, why
     )
     return json_response(credential_json(record), 201)
 
@@ -91,8 +93,9 @@ async def update_credential(
     change: create another credential for another provider."""
     target = resource_id(credential_id, "credential")
     changes = read_body(raw, UpdateCredential)
+    why = await unreachable(changes.get("base_url"), auth.services.settings)
     record = await auth.database.write(
-        service.update_credential, auth.caller, target, changes, auth.services.secrets
+        service.update_credential, auth.caller, target, changes, auth.services.secrets, why
     )
     return json_response(credential_json(record))
 

@@ -42,10 +42,15 @@ class ResolvedCredential:
 
 
 def create_credential(
-    unit: Unit, caller: Caller, fields: dict[str, Any], secrets: SecretBox
+    unit: Unit,
+    caller: Caller,
+    fields: dict[str, Any],
+    secrets: SecretBox,
+    unreachable: str | None = None,
 ) -> CredentialRecord:
-    """A new credential in the caller's organization, its key encrypted."""
-    _check_base_url(fields["provider"], fields.get("base_url"))
+    """A new credential in the caller's organization, its key encrypted. ``unreachable`` is
+    why its base_url may not be sent to (clarion.credentials.reachability), if it may not."""
+    _check_base_url(fields["provider"], fields.get("base_url"), unreachable)
     now = utcnow()
     sealed = seal(secrets, fields["api_key"], caller.organization_id)
     credential = CredentialRecord(
@@ -74,10 +79,16 @@ def list_credentials(unit: Unit, caller: Caller, limit: int) -> list[CredentialR
 
 
 def update_credential(
-    unit: Unit, caller: Caller, credential_id: int, changes: dict[str, Any], secrets: SecretBox
+    unit: Unit,
+    caller: Caller,
+    credential_id: int,
+    changes: dict[str, Any],
+    secrets: SecretBox,
+    unreachable: str | None = None,
 ) -> CredentialRecord:
     """Apply ``changes``: a field given replaces the stored value, ``null`` clears ``name`` or
-    ``base_url``; a new ``api_key`` replaces the old. Nothing changed, nothing is written."""
+    ``base_url``; a new ``api_key`` replaces the old. Nothing changed, nothing is written.
+    ``unreachable`` is why a new base_url may not be sent to, if it may not."""
     credential = _find(unit, caller, credential_id, for_update=True)
     provider = changes.get("provider")
     if provider is not None and provider != credential.provider:
@@ -86,7 +97,7 @@ def update_credential(
             f"(create a new credential for {provider})"
         )
     if "base_url" in changes:
-        _check_base_url(credential.provider, changes["base_url"])
+        _check_base_url(credential.provider, changes["base_url"], unreachable)
     changed = False
     for name in ("name", "base_url"):
         if name in changes and changes[name] != getattr(credential, name):
@@ -172,10 +183,12 @@ def credential_or_server_key(
     return ResolvedCredential(SERVER_CREDENTIAL_ID, provider, key.get_secret_value(), base_url)
 
 
-def _check_base_url(provider: str, base_url: str | None) -> None:
+def _check_base_url(provider: str, base_url: str | None, unreachable: str | None) -> None:
     problem = base_url_problem(provider, base_url)
     if problem is not None:
         raise InvalidInput(problem)
+    if unreachable is not None:
+        raise InvalidInput(unreachable)
 
 
 def _api_key(credential: CredentialRecord, secrets: SecretBox) -> str:

@@ -111,6 +111,20 @@ async def address_inside(url: URL, allowed: Sequence[Network]) -> str | None:
     return str(addresses[0])
 
 
+async def guard_refusal(url: URL, allowed: Sequence[Network]) -> str | None:
+    """Why the guard would refuse to send to ``url``: its host is, or resolves only to,
+    addresses it may not reach. None when it may, or when the name does not resolve now (it
+    is resolved again at every request)."""
+    if url.host is None:
+        return None
+    try:
+        addresses = await addresses_of(url.host, url.port or 443)
+    except (OSError, ValueError):
+        return None
+    reasons = [f"{a} is {r}" for a in addresses if (r := block_reason(a, allowed)) is not None]
+    return "; ".join(reasons) if addresses and len(reasons) == len(addresses) else None
+
+
 class GuardedResolver(AbstractResolver):
     """Resolves like aiohttp's threaded resolver, then keeps only permitted addresses (any
     address of a ``trusted`` host: one the operator named)."""
