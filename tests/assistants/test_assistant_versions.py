@@ -133,12 +133,24 @@ def test_restoring_a_deleted_assistant_brings_it_back(api: Api) -> None:
     assert back["created_at"] == created["created_at"]
     assert back["first_message"] == "Keep me"
     assert back["is_webhook_secret_set"] is False
-    assert [r["action"] for r in _versions(api, created["id"])] == [
-        "restored",
-        "deleted",
-        "created",
-    ]
+    restored, deleted, first = _versions(api, created["id"])
+    assert [r["action"] for r in (restored, deleted, first)] == ["restored", "deleted", "created"]
+    # The secret went with the deletion, and the records say so, never silently.
+    assert deleted["webhook_secret"] == "cleared"
+    assert restored["webhook_secret"] == "dropped"
+    assert "webhook_secret" in restored["changed_fields"]
+    assert restored["configuration"]["is_webhook_secret_set"] is False
     assert api.get(path).status_code == 200
+
+
+def test_restoring_a_deleted_assistant_without_a_secret_says_nothing_of_one(api: Api) -> None:
+    created = api.create_assistant(first_message="Keep me")
+    path = f"/v1/assistant/{created['id']}"
+    api.delete(path)
+    assert api.post(f"{path}/versions/1/restore").status_code == 200
+    restored, deleted, _first = _versions(api, created["id"])
+    assert "webhook_secret" not in deleted and "webhook_secret" not in restored
+    assert deleted["changed_fields"] == []
 
 
 def test_history_is_scoped_to_the_organization(

@@ -53,7 +53,8 @@ class AssistantVersionRow(OrganizationScoped, Base):
     # The configuration after the change; the webhook secret appears only as a flag.
     configuration: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     changed_fields: Mapped[list[str]] = mapped_column(JSONDocument)
-    # "set", "changed" or "cleared" when the change touched the webhook secret.
+    # "set", "changed" or "cleared" when the change touched the webhook secret; "dropped" when
+    # a restore brought back a deleted assistant whose secret went with its deletion.
     webhook_secret_change: Mapped[str | None] = mapped_column(String(8), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     api_key_id: Mapped[int | None] = mapped_column(Identifier, default=None)

@@ -105,8 +105,12 @@ class AssistantVersion(TypedDict):
     changed_fields: Annotated[list[str], Field(description="The fields this change altered")]
     webhook_secret: NotRequired[
         Annotated[
-            Literal["set", "changed", "cleared"],
-            Field(description="How the change touched the webhook secret (never its value)"),
+            Literal["set", "changed", "cleared", "dropped"],
+            Field(
+                description="How the change touched the webhook secret (never its value): "
+                "`cleared` by a deletion that took the secret with it, `dropped` by a restore "
+                "of such a deleted assistant, which comes back without it (set a new one)"
+            ),
         ]
     ]
     configuration: Annotated[

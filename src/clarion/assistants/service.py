@@ -126,7 +126,9 @@ def delete_assistant(
     """Delete the assistant, recording the deletion as its last version."""
     assistant = _find(unit, caller, assistant_id, for_update=True)
     _check_precondition(assistant, expected)
-    _record(unit, caller, assistant, Change("deleted", []), utcnow(), assistant.version + 1)
+    # The secret goes with the assistant; the record says so, and a restore says it is gone.
+    secret = "cleared" if assistant.webhook_secret_encrypted is not None else None
+    _record(unit, caller, assistant, Change("deleted", [], secret), utcnow(), assistant.version + 1)
     repository.delete_one(unit.statements, assistant)
     return assistant
 
@@ -204,7 +206,9 @@ def _undelete(
     check_document_size(assistant.values, max_document_bytes)
     repository.add(unit.statements, assistant, keep_id=True)
     changed = [name for name, value in assistant.values.items() if value is not None]
-    _record(unit, caller, assistant, Change("restored", changed), now)
+    # The secret is never recorded: one the deletion took cannot come back.
+    dropped = "dropped" if latest.webhook_secret_change == "cleared" else None  # noqa: S105
+    _record(unit, caller, assistant, Change("restored", changed, dropped), now)
     return assistant
 
 
