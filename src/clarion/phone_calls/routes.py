@@ -4,6 +4,7 @@ a stream is taken only with its call's one-time token."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -11,17 +12,21 @@ from fastapi import APIRouter, Path, Request, WebSocket
 from starlette.responses import Response
 
 from clarion.api.requests import reached_at, resource_id
+from clarion.database import Unit
 from clarion.errors import Forbidden, InvalidInput, NotFound
 from clarion.phone_calls.callbacks import call_status
 from clarion.phone_calls.inbound import answer_inbound_call, number_signed_for
 from clarion.phone_calls.lines import stream_url
 from clarion.phone_calls.machines import take_verdict
 from clarion.services import Services, services_of
+from clarion.storage.secret_box import SecretBox
 from clarion.telephony.twiml import connect_stream, reject
 
 router = APIRouter(include_in_schema=False)
 
 TWIML = "application/xml"
+# What a signed callback does to its call: (unit, call id, url, params, signature, secrets).
+CallbackMove = Callable[[Unit, int, str, Sequence[tuple[str, str]], str | None, SecretBox], None]
 CallId = Annotated[str, Path(alias="callId")]
 
 
@@ -63,14 +68,7 @@ async def twilio_voice(request: Request) -> Response:
 async def twilio_status(request: Request) -> Response:
     """Twilio's word on an outbound call (``?call_id=`` names it): rung out, busy, failed."""
     services = services_of(request.app)
-    params = await _form(request, services)
-    try:
-        call_id = resource_id(request.query_params.get("call_id", ""), "call")
-    except NotFound:
-        return Response(status_code=204)  # not a call of clarion's: nothing to change
-    url = public_form(services, str(request.url))
-    signature = request.headers.get("x-twilio-signature")
-    await services.database.write(call_status, call_id, url, params, signature, services.secrets)
+    await _take_callback(request, services, call_status)
     services.live_calls.after_call_due.set()
     return Response(status_code=204)
 
@@ -79,16 +77,21 @@ async def twilio_status(request: Request) -> Response:
 async def twilio_answering_machine(request: Request) -> Response:
     """Twilio's answering-machine verdict on an outbound call (``?call_id=`` names it):
     whether a person, a machine or a fax answered."""
-    services = services_of(request.app)
+    await _take_callback(request, services_of(request.app), take_verdict)
+    return Response(status_code=204)
+
+
+async def _take_callback(request: Request, services: Services, move: CallbackMove) -> None:
+    """Apply a signed callback about the call ``?call_id=`` names with ``move``; one naming
+    no call of clarion's changes nothing."""
     params = await _form(request, services)
     try:
         call_id = resource_id(request.query_params.get("call_id", ""), "call")
     except NotFound:
-        return Response(status_code=204)  # not a call of clarion's: nothing to change
+        return
     url = public_form(services, str(request.url))
     signature = request.headers.get("x-twilio-signature")
-    await services.database.write(take_verdict, call_id, url, params, signature, services.secrets)
-    return Response(status_code=204)
+    await services.database.write(move, call_id, url, params, signature, services.secrets)
 
 
 @router.websocket("/v1/call/{callId}/twilio")
