@@ -5,30 +5,20 @@ clear honoured); the speech offline, with no stand-in."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
+from phoning import CLINIC, GREETING, PATIENT
 
 from calls_support import model_of
 from clarion.telephony.signature import expected_signature
 from fake_providers import Reply
-from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, ThreadedTwilio, running_fake_twilio, stream_of
+from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, ThreadedTwilio, stream_of
 from voice_support import recognized, spoken
 
-CLINIC = "+15550100200"
-PATIENT = "+15550199999"
-GREETING = "Tomorrow morning works. See you then."
 ANSWER = "Your appointment is on Thursday at nine."
 # Heard through an 8 kHz line the offline recognizer loses words; this sentence it keeps.
 SENTENCE = "can you call me back later today"
-
-
-@pytest.fixture
-def twilio() -> Iterator[ThreadedTwilio]:
-    with running_fake_twilio() as fake:
-        yield fake
 
 
 def _clinic(api: Any, fake: Any, **number: Any) -> dict[str, Any]:

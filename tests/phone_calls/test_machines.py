@@ -5,84 +5,34 @@ never the first message."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
+from phoning import GREETING, outbound, until
 
-from calls_support import model_of
-from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, ThreadedTwilio, running_fake_twilio
-from served import free_port
+from fake_twilio import ACCOUNT_SID, ThreadedTwilio
 from voice_support import recognized
-from webhook_receiver import Answer
 
-CLINIC = "+15550100200"
-PATIENT = "+15550199999"
-GREETING = "Tomorrow morning works. See you then."
 # Words the offline recognizer knows down an 8 kHz line; which message was spoken is told by
 # the call's stored messages.
 VOICEMAIL = "Tomorrow morning works. Please call us back."
+MACHINE_SECONDS = 30.0  # a verdict awaited, a greeting, a message: longer than a call placed
 
 
 @pytest.fixture
-def twilio() -> Iterator[ThreadedTwilio]:
-    with running_fake_twilio() as fake:
-        yield fake
-
-
-@pytest.fixture
-def phoning(
-    served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio, receiver: Any
-) -> Callable[..., Any]:
-    """An outbound call placed by a server Twilio reaches at its public URL, with an
-    assistant on the fake model (its end-of-call reports to the receiver); returns (api,
-    call id, the call as Twilio placed it)."""
+def phoning(clinic: Callable[..., Any], twilio: ThreadedTwilio) -> Callable[..., Any]:
+    """``phoning(assistant_fields, **settings)``: an outbound call placed by the clinic's
+    server; (api, call id, the call as Twilio placed it)."""
 
     def start(assistant: dict[str, Any], **settings: Any) -> tuple[Any, int, Any]:
-        port = free_port()
-        api = served(
-            tenant,
-            port=port,
-            public_url=f"http://127.0.0.1:{port}",
-            twilio_api_base=twilio.url,
-            **settings,
-        )
-        made = api.assistant(
-            model=model_of("openai", credential_id=api.credential("openai", fake.openai_url)),
-            first_message=GREETING,
-            webhook_url=receiver.on("/report", lambda _n: Answer()),
-            **assistant,
-        )
-        number = api.request(
-            "POST",
-            "/v1/phone-number",
-            json={
-                "number": CLINIC,
-                "provider": "twilio",
-                "twilio_account_sid": ACCOUNT_SID,
-                "twilio_auth_token": AUTH_TOKEN,
-            },
-        )
-        assert number.status_code == 201, number.text
-        created = api.start_call(
-            made["id"],
-            call_type="outboundPhoneCall",
-            source_phone_number_id=number.json()["id"],
-            destination_phone_number=PATIENT,
-        )
-        _until(lambda: len(twilio.fake.calls) == 1)
+        api, number_id, assistant_id = clinic(assistant, **settings)
+        created = outbound(api, number_id, assistant_id)
+        until(lambda: len(twilio.fake.calls) == 1, MACHINE_SECONDS)
         return api, created["id"], twilio.fake.calls[0]
 
     return start
-
-
-def _until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.05)
 
 
 def _verdict(twilio: ThreadedTwilio, placed: Any, answered_by: str, **options: Any) -> int:
@@ -97,7 +47,7 @@ def _verdict(twilio: ThreadedTwilio, placed: Any, answered_by: str, **options: A
 
 
 def _ended(api: Any, call_id: int) -> dict[str, Any]:
-    _until(lambda: api.call(call_id)["call_status"] == "ended")
+    until(lambda: api.call(call_id)["call_status"] == "ended", MACHINE_SECONDS)
     call: dict[str, Any] = api.call(call_id)
     return call
 
@@ -156,7 +106,7 @@ def test_a_machine_is_hung_up_on_when_there_is_no_voicemail_message(
     call = _ended(api, call_id)
     assert call["ended_reason"] == "voicemail" and call["outcome"] == "voicemail"
     assert "messages" not in call
-    _until(lambda: placed.sid in twilio.fake.completed)
+    until(lambda: placed.sid in twilio.fake.completed, MACHINE_SECONDS)
     assert stream.heard == b"" or not recognized(stream.heard)
 
 
@@ -167,7 +117,7 @@ def test_a_fax_is_hung_up_on(phoning: Callable[..., Any], twilio: ThreadedTwilio
     call = _ended(api, call_id)
     assert call["ended_reason"] == "customer-did-not-answer" and "outcome" not in call
     assert "messages" not in call
-    _until(lambda: placed.sid in twilio.fake.completed)
+    until(lambda: placed.sid in twilio.fake.completed, MACHINE_SECONDS)
     assert stream.heard == b"" or not recognized(stream.heard)
 
 

@@ -4,112 +4,48 @@ Media Stream; the organization's live-call limit queueing calls rather than refu
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
+from phoning import CLINIC, GREETING, PATIENT, outbound, until
 
-from calls_support import model_of
 from fake_twilio import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
     INVALID_TO,
     ThreadedTwilio,
     call_status_params,
-    running_fake_twilio,
 )
-from served import free_port
 from voice_support import recognized
-from webhook_receiver import Answer
-
-CLINIC = "+15550100200"
-PATIENT = "+15550199999"
-GREETING = "Tomorrow morning works. See you then."
 
 
 @pytest.fixture
-def twilio() -> Iterator[ThreadedTwilio]:
-    with running_fake_twilio() as fake:
-        yield fake
-
-
-@pytest.fixture
-def phoning(
-    served: Any, tenant: Any, fake: Any, twilio: ThreadedTwilio, receiver: Any
-) -> Callable[..., Any]:
-    """The API of a server Twilio reaches at its public URL, with a number and an assistant
-    on the fake model (its end-of-call reports to the receiver's ``/report``); returns (api,
-    number id, assistant id)."""
-
-    def start(**settings: Any) -> tuple[Any, int, int]:
-        port = free_port()
-        api = served(
-            tenant,
-            port=port,
-            public_url=f"http://127.0.0.1:{port}",
-            twilio_api_base=twilio.url,
-            **settings,
-        )
-        assistant = api.assistant(
-            model=model_of("openai", credential_id=api.credential("openai", fake.openai_url)),
-            first_message=GREETING,
-            webhook_url=receiver.on("/report", lambda _n: Answer()),
-        )
-        number = api.request(
-            "POST",
-            "/v1/phone-number",
-            json={
-                "number": CLINIC,
-                "provider": "twilio",
-                "twilio_account_sid": ACCOUNT_SID,
-                "twilio_auth_token": AUTH_TOKEN,
-            },
-        )
-        assert number.status_code == 201, number.text
-        return api, number.json()["id"], assistant["id"]
-
-    return start
-
-
-def _outbound(api: Any, number_id: int, assistant_id: int) -> dict[str, Any]:
-    return api.start_call(
-        assistant_id,
-        call_type="outboundPhoneCall",
-        source_phone_number_id=number_id,
-        destination_phone_number=PATIENT,
-    )
-
-
-def _until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.05)
+def phoning(clinic: Callable[..., Any]) -> Callable[..., Any]:
+    """``phoning(**settings)``: (api, number id, assistant id) of the clinic's server."""
+    return lambda **settings: clinic({}, **settings)
 
 
 def test_the_assistant_phones_a_patient(
     phoning: Callable[..., Any], twilio: ThreadedTwilio, receiver: Any
 ) -> None:
     api, number_id, assistant_id = phoning()
-    created = _outbound(api, number_id, assistant_id)
+    created = outbound(api, number_id, assistant_id)
     assert created["call_status"] == "queued" and "web_call_url" not in created
     assert (created["source_number"], created["destination_number"]) == (CLINIC, PATIENT)
 
-    _until(lambda: len(twilio.fake.calls) == 1)
+    until(lambda: len(twilio.fake.calls) == 1)
     placed = twilio.fake.calls[0]
     assert (placed.to, placed.from_) == (PATIENT, CLINIC)
     assert placed.status_events == ["initiated", "ringing", "answered", "completed"]
     assert placed.status_callback.endswith(f"/v1/telephony/twilio/status?call_id={created['id']}")
-    _until(lambda: api.call(created["id"])["call_status"] == "ringing")
+    until(lambda: api.call(created["id"])["call_status"] == "ringing")
 
     stream = twilio.answer(placed)
     stream.until(lambda: stream.stream.played_ms > 1500 and not stream.stream.playing)
     assert api.call(created["id"])["call_status"] == "in-progress"
     assert "tomorrow morning" in recognized(stream.heard)
     stream.hang_up()
-    _until(lambda: api.call(created["id"])["call_status"] == "ended")
+    until(lambda: api.call(created["id"])["call_status"] == "ended")
     assert api.call(created["id"])["ended_reason"] == "customer-ended"
 
     report = orjson.loads(receiver.wait_for("/report", 1)[0].body)
@@ -125,8 +61,8 @@ def test_a_placement_twilio_refuses_ends_the_call_with_its_code(
 ) -> None:
     api, number_id, assistant_id = phoning()
     twilio.fake.refuse(*INVALID_TO)
-    created = _outbound(api, number_id, assistant_id)
-    _until(lambda: api.call(created["id"])["call_status"] == "ended")
+    created = outbound(api, number_id, assistant_id)
+    until(lambda: api.call(created["id"])["call_status"] == "ended")
     call = api.call(created["id"])
     assert call["ended_reason"] == "twilio-failed-to-connect-call"
     assert call["failure_detail"] == f"Twilio error {INVALID_TO[1]}: {INVALID_TO[2]}"
@@ -144,8 +80,8 @@ def test_a_call_that_does_not_connect_ends_as_twilio_says(
     phoning: Callable[..., Any], twilio: ThreadedTwilio, status: str, reason: str
 ) -> None:
     api, number_id, assistant_id = phoning()
-    created = _outbound(api, number_id, assistant_id)
-    _until(lambda: len(twilio.fake.calls) == 1)
+    created = outbound(api, number_id, assistant_id)
+    until(lambda: len(twilio.fake.calls) == 1)
     placed = twilio.fake.calls[0]
     callback = placed.status_callback or ""
 
@@ -165,11 +101,11 @@ def test_calls_over_the_limit_wait_and_are_all_placed_in_turn(
 ) -> None:
     # A clinic's reminders, all at once: 200 calls against a limit of 50.
     api, number_id, assistant_id = phoning(max_live_calls_per_organization=50)
-    created = [_outbound(api, number_id, assistant_id)["id"] for _ in range(200)]
+    created = [outbound(api, number_id, assistant_id)["id"] for _ in range(200)]
     rang_out: set[str] = set()
     most_live = 0
     while len(rang_out) < len(created):
-        _until(lambda: len(twilio.fake.calls) > len(rang_out))
+        until(lambda: len(twilio.fake.calls) > len(rang_out))
         placed_now = list(twilio.fake.calls)
         # Placed and not yet ended, as Twilio sees it, and as the server counts it.
         most_live = max(most_live, len(placed_now) - len(rang_out))
@@ -182,7 +118,7 @@ def test_calls_over_the_limit_wait_and_are_all_placed_in_turn(
                     placed.status_callback or "", call_status_params(placed.sid, "no-answer")
                 )
     assert 0 < most_live <= 50
-    _until(
+    until(
         lambda: all(
             c["ended_reason"] == "customer-did-not-answer"
             for c in api.request("GET", "/v1/call?limit=1000").json()
@@ -198,14 +134,14 @@ def test_a_call_answered_whose_stream_never_opens_fails_to_connect(
     phoning: Callable[..., Any], twilio: ThreadedTwilio
 ) -> None:
     api, number_id, assistant_id = phoning(call_stream_open_seconds=1)
-    answered = _outbound(api, number_id, assistant_id)
-    ringing = _outbound(api, number_id, assistant_id)
-    _until(lambda: len(twilio.fake.calls) == 2)
+    answered = outbound(api, number_id, assistant_id)
+    ringing = outbound(api, number_id, assistant_id)
+    until(lambda: len(twilio.fake.calls) == 2)
     placed = next(p for p in twilio.fake.calls if p.status_callback.endswith(f"={answered['id']}"))
     picked_up = call_status_params(placed.sid, "in-progress")
     assert twilio.signed_post(placed.status_callback or "", picked_up).status == 204
 
-    _until(lambda: api.call(answered["id"])["call_status"] == "ended")
+    until(lambda: api.call(answered["id"])["call_status"] == "ended")
     call = api.call(answered["id"])
     assert call["ended_reason"] == "twilio-failed-to-connect-call"
     assert "media stream did not open" in call["failure_detail"]
@@ -217,12 +153,12 @@ def test_ending_a_ringing_call_hangs_it_up_at_twilio(
     phoning: Callable[..., Any], twilio: ThreadedTwilio
 ) -> None:
     api, number_id, assistant_id = phoning()
-    created = _outbound(api, number_id, assistant_id)
-    _until(lambda: len(twilio.fake.calls) == 1)
+    created = outbound(api, number_id, assistant_id)
+    until(lambda: len(twilio.fake.calls) == 1)
     placed = twilio.fake.calls[0]
 
     ended = api.request("POST", f"/v1/call/{created['id']}/end")
 
     assert ended.status_code == 200
     assert ended.json()["ended_reason"] == "manually-canceled"
-    _until(lambda: placed.sid in twilio.fake.completed)
+    until(lambda: placed.sid in twilio.fake.completed)
