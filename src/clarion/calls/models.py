@@ -40,6 +40,19 @@ class CallRow(OrganizationScoped, Base):
     __tablename__ = "calls"
     __table_args__ = (
         Index("ix_calls_organization_id_created_at_id", "organization_id", "created_at", "id"),
+        # The list's filters, each followed by the list's order, so that a filtered page is
+        # read off the index newest first and stops at its limit.
+        Index("ix_calls_list_assistant", "organization_id", "assistant_id", "created_at", "id"),
+        Index("ix_calls_list_status", "organization_id", "call_status", "created_at", "id"),
+        Index("ix_calls_list_ended_reason", "organization_id", "ended_reason", "created_at", "id"),
+        Index(
+            "ix_calls_list_assistant_status",
+            "organization_id",
+            "assistant_id",
+            "call_status",
+            "created_at",
+            "id",
+        ),
         # The lease keeper's and the reaper's questions: whose calls are live, and until when.
         Index("ix_calls_call_status_lease_expires_at", "call_status", "lease_expires_at"),
         Index("ix_calls_after_call", "after_call"),
