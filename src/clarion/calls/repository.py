@@ -308,12 +308,15 @@ _DELETE_MESSAGES = Prepared(
 )
 
 
-ListShape = tuple[bool, bool, bool, bool]
-"""Which of the list's filters are given: created_from, created_to, assistant_id, call_status."""
+ListShape = tuple[bool, bool, bool, bool, bool]
+"""Which of the list's filters are given: created_from, created_to, assistant_id, call_status,
+ended_reason."""
 
 
 def _listed(shape: ListShape) -> Any:
-    created_from, created_to, assistant, status = shape
+    # Each filter, alone or with assistant_id and call_status together, has an index that
+    # ends in the list's order (models.py), so a page is read newest first off the index.
+    created_from, created_to, assistant, status, ended_reason = shape
     query = select(CALLS).where(of_organization(CALLS))
     if created_from:
         query = query.where(CALLS.c.created_at >= bindparam("created_from"))
@@ -323,6 +326,8 @@ def _listed(shape: ListShape) -> Any:
         query = query.where(CALLS.c.assistant_id == bindparam("assistant_id"))
     if status:
         query = query.where(CALLS.c.call_status == bindparam("call_status"))
+    if ended_reason:
+        query = query.where(CALLS.c.ended_reason == bindparam("ended_reason"))
     return query.order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
 
 
@@ -351,6 +356,7 @@ def _shape(filters: dict[str, Any]) -> ListShape:
         "created_to" in filters,
         "assistant_id" in filters,
         "call_status" in filters,
+        "ended_reason" in filters,
     )
 
 
@@ -381,7 +387,7 @@ def list_newest_first(
     filters: dict[str, Any],
 ) -> list[CallRecord]:
     """The organization's calls, newest first, with the filters given (created_from,
-    created_to, assistant_id, call_status)."""
+    created_to, assistant_id, call_status, ended_reason)."""
     query = _list(_shape(filters))
     rows = statements.fetch_all(query, organization_id=organization_id, limit=limit, **filters)
     return [CallRecord(*row) for row in rows]
