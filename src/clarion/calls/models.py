@@ -53,6 +53,14 @@ class CallRow(OrganizationScoped, Base):
             "created_at",
             "id",
         ),
+        Index(
+            "ix_calls_list_assistant_ended_reason",
+            "organization_id",
+            "assistant_id",
+            "ended_reason",
+            "created_at",
+            "id",
+        ),
         # The lease keeper's and the reaper's questions: whose calls are live, and until when.
         Index("ix_calls_call_status_lease_expires_at", "call_status", "lease_expires_at"),
         Index("ix_calls_after_call", "after_call"),

@@ -350,6 +350,18 @@ def _messages_of_list(shape: ListShape) -> Prepared:
     )
 
 
+def _narrowed(filters: dict[str, Any]) -> dict[str, Any] | None:
+    """The list's filters without call_status when an ended_reason is given, or None when
+    they rule out every call. Only an ended call has an ended reason (``end`` sets both), so
+    the status says nothing more; left in, it may lead SQLite, which keeps no statistics, to
+    read the status's index, where a rare reason is sought among every ended call."""
+    if "ended_reason" not in filters or "call_status" not in filters:
+        return filters
+    if filters["call_status"] != ENDED:
+        return None
+    return {name: value for name, value in filters.items() if name != "call_status"}
+
+
 def _shape(filters: dict[str, Any]) -> ListShape:
     return (
         "created_from" in filters,
@@ -388,8 +400,11 @@ def list_newest_first(
 ) -> list[CallRecord]:
     """The organization's calls, newest first, with the filters given (created_from,
     created_to, assistant_id, call_status, ended_reason)."""
-    query = _list(_shape(filters))
-    rows = statements.fetch_all(query, organization_id=organization_id, limit=limit, **filters)
+    narrowed = _narrowed(filters)
+    if narrowed is None:
+        return []
+    query = _list(_shape(narrowed))
+    rows = statements.fetch_all(query, organization_id=organization_id, limit=limit, **narrowed)
     return [CallRecord(*row) for row in rows]
 
 
@@ -538,13 +553,14 @@ def messages_of_list(
     """Everything said in each call of a list read just before with the same arguments
     (list_newest_first), by call id."""
     said: dict[int, list[SaidMessage]] = {call.id: [] for call in calls}
-    if not calls:
+    narrowed = _narrowed(filters)
+    if not calls or narrowed is None:
         return said
     rows = statements.fetch_all(
-        _messages_of_list(_shape(filters)),
+        _messages_of_list(_shape(narrowed)),
         organization_id=organization_id,
         limit=limit,
-        **filters,
+        **narrowed,
     )
     for row in rows:
         messages = said.get(row[0])

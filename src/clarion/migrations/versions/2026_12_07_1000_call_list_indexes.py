@@ -25,6 +25,13 @@ _INDEXES = {
         "created_at",
         "id",
     ],
+    "ix_calls_list_assistant_ended_reason": [
+        "organization_id",
+        "assistant_id",
+        "ended_reason",
+        "created_at",
+        "id",
+    ],
 }
 
 
