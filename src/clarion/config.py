@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 from dataclasses import dataclass
@@ -139,6 +140,15 @@ class Settings(BaseSettings):
     (its ``MachineDetectionTimeout``: Twilio's default and bounds), all of which the assistant
     waits in silence; a timeout counts as a person."""
 
+    session_idle_seconds: int = Field(default=1800, ge=60)
+    """A console session unused this long ends; its browser must sign in again."""
+
+    password_hash_memory_kib: int = Field(default=65536, ge=8192)
+    """Memory argon2id uses to hash one console password, in KiB; more is slower to crack."""
+
+    password_hash_iterations: int = Field(default=3, ge=1, le=20)
+    """argon2id passes over that memory per password."""
+
     local_speech_processes: int | None = Field(default=None, ge=1)
     """Worker processes for the offline transcriber; unset: one per core."""
 
@@ -168,6 +178,17 @@ class Settings(BaseSettings):
         if not delays or any(delay < 0 for delay in delays):
             raise ValueError("must be a comma-separated list of non-negative seconds")
         return value
+
+    @property
+    def session_idle(self) -> dt.timedelta:
+        """How long a console session may go unused."""
+        return dt.timedelta(seconds=self.session_idle_seconds)
+
+    @property
+    def session_touch_after(self) -> dt.timedelta:
+        """How stale a session's last use may be before a request notes it again: a small
+        part of the idle time, so a busy page does not write on every request."""
+        return min(dt.timedelta(minutes=1), self.session_idle / 30)
 
     @cached_property
     def allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

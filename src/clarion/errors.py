@@ -43,7 +43,10 @@ class PreconditionFailed(DomainError):
 
 
 class TooManyRequests(DomainError):
-    """Over a limit the server keeps per organization."""
+    """Over a limit the server keeps (per organization, account or address); try again in
+    ``retry_after_seconds`` when it is known."""
+
+    retry_after_seconds: int | None = None
 
 
 class Unavailable(DomainError):

@@ -16,6 +16,7 @@ from clarion.calls.models import RINGING, CallRecord
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.engine.live import LiveCalls
+from clarion.people.passwords import Passwords
 from clarion.phone_calls.dialer import Dialer
 from clarion.runtime.registry import Runtime
 from clarion.storage.secret_box import SecretBox
@@ -42,6 +43,8 @@ class Services:
     """The analysis and reports of ended calls, and the reaper."""
     dialer: Dialer
     """Places outbound phone calls; its ``due`` is set when one is created."""
+    passwords: Passwords
+    """Hashes and checks console users' passwords (argon2id, off the event loop)."""
 
     def call_ended(self, call: CallRecord, reason: EndedReason) -> None:
         """``call`` (as it was) was ended by a request: stopped if this process holds it (a

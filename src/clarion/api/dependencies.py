@@ -3,7 +3,10 @@
 The application keeps one :class:`~clarion.services.Services` (made in clarion.app, kept in
 ``app.state.services``). Routes take what they need from it through the aliases below; fast
 lanes take the same pieces directly. The caller is read from the request's headers by
-:func:`caller_from`, the one place both do it.
+:func:`caller_from`, the one place both do it: an API key in ``Authorization``, or a console
+session's cookie with its CSRF token on anything that changes something. Every route says
+which role it needs (:data:`ViewerDep`, :data:`EditorDep`, :data:`OwnerDep`), so the server
+refuses what a role may not do whatever the page shows.
 """
 
 from __future__ import annotations
@@ -14,17 +17,29 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.requests import cookie_parser
 from starlette.types import Scope
 
 from clarion.api.requests import header, json_media_type
 from clarion.auth.service import Caller, authenticate
 from clarion.database import Database
-from clarion.errors import Unauthenticated
+from clarion.errors import Forbidden, Unauthenticated
+from clarion.people.roles import Role
+from clarion.people.sign_in import SessionUser, csrf_matches, session_user
 
 if TYPE_CHECKING:
     from clarion.services import Services
 
-MISSING_CREDENTIALS = "missing bearer token: send 'Authorization: Bearer <API key>'"
+MISSING_CREDENTIALS = (
+    "missing bearer token: send 'Authorization: Bearer <API key>', or sign in to the console"
+)
+SESSION_COOKIE = "clarion_session"
+CSRF_HEADER = b"x-csrf-token"
+MISSING_CSRF = "missing or wrong X-CSRF-Token header: reload the console page"
+FIRST_CHANGE_NEEDED = (
+    "password: the one-time password must be changed first (POST /v1/session/password)"
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _services(request: Request) -> Services:
@@ -50,32 +65,80 @@ def bearer_token(authorization: bytes | None) -> str | None:
     return token
 
 
-async def caller_from(scope: Scope, services: Services) -> Caller:
-    """The authenticated caller of a request, also noted for its access line."""
-    token = bearer_token(header(scope, b"authorization"))
-    if token is None:
-        raise Unauthenticated(MISSING_CREDENTIALS)
+def client_address(scope: Scope) -> str | None:
+    """The address a request came from (the proxy's client, when uvicorn trusts the proxy)."""
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+def session_token(scope: Scope) -> str | None:
+    """The console session token in a request's cookie, if it carries one."""
+    cookies = header(scope, b"cookie")
+    if cookies is None:
+        return None
+    return cookie_parser(cookies.decode("latin-1")).get(SESSION_COOKIE) or None
+
+
+async def caller_from(scope: Scope, services: Services, needed: Role) -> Caller:
+    """The authenticated caller of a request, if their role may do what ``needed`` may; also
+    noted for the request's access line."""
+    caller = await _caller_of(scope, services, needed)
+    if not caller.role.may(needed):
+        raise Forbidden(f"this needs the {needed} role; yours is {caller.role}")
+    return caller
+
+
+async def _caller_of(scope: Scope, services: Services, needed: Role) -> Caller:
     state = scope["state"]
-    caller = await authenticate(
-        services.database, services.key_cache, token, state.get("request_id")
-    )
+    token = bearer_token(header(scope, b"authorization"))
+    if token is not None:
+        caller = await authenticate(
+            services.database,
+            services.key_cache,
+            token,
+            state.get("request_id"),
+            client_address(scope),
+        )
+    else:
+        user = await signed_in(scope, services)
+        if user.must_change_password:
+            raise Forbidden(FIRST_CHANGE_NEEDED)
+        caller = user_caller(scope, user)
     state["organization_id"] = caller.organization_id
     return caller
 
 
+async def signed_in(scope: Scope, services: Services) -> SessionUser:
+    """The console session a request's cookie names, its CSRF token checked on a request
+    that changes something; 401 without one, 403 without the token."""
+    token = session_token(scope)
+    if token is None:
+        raise Unauthenticated(MISSING_CREDENTIALS)
+    settings = services.settings
+    user = await session_user(
+        services.database, token, settings.session_idle, settings.session_touch_after
+    )
+    if scope.get("method", "GET") not in SAFE_METHODS:
+        presented = header(scope, CSRF_HEADER)
+        if not csrf_matches(user, None if presented is None else presented.decode("latin-1")):
+            raise Forbidden(MISSING_CSRF)
+    return user
+
+
+def user_caller(scope: Scope, user: SessionUser) -> Caller:
+    """The caller a console session makes."""
+    return Caller(
+        organization_id=user.organization_id,
+        api_key_id=None,
+        request_id=scope["state"].get("request_id"),
+        role=user.role,
+        user_id=user.user_id,
+        address=client_address(scope),
+    )
+
+
 # Declared only so that the OpenAPI document names the contract's security scheme.
 _bearer = HTTPBearer(scheme_name="bearerAuth", auto_error=False)
-
-
-async def _caller(
-    request: Request,
-    services: ServicesDep,
-    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    return await caller_from(request.scope, services)
-
-
-CallerDep = Annotated[Caller, Depends(_caller)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +154,23 @@ class Authorized:
         return self.services.database
 
 
-async def _authorized(caller: CallerDep, services: ServicesDep) -> Authorized:
-    return Authorized(caller, services)
+def _authorized_as(needed: Role) -> Any:
+    async def authorized(
+        request: Request,
+        services: ServicesDep,
+        _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Authorized:
+        return Authorized(await caller_from(request.scope, services, needed), services)
+
+    return Depends(authorized)
 
 
-AuthorizedDep = Annotated[Authorized, Depends(_authorized)]
-"""What most operations need: the caller, and the services to act for them."""
+ViewerDep = Annotated[Authorized, _authorized_as(Role.VIEWER)]
+"""An operation any role may do (reading): the caller, and the services to act for them."""
+EditorDep = Annotated[Authorized, _authorized_as(Role.EDITOR)]
+"""An operation for editors and owners: changing assistants, calls and credentials."""
+OwnerDep = Annotated[Authorized, _authorized_as(Role.OWNER)]
+"""An operation for owners: users, API keys, phone numbers, the access log."""
 
 
 async def _json_body(request: Request, services: ServicesDep) -> bytes:

@@ -71,7 +71,7 @@ def status_of(error: DomainError) -> int:
 def headers_of(error: DomainError) -> dict[str, str]:
     """Headers the response carries besides the body: Retry-After when the server asks for
     a wait."""
-    if isinstance(error, Unavailable):
+    if isinstance(error, Unavailable | TooManyRequests) and error.retry_after_seconds:
         return {"Retry-After": str(error.retry_after_seconds)}
     return {}
 

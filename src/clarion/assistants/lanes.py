@@ -18,6 +18,7 @@ from clarion.api.requests import ID_PATTERN, json_media_type, only_limit
 from clarion.api.responses import Reply
 from clarion.assistants import http, service
 from clarion.database.windows import Window
+from clarion.people.roles import Role
 from clarion.services import Services
 
 COLLECTION = http.PREFIX
@@ -51,14 +52,14 @@ class AssistantLane:
 
     async def _get(self, scope: Scope, receive: Receive) -> Reply:
         scope["state"]["route"] = ITEM_ROUTE
-        caller = await caller_from(scope, self.services)
+        caller = await caller_from(scope, self.services, Role.VIEWER)
         assistant_id = int(scope["path"][_ITEM_START:])
         record = await self.services.database.read(service.get_assistant, caller, assistant_id)
         return http.assistant_reply(record)
 
     async def _patch(self, scope: Scope, receive: Receive) -> Reply:
         scope["state"]["route"] = ITEM_ROUTE
-        caller = await caller_from(scope, self.services)
+        caller = await caller_from(scope, self.services, Role.EDITOR)
         assistant_id = int(scope["path"][_ITEM_START:])
         media = json_media_type(scope)
         body = await self.services.body_limit.read(scope, receive)
@@ -66,7 +67,7 @@ class AssistantLane:
 
     async def _list(self, scope: Scope, receive: Receive) -> Reply:
         scope["state"]["route"] = COLLECTION
-        caller = await caller_from(scope, self.services)
+        caller = await caller_from(scope, self.services, Role.VIEWER)
         limit = only_limit(scope["query_string"])
         assert limit is not None  # noqa: S101 - handler_for checked it
         return await http.list_reply(self.services, caller, Window(limit))

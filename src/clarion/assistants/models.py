@@ -59,6 +59,8 @@ class AssistantVersionRow(OrganizationScoped, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     api_key_id: Mapped[int | None] = mapped_column(Identifier, default=None)
     request_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The console user who made the change; None when it was made with an API key.
+    user_id: Mapped[int | None] = mapped_column(Identifier, default=None)
 
 
 ASSISTANTS = cast(Table, AssistantRow.__table__)
@@ -129,6 +131,7 @@ class VersionRecord:
     created_at: dt.datetime
     api_key_id: int | None
     request_id: str | None
+    user_id: int | None
 
 
 assert [f.name for f in fields(VersionRecord)] == [c.name for c in VERSIONS.columns]  # noqa: S101

@@ -68,4 +68,5 @@ def version_json(record: VersionRecord) -> dict[str, Any]:
     body["created_at"] = record.created_at
     body["api_key_id"] = record.api_key_id
     body["request_id"] = record.request_id
+    body["user_id"] = record.user_id
     return body

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
-from clarion.api.dependencies import AuthorizedDep, JsonBody
+from clarion.api.dependencies import EditorDep, JsonBody, ViewerDep
 from clarion.api.openapi import body_error_responses, error_response, error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, if_match, json_media_type, resource_id
 from clarion.api.responses import encode_json, json_response, reply_response
@@ -98,7 +98,7 @@ _CREATE_BODY = {
     summary="Create Assistant",
 )
 async def create_assistant(
-    raw: JsonBody, auth: AuthorizedDep, idempotency_key: IdempotencyKey = None
+    raw: JsonBody, auth: EditorDep, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Creates an assistant in the caller's organization."""
     fields = parse_assistant_body(raw, CreateAssistant)
@@ -136,7 +136,7 @@ async def create_assistant(
     summary="List Assistants",
 )
 async def list_assistants(
-    auth: AuthorizedDep,
+    auth: ViewerDep,
     limit: Limit = LIST_LIMIT_DEFAULT,
     created_at_ge: Annotated[
         IsoDateTime | None,
@@ -162,7 +162,7 @@ async def list_assistants(
     responses={**ERRORS, 200: {"headers": ETAG_HEADER}},
     summary="Get Assistant",
 )
-async def get_assistant(assistant_id: AssistantId, auth: AuthorizedDep) -> Response:
+async def get_assistant(assistant_id: AssistantId, auth: ViewerDep) -> Response:
     """Returns one assistant, with its ETag."""
     record = await auth.database.read(
         service.get_assistant, auth.caller, resource_id(assistant_id, "assistant")
@@ -186,7 +186,7 @@ async def update_assistant(
     request: Request,
     assistant_id: AssistantId,
     raw: JsonBody,
-    auth: AuthorizedDep,
+    auth: EditorDep,
     _if_match: IfMatch = None,
 ) -> Response:
     """Updates an existing assistant.
@@ -214,7 +214,7 @@ async def update_assistant(
 async def delete_assistant(
     request: Request,
     assistant_id: AssistantId,
-    auth: AuthorizedDep,
+    auth: EditorDep,
     _if_match: IfMatch = None,
 ) -> Response:
     """Deletes an assistant and returns it as it was. Its version history stays readable."""
@@ -238,7 +238,7 @@ async def delete_assistant(
 )
 async def list_versions(
     assistant_id: AssistantId,
-    auth: AuthorizedDep,
+    auth: ViewerDep,
     limit: Limit = LIST_LIMIT_DEFAULT,
 ) -> Response:
     """The assistant's change history, newest first: who changed what, when, and to what."""
@@ -255,7 +255,7 @@ async def list_versions(
     summary="Get Assistant Version",
 )
 async def get_version(
-    assistant_id: AssistantId, version: VersionNumber, auth: AuthorizedDep
+    assistant_id: AssistantId, version: VersionNumber, auth: ViewerDep
 ) -> Response:
     """One version record."""
     record = await auth.database.read(
@@ -282,7 +282,7 @@ async def restore_version(
     request: Request,
     assistant_id: AssistantId,
     version: VersionNumber,
-    auth: AuthorizedDep,
+    auth: EditorDep,
     _if_match: IfMatch = None,
 ) -> Response:
     """Makes a recorded configuration current again, as a new version.

@@ -120,3 +120,6 @@ class AssistantVersion(TypedDict):
     created_at: dt.datetime
     api_key_id: Annotated[int | None, Field(description="The API key that made the change")]
     request_id: Annotated[str | None, Field(description="The X-Request-Id of that request")]
+    user_id: Annotated[
+        int | None, Field(description="The console user who made the change (else null)")
+    ]

@@ -335,6 +335,7 @@ def _record(
             created_at=now,
             api_key_id=caller.api_key_id,
             request_id=caller.request_id,
+            user_id=caller.user_id,
         ),
     )
 

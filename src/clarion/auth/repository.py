@@ -67,6 +67,11 @@ def list_keys(session: Session, organization_id: int) -> list[ApiKeyRow]:
     )
 
 
+def get_key(session: Session, key_id: int) -> ApiKeyRow | None:
+    """The key with this id, in whichever organization, or None."""
+    return session.get(ApiKeyRow, key_id)
+
+
 def revoke_key(session: Session, key_id: int, now: dt.datetime) -> ApiKeyRow | None:
     """Mark a key revoked unless it already is (the first time stands); None if no such key."""
     session.execute(

@@ -10,16 +10,33 @@ from clarion.auth.cache import KeyCache
 from clarion.database import Database, Unit
 from clarion.database.clock import utcnow
 from clarion.errors import InvalidInput, NotFound, Unauthenticated
+from clarion.people.roles import Role
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is making a request: the organization, the key it authenticated with, and the
-    request's id (kept in the records of what the request changed)."""
+    """Who is making a request: the organization, the API key or console user it authenticated
+    as (an API key acts as an owner), the request's id (kept in the records of what the request
+    changed) and the address it came from."""
 
     organization_id: int
-    api_key_id: int
+    api_key_id: int | None
     request_id: str | None = None
+    role: Role = Role.OWNER
+    user_id: int | None = None
+    address: str | None = None
+
+    @property
+    def actor_type(self) -> str:
+        """``user`` or ``api_key``: what the access log calls the caller."""
+        return "api_key" if self.user_id is None else "user"
+
+    @property
+    def actor_id(self) -> int:
+        """The user's or the API key's id."""
+        actor = self.api_key_id if self.user_id is None else self.user_id
+        assert actor is not None  # noqa: S101 - a caller is one or the other
+        return actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +76,14 @@ def revoke_key(unit: Unit, key_id: int) -> dict[str, object]:
     return {"key_id": row.id, "organization_id": row.organization_id, "revoked_at": row.revoked_at}
 
 
+def revoke_organization_key(unit: Unit, organization_id: int, key_id: int) -> dict[str, object]:
+    """Revoke one of an organization's keys; another organization's is as good as missing."""
+    row = repository.get_key(unit.session, key_id)
+    if row is None or row.organization_id != organization_id:
+        raise NotFound(f"API key {key_id} not found")
+    return revoke_key(unit, key_id)
+
+
 def list_organizations(unit: Unit) -> list[dict[str, object]]:
     """Every organization, oldest first, with how many of its keys are in use."""
     return [
@@ -96,7 +121,11 @@ INVALID_KEY = "invalid or revoked API key"
 
 
 async def authenticate(
-    database: Database, cache: KeyCache, presented_key: str, request_id: str | None
+    database: Database,
+    cache: KeyCache,
+    presented_key: str,
+    request_id: str | None,
+    address: str | None = None,
 ) -> Caller:
     """The caller a presented key belongs to; 401 for an unknown or revoked key."""
     if not keys.looks_like_key(presented_key):
@@ -108,4 +137,6 @@ async def authenticate(
         if found is None:
             raise Unauthenticated(INVALID_KEY)
         cache.put(digest, *found)
-    return Caller(api_key_id=found[0], organization_id=found[1], request_id=request_id)
+    return Caller(
+        api_key_id=found[0], organization_id=found[1], request_id=request_id, address=address
+    )

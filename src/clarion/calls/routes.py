@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, WebSocket
 from starlette.responses import Response
 from starlette.websockets import WebSocketState
 
-from clarion.api.dependencies import AuthorizedDep, JsonBody
+from clarion.api.dependencies import EditorDep, JsonBody, OwnerDep, ViewerDep
 from clarion.api.errors import error_response, failure, headers_of, status_of
 from clarion.api.openapi import body_error_responses, error_responses
 from clarion.api.openapi import error_response as documented
@@ -19,6 +19,7 @@ from clarion.api.responses import json_response
 from clarion.api.timestamps import IsoDateTime, as_utc_bound
 from clarion.calls import service
 from clarion.calls.bodies import read_call_body
+from clarion.calls.endings import EndedReason
 from clarion.calls.models import WEB_CALL
 from clarion.calls.representation import call_json
 from clarion.calls.schemas import Call, CreateCall, CreatedCall
@@ -73,7 +74,7 @@ def _base(services: Services, reached_at: str) -> str:
     },
     summary="Create Call",
 )
-async def create_call(auth: AuthorizedDep, raw: JsonBody, request: Request) -> Response:
+async def create_call(auth: EditorDep, raw: JsonBody, request: Request) -> Response:
     """Creates a call of one of the caller's assistants. The answer's `web_call_url` (shown
     only here) is where the caller joins it, over a WebSocket, within a minute;
     `web_call_page_url` is a page that joins it from a browser, with its microphone and
@@ -97,7 +98,7 @@ async def create_call(auth: AuthorizedDep, raw: JsonBody, request: Request) -> R
 
 @router.get("", response_model=list[Call], responses=ERRORS, summary="List Calls")
 async def list_calls(
-    auth: AuthorizedDep,
+    auth: ViewerDep,
     limit: Limit = LIST_LIMIT_DEFAULT,
     createdAtGe: Annotated[
         IsoDateTime | None,
@@ -116,6 +117,9 @@ async def list_calls(
         Literal["queued", "in-progress", "ended"] | None,
         Query(description="Only calls in this state"),
     ] = None,
+    ended_reason: Annotated[
+        EndedReason | None, Query(description="Only calls that ended for this reason")
+    ] = None,
 ) -> Response:
     """Lists the caller's calls, newest first (ties: highest id first), with their messages.
     `created_at_ge` and `created_at_le` are accepted for `createdAtGe` and `createdAtLe`."""
@@ -129,7 +133,9 @@ async def list_calls(
         filters["assistant_id"] = assistant_id
     if call_status is not None:
         filters["call_status"] = call_status
-    listed = await auth.database.read(service.list_calls, auth.caller, window, filters)
+    if ended_reason is not None:
+        filters["ended_reason"] = ended_reason.value
+    listed = await auth.database.write(service.list_calls, auth.caller, window, filters)
     return json_response([call_json(call, said) for call, said in listed])
 
 
@@ -140,9 +146,9 @@ def _one_of(clarion: Any, snake: Any, name: str) -> Any:
 
 
 @router.get(ITEM, response_model=Call, responses=ERRORS, summary="Get Call")
-async def get_call(call_id: CallId, auth: AuthorizedDep) -> Response:
+async def get_call(call_id: CallId, auth: ViewerDep) -> Response:
     """Returns one call, with what was said in it."""
-    call, said = await auth.database.read(
+    call, said = await auth.database.write(
         service.get_call, auth.caller, resource_id(call_id, "call")
     )
     return json_response(call_json(call, said))
@@ -154,7 +160,7 @@ async def get_call(call_id: CallId, auth: AuthorizedDep) -> Response:
     responses={**ERRORS, **documented(409, "The call has been joined, or has ended")},
     summary="Issue Web Call URL",
 )
-async def issue_web_call_url(call_id: CallId, auth: AuthorizedDep, request: Request) -> Response:
+async def issue_web_call_url(call_id: CallId, auth: EditorDep, request: Request) -> Response:
     """Issues a web call's `web_call_url` (and `web_call_page_url`) again, with a new join
     window, while nobody has joined the call: a link that ran out unused is not a dead end.
     The URL issued before no longer joins the call."""
@@ -170,7 +176,7 @@ async def issue_web_call_url(call_id: CallId, auth: AuthorizedDep, request: Requ
 
 
 @router.post(ITEM + "/end", response_model=Call, responses=ERRORS, summary="End Call")
-async def end_call(call_id: CallId, auth: AuthorizedDep) -> Response:
+async def end_call(call_id: CallId, auth: EditorDep) -> Response:
     """Ends a live call as `manually-canceled` (a call that has ended is left as it is) and
     returns it."""
     services = auth.services
@@ -181,7 +187,7 @@ async def end_call(call_id: CallId, auth: AuthorizedDep) -> Response:
 
 
 @router.delete(ITEM, response_model=Call, responses=ERRORS, summary="Delete Call")
-async def delete_call(call_id: CallId, auth: AuthorizedDep) -> Response:
+async def delete_call(call_id: CallId, auth: OwnerDep) -> Response:
     """Ends the call if it is live, then deletes it and everything said in it; returns the
     call as it was. Its analysis and report are not made."""
     services = auth.services

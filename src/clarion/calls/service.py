@@ -20,6 +20,7 @@ from clarion.assistants import repository as assistants
 from clarion.assistants.bodies import validate_fields
 from clarion.assistants.models import AssistantRecord
 from clarion.auth.service import Caller
+from clarion.call_reads import service as call_reads
 from clarion.calls import repository
 from clarion.calls.endings import EndedReason
 from clarion.calls.language_model import credential_for, model_settings
@@ -228,15 +229,17 @@ def _find(unit: Unit, caller: Caller, call_id: int) -> CallRecord:
 
 
 def get_call(unit: Unit, caller: Caller, call_id: int) -> tuple[CallRecord, list[SaidMessage]]:
-    """The caller's call and everything said in it."""
+    """The caller's call and everything said in it; the read is noted in the access log."""
     call = _find(unit, caller, call_id)
+    call_reads.record(unit, caller, [call.id])
     return call, repository.messages_of(unit.statements, call.id)
 
 
 def list_calls(
     unit: Unit, caller: Caller, window: Window, filters: dict[str, Any]
 ) -> list[tuple[CallRecord, list[SaidMessage]]]:
-    """The caller's calls in the window, newest first, each with its messages."""
+    """The caller's calls in the window, newest first, each with its messages; each call's
+    read is noted in the access log."""
     filters = dict(filters)
     if window.created_from is not None:
         filters["created_from"] = window.created_from
@@ -248,6 +251,7 @@ def list_calls(
     said = repository.messages_of_list(
         unit.statements, caller.organization_id, window.limit, filters, calls
     )
+    call_reads.record(unit, caller, (call.id for call in calls))
     return [(call, said[call.id]) for call in calls]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from starlette.responses import Response
 
-from clarion.api.dependencies import AuthorizedDep, JsonBody
+from clarion.api.dependencies import EditorDep, JsonBody
 from clarion.api.openapi import body_error_responses, error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, resource_id
 from clarion.api.responses import json_response
@@ -43,7 +43,7 @@ CredentialId = Annotated[
     openapi_extra=request_body(CreateCredential, "The new credential"),
     summary="Create Credential",
 )
-async def create_credential(auth: AuthorizedDep, raw: JsonBody) -> Response:
+async def create_credential(auth: EditorDep, raw: JsonBody) -> Response:
     """Stores an API key for a language-model or speech provider in the caller's organization.
 
     `api_key` is write-only: it is stored encrypted and never returned, only its last 4
@@ -63,14 +63,14 @@ async def create_credential(auth: AuthorizedDep, raw: JsonBody) -> Response:
     responses=ERRORS,
     summary="List Credentials",
 )
-async def list_credentials(auth: AuthorizedDep, limit: Limit = LIST_LIMIT_DEFAULT) -> Response:
+async def list_credentials(auth: EditorDep, limit: Limit = LIST_LIMIT_DEFAULT) -> Response:
     """Lists the caller's credentials, newest first (ties: highest id first)."""
     records = await auth.database.read(service.list_credentials, auth.caller, limit)
     return json_response([credential_json(record) for record in records])
 
 
 @router.get(ITEM, summary="Get Credential", **ONE)
-async def get_credential(credential_id: CredentialId, auth: AuthorizedDep) -> Response:
+async def get_credential(credential_id: CredentialId, auth: EditorDep) -> Response:
     """Returns one credential (never its key)."""
     record = await auth.database.read(
         service.get_credential, auth.caller, resource_id(credential_id, "credential")
@@ -86,7 +86,7 @@ async def get_credential(credential_id: CredentialId, auth: AuthorizedDep) -> Re
     summary="Update Credential",
 )
 async def update_credential(
-    credential_id: CredentialId, auth: AuthorizedDep, raw: JsonBody
+    credential_id: CredentialId, auth: EditorDep, raw: JsonBody
 ) -> Response:
     """Updates a credential: a field left out is unchanged, `null` clears `base_url` or
     `name`, a new `api_key` replaces the old one (it cannot be cleared). `provider` cannot
@@ -101,7 +101,7 @@ async def update_credential(
 
 
 @router.delete(ITEM, summary="Delete Credential", **ONE)
-async def delete_credential(credential_id: CredentialId, auth: AuthorizedDep) -> Response:
+async def delete_credential(credential_id: CredentialId, auth: EditorDep) -> Response:
     """Deletes a credential and returns it as it was."""
     record = await auth.database.write(
         service.delete_credential, auth.caller, resource_id(credential_id, "credential")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import exc as sa_errors
 from starlette.responses import Response
 
-from clarion.api.dependencies import AuthorizedDep, JsonBody
+from clarion.api.dependencies import JsonBody, OwnerDep
 from clarion.api.openapi import body_error_responses, error_response, error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, Limit, resource_id
 from clarion.api.responses import json_response
@@ -70,7 +70,7 @@ async def _write(
     openapi_extra=request_body(CreatePhoneNumber, "The new phone number"),
     summary="Create Phone Number",
 )
-async def create_phone_number(auth: AuthorizedDep, raw: JsonBody) -> Response:
+async def create_phone_number(auth: OwnerDep, raw: JsonBody) -> Response:
     """Adds a phone number held at Twilio to the caller's organization, optionally answered
     by one of its assistants.
 
@@ -92,7 +92,7 @@ async def create_phone_number(auth: AuthorizedDep, raw: JsonBody) -> Response:
     summary="List Phone Numbers",
 )
 async def list_phone_numbers(
-    auth: AuthorizedDep,
+    auth: OwnerDep,
     limit: Limit = LIST_LIMIT_DEFAULT,
     created_at_ge: Annotated[
         IsoDateTime | None,
@@ -110,7 +110,7 @@ async def list_phone_numbers(
 
 
 @router.get(ITEM, summary="Get Phone Number", **ONE)
-async def get_phone_number(phone_number_id: PhoneNumberId, auth: AuthorizedDep) -> Response:
+async def get_phone_number(phone_number_id: PhoneNumberId, auth: OwnerDep) -> Response:
     """Returns one phone number (never its auth token)."""
     record = await auth.database.read(
         service.get_phone_number, auth.caller, resource_id(phone_number_id, "phone number")
@@ -126,7 +126,7 @@ async def get_phone_number(phone_number_id: PhoneNumberId, auth: AuthorizedDep) 
     summary="Update Phone Number",
 )
 async def update_phone_number(
-    phone_number_id: PhoneNumberId, auth: AuthorizedDep, raw: JsonBody
+    phone_number_id: PhoneNumberId, auth: OwnerDep, raw: JsonBody
 ) -> Response:
     """Updates a phone number: a field left out is unchanged, `null` clears `assistant_id`
     or `name`, a new `twilio_auth_token` replaces the old one (it cannot be cleared)."""
@@ -144,7 +144,7 @@ async def update_phone_number(
 
 
 @router.delete(ITEM, summary="Delete Phone Number", **ONE)
-async def delete_phone_number(phone_number_id: PhoneNumberId, auth: AuthorizedDep) -> Response:
+async def delete_phone_number(phone_number_id: PhoneNumberId, auth: OwnerDep) -> Response:
     """Deletes a phone number and returns it as it was. Calls made with it are kept as they
     are."""
     record = await auth.database.write(

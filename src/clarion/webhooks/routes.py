@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from starlette.responses import Response
 
-from clarion.api.dependencies import Authorized, AuthorizedDep, ServicesDep
+from clarion.api.dependencies import Authorized, EditorDep, ServicesDep, ViewerDep
 from clarion.api.openapi import error_responses
 from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit, resource_id
 from clarion.api.responses import json_response
@@ -51,7 +51,7 @@ async def _queue(auth: Authorized, work: Callable[..., dict[str, Any]], target: 
 
 
 @router.post("/v1/assistant/{assistantId}/webhook/test", summary="Send Test Webhook", **QUEUED)
-async def send_test(assistant_id: AssistantId, auth: AuthorizedDep) -> Response:
+async def send_test(assistant_id: AssistantId, auth: EditorDep) -> Response:
     """Queues a sample end-of-call report (call id 0) to the assistant's webhook now, signed
     like every delivery: a web call of the assistant, with the fields and types of its real
     reports and only the analysis its plan asks for; returns the delivery to follow."""
@@ -65,7 +65,7 @@ async def send_test(assistant_id: AssistantId, auth: AuthorizedDep) -> Response:
     summary="List Webhook Deliveries",
 )
 async def list_deliveries(
-    auth: AuthorizedDep,
+    auth: ViewerDep,
     assistant_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: Literal["pending", "in_flight", "succeeded", "failed"] | None = None,
     limit: Limit = LIST_LIMIT_DEFAULT,
@@ -82,16 +82,16 @@ async def list_deliveries(
     responses=ERRORS,
     summary="Get Webhook Delivery",
 )
-async def get_delivery(delivery_id: DeliveryId, auth: AuthorizedDep) -> Response:
+async def get_delivery(delivery_id: DeliveryId, auth: ViewerDep) -> Response:
     """One delivery, with its payload and every attempt."""
     return json_response(
-        await auth.database.read(
+        await auth.database.write(
             service.get_delivery, auth.caller, resource_id(delivery_id, "webhook delivery")
         )
     )
 
 
 @router.post("/v1/webhook-deliveries/{deliveryId}/redeliver", summary="Redeliver Webhook", **QUEUED)
-async def redeliver(delivery_id: DeliveryId, auth: AuthorizedDep) -> Response:
+async def redeliver(delivery_id: DeliveryId, auth: EditorDep) -> Response:
     """Makes the delivery due now again, with a fresh retry schedule; past attempts stay."""
     return await _queue(auth, service.redeliver, resource_id(delivery_id, "webhook delivery"))

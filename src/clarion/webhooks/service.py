@@ -9,6 +9,7 @@ import orjson
 
 from clarion.assistants import repository as assistants
 from clarion.auth.service import Caller
+from clarion.call_reads import service as call_reads
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.errors import InvalidInput, found
@@ -57,8 +58,14 @@ def list_deliveries(
 
 
 def get_delivery(unit: Unit, caller: Caller, delivery_id: int) -> dict[str, Any]:
-    """One of the caller's deliveries with its payload and attempts; NotFound if not theirs."""
-    return delivery_json(*outbox.get_delivery(unit, caller.organization_id, delivery_id))
+    """One of the caller's deliveries with its payload and attempts; NotFound if not theirs.
+    A report's payload carries the call's transcript: its read is noted in the access log."""
+    delivery, event, attempts = outbox.get_delivery(unit, caller.organization_id, delivery_id)
+    shown = delivery_json(delivery, event, attempts)
+    call_id = shown["payload"].get("id")
+    if isinstance(call_id, int) and call_id > 0:  # a test report's sample call is 0
+        call_reads.record(unit, caller, [call_id])
+    return shown
 
 
 def redeliver(
