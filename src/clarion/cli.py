@@ -1,10 +1,12 @@
-"""The ``clarion`` command: serve, worker, config, db, org, key."""
+"""The ``clarion`` command: serve, worker, config, db, org, key, user, access-log."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -17,11 +19,16 @@ from pydantic import ValidationError
 from clarion.api.access_log import LogFormat, configure_logging
 from clarion.auth import service as auth_service
 from clarion.background import background_work
+from clarion.call_reads import service as call_reads
 from clarion.config import Settings, shown_settings
 from clarion.database import Database, Unit
 from clarion.database.checkpoints import CHECKPOINTS
 from clarion.database.migrate import upgrade
 from clarion.errors import DomainError
+from clarion.people import service as people_service
+from clarion.people.passwords import Passwords, checked_new_password, one_time_password
+from clarion.people.roles import Role
+from clarion.people.service import NewUser, normalized_email
 from clarion.runtime.registry import Runtime
 from clarion.storage.files import private_folder
 from clarion.storage.secret_box import SecretBox, load_server_key
@@ -35,9 +42,13 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+user_app = typer.Typer(help="Console users.", no_args_is_help=True)
+access_log_app = typer.Typer(help="Who read which call's conversation.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
+app.add_typer(user_app, name="user")
+app.add_typer(access_log_app, name="access-log")
 
 
 def _settings() -> Settings:
@@ -230,6 +241,92 @@ def key_revoke(key_id: int) -> None:
 def key_list(org: Annotated[int, typer.Option("--org", help="Organization id")]) -> None:
     """List an organization's keys (prefixes only; keys are never shown again)."""
     _print(_run(auth_service.list_keys, org))
+
+
+@user_app.command("create")
+def user_create(
+    org: Annotated[int, typer.Option("--org", help="Organization id")],
+    email: Annotated[str, typer.Option(help="The person's email address: their sign-in")],
+    role: Annotated[Role, typer.Option(help="viewer, editor or owner")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Take the password from standard input (no change asked)"
+        ),
+    ] = False,
+) -> None:
+    """Add a console user; prints them as JSON, with a one-time password (changed at first
+    sign-in) unless --password-stdin gives theirs."""
+    settings = _settings()
+    address = _checked(normalized_email, email)
+    if password_stdin:
+        password = _checked(checked_new_password, sys.stdin.readline().rstrip("\r\n"))
+    else:
+        password = one_time_password()
+    passwords = Passwords(settings.password_hash_memory_kib, settings.password_hash_iterations)
+    user = NewUser(address, role, passwords.hash(password), must_change_password=not password_stdin)
+    shown = _run(people_service.add_user, org, user)
+    if not password_stdin:
+        shown["password"] = password
+    _print(shown)
+
+
+@user_app.command("list")
+def user_list(org: Annotated[int, typer.Option("--org", help="Organization id")]) -> None:
+    """List an organization's console users."""
+    _print(_run(people_service.list_users, org))
+
+
+@user_app.command("disable")
+def user_disable(
+    user_id: int, org: Annotated[int, typer.Option("--org", help="Organization id")]
+) -> None:
+    """Disable a console user: their sessions end and they cannot sign in again."""
+    _print(_run(people_service.disable_user, org, user_id, None))
+
+
+@access_log_app.command("export")
+def access_log_export(
+    org: Annotated[int, typer.Option("--org", help="Organization id")],
+    since: Annotated[
+        str | None, typer.Option(help="Only reads at or after this ISO 8601 time")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only reads at or before this ISO 8601 time")
+    ] = None,
+) -> None:
+    """Write an organization's access log to standard output, oldest first, one JSON object
+    per line (call_id, actor_type, actor_id, at, address)."""
+    filters = {"at_ge": _moment(since, "--since"), "at_le": _moment(until, "--until")}
+
+    def work(unit: Unit) -> int:
+        count = 0
+        for entry in call_reads.export(unit, org, filters):
+            typer.echo(orjson.dumps(entry, option=orjson.OPT_UTC_Z).decode())
+            count += 1
+        return count
+
+    count = _run(work)
+    typer.echo(f"clarion: {count} entries", err=True)
+
+
+def _checked(check: Callable[[str], T], value: str) -> T:
+    try:
+        return check(value)
+    except DomainError as exc:
+        typer.echo(f"clarion: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _moment(value: str | None, option: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        typer.echo(f"clarion: {option}: not an ISO 8601 time", err=True)
+        raise typer.Exit(2) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def main() -> None:

@@ -19,11 +19,17 @@ def add(session: Session, entries: list[dict[str, Any]]) -> None:
         session.execute(insert(CALL_READS), entries)
 
 
-def newest_first(
-    session: Session, organization_id: int, limit: int | None, filters: dict[str, Any]
+def entries(
+    session: Session,
+    organization_id: int,
+    limit: int | None,
+    filters: dict[str, Any],
+    *,
+    oldest_first: bool = False,
 ) -> Iterator[CallReadRow]:
-    """An organization's entries, newest first (ties: highest id first), filtered by
-    ``call_id``, ``actor_type``, ``actor_id`` and the bounds ``at_ge`` and ``at_le``."""
+    """An organization's entries, newest first (ties: highest id first) unless
+    ``oldest_first``, filtered by ``call_id``, ``actor_type``, ``actor_id`` and the bounds
+    ``at_ge`` and ``at_le``."""
     statement = select(CallReadRow).where(CallReadRow.organization_id == organization_id)
     for name in ("call_id", "actor_type", "actor_id"):
         if filters.get(name) is not None:
@@ -34,7 +40,10 @@ def newest_first(
         statement = statement.where(CallReadRow.at >= at_ge)
     if at_le is not None:
         statement = statement.where(CallReadRow.at <= at_le)
-    statement = statement.order_by(CallReadRow.at.desc(), CallReadRow.id.desc())
+    if oldest_first:
+        statement = statement.order_by(CallReadRow.at, CallReadRow.id)
+    else:
+        statement = statement.order_by(CallReadRow.at.desc(), CallReadRow.id.desc())
     if limit is not None:
         statement = statement.limit(limit)
-    return iter(session.scalars(statement))
+    return iter(session.scalars(statement.execution_options(yield_per=1000)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from clarion.auth.service import Caller
@@ -36,8 +36,15 @@ def list_entries(
     unit: Unit, caller: Caller, limit: int, filters: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The caller's organization's entries, newest first."""
-    rows = repository.newest_first(unit.session, caller.organization_id, limit, filters)
+    rows = repository.entries(unit.session, caller.organization_id, limit, filters)
     return [entry_json(row) for row in rows]
+
+
+def export(unit: Unit, organization_id: int, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every entry of an organization within the filters, oldest first, read as it is
+    written out."""
+    rows = repository.entries(unit.session, organization_id, None, filters, oldest_first=True)
+    return (entry_json(row) for row in rows)
 
 
 def entry_json(row: CallReadRow) -> dict[str, Any]:

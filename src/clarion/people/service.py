@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from clarion.auth.repository import get_organization
 from clarion.auth.service import Caller
 from clarion.database import Unit
 from clarion.database.clock import utcnow
@@ -50,6 +51,8 @@ class NewUser:
 
 def add_user(unit: Unit, organization_id: int, user: NewUser) -> dict[str, Any]:
     """Add a user to an organization; an address belongs to one user only."""
+    if get_organization(unit.session, organization_id) is None:
+        raise NotFound(f"organization {organization_id} not found")
     if repository.email_taken(unit.session, user.email):
         raise Conflict(f"email: {user.email} already has an account")
     row = repository.add_user(
@@ -69,12 +72,15 @@ def list_users(unit: Unit, organization_id: int) -> list[dict[str, Any]]:
     return [user_json(row) for row in repository.list_users(unit.session, organization_id)]
 
 
-def disable_user(unit: Unit, organization_id: int, user_id: int, by: Caller) -> dict[str, Any]:
-    """Disable a user: their sessions end now and they cannot sign in again."""
+def disable_user(
+    unit: Unit, organization_id: int, user_id: int, by: Caller | None
+) -> dict[str, Any]:
+    """Disable a user: their sessions end now and they cannot sign in again. ``by`` is the
+    caller, or None for the command line."""
     row = repository.get_user(unit.session, organization_id, user_id)
     if row is None:
         raise NotFound(f"user {user_id} not found")
-    if by.user_id == user_id:
+    if by is not None and by.user_id == user_id:
         raise Conflict("userId: you cannot disable yourself; ask another owner")
     if row.disabled_at is None:
         now = utcnow()
