@@ -94,6 +94,9 @@ def settings(tmp_path: Path, migrated_database: MigratedDatabase) -> Settings:
         database_url=migrated_database.fresh(tmp_path),
         auto_migrate=False,
         run_worker=False,  # tests/webhooks turns the delivery worker on
+        # argon2id at its lightest: the sign-in tests hash and check hundreds of passwords.
+        password_hash_memory_kib=8192,
+        password_hash_iterations=1,
     )
 
 
