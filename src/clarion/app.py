@@ -22,15 +22,20 @@ from clarion.assistants.lanes import AssistantLane
 from clarion.assistants.rendered import RenderedAssistants
 from clarion.assistants.routes import router as assistants_router
 from clarion.auth.cache import KeyCache
+from clarion.auth.routes import router as api_keys_router
 from clarion.background import background_work
+from clarion.call_reads.routes import router as call_reads_router
 from clarion.calls.routes import router as calls_router
 from clarion.config import Settings
+from clarion.console.routes import router as console_router
 from clarion.credentials.routes import router as credentials_router
 from clarion.database import Database
 from clarion.database.checkpoints import CHECKPOINTS
 from clarion.engine.live import LiveCalls
 from clarion.health import router as health_router
 from clarion.openapi_document import install_openapi
+from clarion.people.passwords import Passwords
+from clarion.people.routes import router as people_router
 from clarion.phone_calls.dialer import Dialer
 from clarion.phone_calls.routes import router as phone_calls_router
 from clarion.phone_numbers.routes import router as phone_numbers_router
@@ -66,6 +71,7 @@ def create_app(
         live_calls=LiveCalls(settings, database, secrets, after_call_due),
         after_calls=AfterCalls(settings, database, secrets, after_call_due, delivery_due),
         dialer=Dialer(settings, database, secrets),
+        passwords=Passwords(settings.password_hash_memory_kib, settings.password_hash_iterations),
     )
 
     @asynccontextmanager
@@ -114,6 +120,10 @@ def create_app(
     app.include_router(calls_router)
     app.include_router(phone_calls_router)
     app.include_router(talk_router)
+    app.include_router(people_router)
+    app.include_router(api_keys_router)
+    app.include_router(call_reads_router)
+    app.include_router(console_router)
     install_error_handlers(app)
     install_openapi(app)
     lanes = [AssistantLane(services)]

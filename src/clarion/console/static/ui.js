@@ -1,0 +1,212 @@
+// What every console page uses: the signed-in session, the JSON API, building elements
+// (text is always set as text, never parsed as HTML), the pages' registry and a few shared
+// pieces (notices, tables, labelled fields, empty states, times).
+
+export const session = { user: null };
+
+const RANKS = { viewer: 0, editor: 1, owner: 2 };
+
+/** Whether the signed-in user's role may do what `role` may. */
+export function can(role) {
+  const user = session.user;
+  return user !== null && RANKS[user.role] >= RANKS[role];
+}
+
+/** An API failure: the Error body's status and message. */
+export class ApiError extends Error {
+  constructor(status, message, headers) {
+    super(message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+const SAFE = new Set(["GET", "HEAD"]);
+let onSignedOut = () => {};
+
+/** Called when a request finds the session gone (signed out elsewhere, idle too long). */
+export function whenSignedOut(callback) {
+  onSignedOut = callback;
+}
+
+/**
+ * A request to the JSON API, signed in by the session cookie; changes carry the CSRF token.
+ * Resolves to { status, body, headers }; an error status rejects with an ApiError.
+ */
+export async function api(method, path, { body, headers = {} } = {}) {
+  const sent = { ...headers };
+  if (!SAFE.has(method) && session.user) sent["X-CSRF-Token"] = session.user.csrf_token;
+  if (body !== undefined) sent["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers: sent,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const text = await response.text();
+  let parsed = null;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  if (!response.ok) {
+    const message = parsed && parsed.message ? parsed.message : `${response.status} ${response.statusText}`;
+    if (response.status === 401 && session.user && !path.startsWith("/v1/session")) {
+      session.user = null;
+      onSignedOut(message);
+    }
+    throw new ApiError(response.status, message, response.headers);
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+/**
+ * An element: `el("button", { type: "button", onclick }, "Save")`. Children that are strings
+ * or numbers become text nodes; null and false are skipped. Attributes starting with "on"
+ * are listeners; `class`, `for` and others are attributes; `value`, `checked` and
+ * `disabled` are properties.
+ */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      node.addEventListener(name.slice(2), value);
+    } else if (name === "value" || name === "checked" || name === "disabled" || name === "selected") {
+      node[name] = value;
+    } else if (name === "dataset") {
+      Object.assign(node.dataset, value);
+    } else {
+      node.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replace an element's children. */
+export function fill(node, ...children) {
+  node.replaceChildren();
+  append(node, children);
+  return node;
+}
+
+// Pages register here; main.js draws the one the address names.
+export const pages = [];
+
+/**
+ * A page: `{ path: "assistants", nav: "Assistants", role: "viewer", render(main, params) }`.
+ * `path` is the address's first part (#/assistants/12 → "assistants", params ["12"]);
+ * `nav` is its label in the navigation, or null for a page reached from another.
+ * `render` may return a function to run when the page is left (stop polling, close sockets).
+ */
+export function register(page) {
+  pages.push(page);
+}
+
+/** Go to a console address, e.g. go("assistants/12"). */
+export function go(address) {
+  const hash = `#/${address}`;
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
+  else location.hash = hash;
+}
+
+/** A link to a console address. */
+export function link(address, ...children) {
+  return el("a", { href: `#/${address}` }, ...children);
+}
+
+/** The page's heading, with actions beside it. */
+export function heading(text, ...actions) {
+  return el("div", { class: "page-head" }, el("h1", {}, text), el("div", { class: "actions" }, actions));
+}
+
+/** A message to the user: kind "error", "ok" or "info". Errors are announced at once. */
+export function notice(text, kind = "info") {
+  return el("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+/** An area whose messages are announced as they change. */
+export function statusArea() {
+  return el("div", { class: "status-area", "aria-live": "polite" });
+}
+
+/** Show a failed request's message in `area` (an element from statusArea()). */
+export function showError(area, error) {
+  fill(area, notice(error instanceof ApiError ? error.message : String(error), "error"));
+}
+
+/**
+ * A table: columns are [{ label, cell: row => node or text }]; an empty list shows `empty`.
+ */
+export function table(caption, columns, rows, empty) {
+  if (rows.length === 0) return empty;
+  return el(
+    "table",
+    {},
+    el("caption", { class: "visually-hidden" }, caption),
+    el("thead", {}, el("tr", {}, columns.map((column) => el("th", { scope: "col" }, column.label)))),
+    el(
+      "tbody",
+      {},
+      rows.map((row) => el("tr", {}, columns.map((column) => el("td", {}, column.cell(row))))),
+    ),
+  );
+}
+
+/** What to do first, where a list would be empty. */
+export function emptyState(title, text, ...actions) {
+  return el("section", { class: "empty" }, el("h2", {}, title), el("p", {}, text), el("div", { class: "actions" }, actions));
+}
+
+let fieldCount = 0;
+
+/**
+ * A labelled control with a place for its error: returns { wrap, control, error, id }.
+ * `control` is the element (input, select, textarea) to label; its error is announced and
+ * tied to it by aria-describedby.
+ */
+export function field(label, control, hint) {
+  fieldCount += 1;
+  const id = control.id || `field-${fieldCount}`;
+  control.id = id;
+  const error = el("p", { class: "field-error", id: `${id}-error`, role: "alert" });
+  const described = [`${id}-error`];
+  let hintNode = null;
+  if (hint) {
+    hintNode = el("p", { class: "hint", id: `${id}-hint` }, hint);
+    described.push(`${id}-hint`);
+  }
+  control.setAttribute("aria-describedby", described.join(" "));
+  const wrap = el("div", { class: "field" }, el("label", { for: id }, label), hintNode, control, error);
+  return { wrap, control, error, id };
+}
+
+/** Mark a field with an error message, or clear it with null. */
+export function setFieldError(entry, message) {
+  fill(entry.error, message || "");
+  if (message) entry.control.setAttribute("aria-invalid", "true");
+  else entry.control.removeAttribute("aria-invalid");
+}
+
+/** A moment as the reader's local date and time. */
+export function when(iso) {
+  if (!iso) return "—";
+  const moment = new Date(iso);
+  return Number.isNaN(moment.getTime()) ? String(iso) : moment.toLocaleString();
+}
+
+/** A button: `button("Save", onclick, { kind: "primary" })`. */
+export function button(text, onclick, { kind = "", type = "button", disabled = false } = {}) {
+  return el("button", { type, class: kind, onclick, disabled }, text);
+}
