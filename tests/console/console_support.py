@@ -124,7 +124,10 @@ def accessibility_findings(page: Page) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = page.evaluate(
         """async () => {
             const results = await axe.run(document, {
-                runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+                runOnly: {
+                    type: "tag",
+                    values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+                },
             });
             return results.violations
                 .filter((v) => v.impact === "serious" || v.impact === "critical")
