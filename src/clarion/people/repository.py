@@ -110,6 +110,15 @@ def end_user_sessions(
     session.execute(statement.values(ended_at=now))
 
 
+def forget_sessions_before(session: Session, before: dt.datetime) -> None:
+    """Drop sessions ended, or last used, before ``before``: they can never be used again."""
+    session.execute(
+        delete(ConsoleSessionRow).where(
+            (ConsoleSessionRow.ended_at < before) | (ConsoleSessionRow.last_seen_at < before)
+        )
+    )
+
+
 def lock_until(session: Session, subject: str) -> dt.datetime | None:
     """When the lock on an account or address ends, if one was ever set."""
     return session.scalar(select(SignInLockRow.until).where(SignInLockRow.subject == subject))

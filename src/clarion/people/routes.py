@@ -62,7 +62,14 @@ async def create_session(request: Request, raw: JsonBody, services: ServicesDep)
         raise Unauthenticated(WRONG) from None  # a malformed address is just a wrong one
     password = _text(document, "password")
     address = client_address(request.scope) or "unknown"
-    opened = await sign_in(services.database, services.passwords, email, password, address)
+    opened = await sign_in(
+        services.database,
+        services.passwords,
+        email,
+        password,
+        address,
+        services.settings.session_idle,
+    )
     response = json_response(_session_json(opened.session), 201)
     response.set_cookie(
         SESSION_COOKIE,

@@ -26,6 +26,8 @@ ACCOUNT_FAILURES = 10
 ADDRESS_FAILURES = 100
 WINDOW = dt.timedelta(minutes=15)
 LOCK = dt.timedelta(minutes=15)
+# How long an ended or expired session is kept before it is cleared away.
+KEPT_AFTER_END = dt.timedelta(days=1)
 
 WRONG = "email or password is wrong, or the account is disabled"
 LOCKED = "too many failed sign-ins: try again later"
@@ -75,9 +77,15 @@ class LockedOut(TooManyRequests):
 
 
 async def sign_in(
-    database: Database, passwords: Passwords, email: str, password: str, address: str
+    database: Database,
+    passwords: Passwords,
+    email: str,
+    password: str,
+    address: str,
+    idle: dt.timedelta,
 ) -> SignedIn:
-    """Open a session for the user with this address and password."""
+    """Open a session for the user with this address and password; sessions of anyone that
+    ended, or went idle, a while ago are cleared away meanwhile."""
     subjects = (f"account:{email}", f"address:{address}")
     now = utcnow()
     wait = await database.read(_locked_for, subjects, now)
@@ -88,7 +96,7 @@ async def sign_in(
     if not await passwords.matches_off_loop(stored_hash, password) or user is None:
         await database.write(_failed, subjects, utcnow())
         raise Unauthenticated(WRONG)
-    return await database.write(_open, user.id, subjects[0])
+    return await database.write(_open, user.id, subjects[0], idle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +129,9 @@ def _failed(unit: Unit, subjects: tuple[str, str], now: dt.datetime) -> None:
             repository.forget_failures(session, subject)
 
 
-def _open(unit: Unit, user_id: int, account: str) -> SignedIn:
+def _open(unit: Unit, user_id: int, account: str, idle: dt.timedelta) -> SignedIn:
     now = utcnow()
+    repository.forget_sessions_before(unit.session, now - idle - KEPT_AFTER_END)
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     repository.forget_failures(unit.session, account)
