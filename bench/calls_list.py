@@ -146,15 +146,17 @@ def bench(workdir: Path, args: argparse.Namespace) -> None:
         f"\n{args.calls:,} calls, {backend}, 1 server process, one request at a time, "
         f"{args.requests} requests per page"
     )
-    print(f"{'page':<34}{'calls':>6}{'msgs':>6}{'KB':>6}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    print(f"{'page':<38}{'calls':>6}{'msgs':>6}{'KB':>6}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for label in pages:
         ordered = sorted(timings[label])
         calls, messages, size = shapes[label]
         print(
-            f"{label:<34}{calls:>6}{messages:>6}{size / 1024:>6.0f}"
+            f"{label:<38}{calls:>6}{messages:>6}{size / 1024:>6.0f}"
             f"{percentile(ordered, 0.50):>9.1f}{percentile(ordered, 0.99):>9.1f}"
             f"{ordered[-1]:>9.1f}"
         )
+    # Other work on the machine shows in the tail: say how busy it was.
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     sys.stdout.flush()
 
 
