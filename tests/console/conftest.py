@@ -73,17 +73,25 @@ def console_env(settings: Settings) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture
+def console_settings() -> dict[str, str]:
+    """Settings the served clarion takes besides the console's (CLARION_* variables): none,
+    unless a test parametrizes this fixture."""
+    return {}
+
+
+@pytest.fixture
 def console(
     settings: Settings,
     database: Database,
     tenant: Tenant,
     fake: FakeProviders,
     console_env: Callable[..., dict[str, str]],
+    console_settings: dict[str, str],
 ) -> Iterator[Console]:
     """clarion serving the console, an organization with one person of each role, and a
     fake language model it may talk to."""
     people_by_role = add_people(database, settings, tenant.organization_id)
-    with clarion_serving(console_env()) as served:
+    with clarion_serving(console_env(**console_settings)) as served:
         yield Console(served.base, tenant, people_by_role, fake.openai_url)
 
 
