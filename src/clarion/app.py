@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from clarion import __version__
 from clarion.after_call.loops import AfterCalls
 from clarion.api.access_log import AccessLog, configure_logging, stderr_access_log
+from clarion.api.docs_page import router as docs_router
 from clarion.api.errors import install_error_handlers
 from clarion.api.front import Front
 from clarion.api.requests import BodyLimit
@@ -106,7 +107,7 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         default_response_class=ORJSONResponse,
-        docs_url="/docs",
+        docs_url=None,  # served by clarion.api.docs_page, without a CDN
         redoc_url=None,
         # No OpenTelemetry here; FastAPI's check for it costs time on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -124,6 +125,7 @@ def create_app(
     app.include_router(api_keys_router)
     app.include_router(call_reads_router)
     app.include_router(console_router)
+    app.include_router(docs_router)
     install_error_handlers(app)
     install_openapi(app)
     lanes = [AssistantLane(services)]

@@ -1,8 +1,9 @@
 """GET /talk and its assets: the browser page that joins a web call with a microphone.
 
-Not part of the API (left out of the OpenAPI document). Every response forbids other
-origins' scripts and styles, keeps the page's URL, whose fragment holds the call's token,
-out of Referer headers, and is never stored by a cache.
+Not part of the API (left out of the OpenAPI document). Every response carries the pages'
+security headers (clarion.api.page_headers: other origins' scripts and styles forbidden, no
+framing, the page's URL, whose fragment holds the call's token, kept out of Referer headers)
+and is never stored by a cache.
 """
 
 from __future__ import annotations
@@ -15,21 +16,15 @@ from fastapi import APIRouter
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from clarion.api.page_headers import TALK_POLICY, page_headers
+
 router = APIRouter(prefix="/talk", include_in_schema=False)
 
 _STATIC = files(__package__) / "static"
 
-# The page opens the call's WebSocket, which may be on another host when the server's public
-# URL is set; everything else comes from this server.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
 SECURITY_HEADERS: Mapping[str, str] = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    **page_headers(TALK_POLICY),
     "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
     "Permissions-Policy": "microphone=(self), camera=(), geolocation=()",
 }
 

@@ -1,0 +1,63 @@
+"""The security headers of the pages clarion serves to a browser: what each policy allows, and
+that every page carries them."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from clarion.api.page_headers import CONSOLE_POLICY, DOCS_POLICY, TALK_POLICY, page_headers
+
+POLICIES = {"console": CONSOLE_POLICY, "docs": DOCS_POLICY, "talk": TALK_POLICY}
+
+
+def _directives(policy: str) -> dict[str, list[str]]:
+    directives = {}
+    for directive in policy.split(";"):
+        name, *sources = directive.split()
+        assert name not in directives, policy
+        directives[name] = sources
+    return directives
+
+
+@pytest.mark.parametrize("page", sorted(POLICIES))
+def test_each_policy_lets_a_page_load_only_from_clarion_and_never_be_framed(page: str) -> None:
+    directives = _directives(POLICIES[page])
+    assert directives["default-src"] == ["'self'"]
+    for closed in ("frame-ancestors", "object-src", "base-uri"):
+        assert directives[closed] == ["'none'"], closed
+    for name, sources in directives.items():
+        if page == "talk" and name == "connect-src":
+            # The call's WebSocket is at the server's public URL, which may be another host.
+            assert sources == ["'self'", "ws:", "wss:"]
+            continue
+        # No other origin, nothing inline, nothing evaluated.
+        assert set(sources) <= {"'self'", "'none'", "data:"}, (name, sources)
+
+
+@pytest.mark.parametrize("page", sorted(POLICIES))
+def test_a_page_refuses_framing_sniffing_and_referers(page: str) -> None:
+    headers = page_headers(POLICIES[page])
+    assert headers == {
+        "Content-Security-Policy": POLICIES[page],
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    headers["Cache-Control"] = "no-store"  # a page adds its own to a dict of its own
+    assert "Cache-Control" not in page_headers(POLICIES[page])
+
+
+# Every page clarion serves to a browser: the console, the API docs, the talk page.
+PAGES = ["/", "/docs", "/talk"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_clarion_serves_carries_the_pages_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    policy = response.headers["content-security-policy"]
+    assert policy in POLICIES.values()
+    for name, value in page_headers(policy).items():
+        assert response.headers[name] == value, name
