@@ -14,6 +14,7 @@ from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.errors import InvalidInput, found
 from clarion.webhooks import outbox
+from clarion.webhooks.models import WebhookAttemptRow, WebhookDeliveryRow, WebhookEventRow
 from clarion.webhooks.sample import sample_report
 from clarion.webhooks.schemas import delivery_json
 
@@ -58,20 +59,32 @@ def list_deliveries(
 
 
 def get_delivery(unit: Unit, caller: Caller, delivery_id: int) -> dict[str, Any]:
-    """One of the caller's deliveries with its payload and attempts; NotFound if not theirs.
-    A report's payload carries the call's transcript: its read is noted in the access log."""
-    delivery, event, attempts = outbox.get_delivery(unit, caller.organization_id, delivery_id)
-    shown = delivery_json(delivery, event, attempts)
-    call_id = shown["payload"].get("id")
-    if isinstance(call_id, int) and call_id > 0:  # a test report's sample call is 0
-        call_reads.record(unit, caller, [call_id])
-    return shown
+    """One of the caller's deliveries with its payload and attempts; NotFound if not theirs."""
+    return _shown(unit, caller, *outbox.get_delivery(unit, caller.organization_id, delivery_id))
 
 
 def redeliver(
     unit: Unit, caller: Caller, delivery_id: int, due: Callable[[], object]
 ) -> dict[str, Any]:
     """Make a delivery due now again, with a fresh retry schedule; ``due`` is called once that
-    is committed."""
+    is committed. The delivery as it now is, with its payload and attempts."""
     unit.after_commit(due)
-    return delivery_json(*outbox.redeliver(unit, caller.organization_id, delivery_id, utcnow()))
+    return _shown(
+        unit, caller, *outbox.redeliver(unit, caller.organization_id, delivery_id, utcnow())
+    )
+
+
+def _shown(
+    unit: Unit,
+    caller: Caller,
+    delivery: WebhookDeliveryRow,
+    event: WebhookEventRow,
+    attempts: list[WebhookAttemptRow],
+) -> dict[str, Any]:
+    """A delivery with its payload, shown to the caller. A report's payload carries the call's
+    transcript, so showing it is a read of the call, noted in the access log."""
+    shown = delivery_json(delivery, event, attempts)
+    call_id = shown["payload"].get("id")
+    if isinstance(call_id, int) and call_id > 0:  # a test report's sample call is 0
+        call_reads.record(unit, caller, [call_id])
+    return shown
