@@ -69,6 +69,8 @@ def add_user(unit: Unit, organization_id: int, user: NewUser) -> dict[str, Any]:
 
 def list_users(unit: Unit, organization_id: int) -> list[dict[str, Any]]:
     """An organization's users, oldest first."""
+    if get_organization(unit.session, organization_id) is None:
+        raise NotFound(f"organization {organization_id} not found")
     return [user_json(row) for row in repository.list_users(unit.session, organization_id)]
 
 
