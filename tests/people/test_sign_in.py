@@ -10,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from clarion.app import create_app
+from clarion.config import Settings
 from clarion.people import sign_in as sign_in_module
 from clarion.people.models import ConsoleSessionRow
 from console_support import PASSWORD, SESSION_COOKIE, MovableClock, add_person, browser
@@ -87,6 +89,22 @@ def test_over_https_the_cookie_is_secure(app: Any, client: TestClient, tenant: T
     _token, attributes = _cookie(response)
     assert {"secure", "httponly", "samesite=strict", "path=/"} <= attributes
     assert https.get("/v1/session").json()["user_id"] == person.user_id
+
+
+def test_behind_a_proxy_to_an_https_public_url_the_cookie_is_secure(
+    settings: Settings, tenant: Tenant
+) -> None:
+    # The proxy ends TLS and speaks plain http to clarion; CLARION_PUBLIC_URL says how
+    # browsers reach it.
+    app = create_app(settings.model_copy(update={"public_url": "https://clarion.example.org"}))
+    with TestClient(app, raise_server_exceptions=False) as proxied:
+        person = add_person(app, tenant.organization_id, "viewer")
+
+        response = _sign_in(proxied, person.email, person.password)
+
+        assert response.status_code == 201, response.text
+        _token, attributes = _cookie(response)
+        assert {"secure", "httponly", "samesite=strict", "path=/"} <= attributes
 
 
 def test_wrong_password_unknown_email_and_disabled_account_get_the_same_answer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
@@ -76,10 +77,17 @@ async def create_session(request: Request, raw: JsonBody, services: ServicesDep)
         opened.token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_over_https(request, services.settings.public_url),
         path="/",
     )
     return response
+
+
+def _over_https(request: Request, public_url: str | None) -> bool:
+    """Whether browsers reach the console over TLS: this request came over https, or the
+    server's public URL is https (a proxy in front ends TLS and speaks plain http to us)."""
+    public_scheme = urlsplit(public_url).scheme if public_url else None
+    return request.url.scheme == "https" or public_scheme in ("https", "wss")
 
 
 @router.get("/v1/session", responses=ERRORS, summary="Get Session")
