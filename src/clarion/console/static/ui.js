@@ -210,3 +210,104 @@ export function when(iso) {
 export function button(text, onclick, { kind = "", type = "button", disabled = false } = {}) {
   return el("button", { type, class: kind, onclick, disabled }, text);
 }
+
+// Asking before what cannot be undone, secrets shown once, and errors beside the field
+// they name (used by the credentials, API keys and users pages).
+
+/**
+ * Ask in the page before doing what cannot be undone (never window.confirm): `place`'s
+ * content gives way to the question, a button that does it and "Cancel", which puts the
+ * content back. `action` runs on confirming; if it fails, its message shows under the question.
+ */
+export function confirmStep(place, question, confirmText, action) {
+  const before = [...place.childNodes];
+  const trigger = document.activeElement;
+  fieldCount += 1;
+  const questionId = `confirm-${fieldCount}`;
+  const status = statusArea();
+  const cancel = button("Cancel", () => {
+    fill(place, before);
+    if (trigger instanceof HTMLElement && place.contains(trigger)) trigger.focus();
+  });
+  const confirm = button(
+    confirmText,
+    async () => {
+      confirm.disabled = true;
+      cancel.disabled = true;
+      try {
+        await action();
+      } catch (error) {
+        showError(status, error);
+        confirm.disabled = false;
+        cancel.disabled = false;
+      }
+    },
+    { kind: "danger" },
+  );
+  fill(
+    place,
+    el(
+      "div",
+      { class: "confirm", role: "group", "aria-labelledby": questionId },
+      el("p", { id: questionId }, question),
+      el("div", { class: "actions" }, confirm, cancel),
+      status,
+    ),
+  );
+  cancel.focus();
+}
+
+/**
+ * A secret shown once (a new API key, a one-time password): a box with a title, the secret
+ * as text to copy, what to do with it, "Copy" and "Done". Focus the box once it is placed.
+ */
+export function oneTimeSecret(title, secret, ...notes) {
+  fieldCount += 1;
+  const titleId = `secret-${fieldCount}`;
+  const status = statusArea();
+  const box = el(
+    "section",
+    { class: "card one-time", tabindex: "-1", "aria-labelledby": titleId },
+    el("h2", { id: titleId }, title),
+    el("p", {}, el("code", { class: "secret" }, secret)),
+    notes.map((text) => el("p", {}, text)),
+    el(
+      "div",
+      { class: "actions" },
+      button("Copy", async () => {
+        try {
+          await navigator.clipboard.writeText(secret);
+          fill(status, notice("Copied.", "ok"));
+        } catch {
+          fill(status, notice("This browser would not copy it: select the text and copy it.", "error"));
+        }
+      }),
+      button("Done", () => {
+        box.remove();
+        document.getElementById("main")?.focus();
+      }),
+    ),
+    status,
+  );
+  return box;
+}
+
+/** Clear the errors of labelled fields: `entries` maps API field names to field() entries. */
+export function clearFieldErrors(entries) {
+  for (const entry of Object.values(entries)) setFieldError(entry, null);
+}
+
+/**
+ * Show a failed request's message beside the field it names (the API's messages begin with
+ * the field, "base_url: ..."), focusing it; a message naming none of `entries` goes to `area`.
+ */
+export function showFieldError(area, error, entries) {
+  const named = error instanceof ApiError ? error.message.split(":", 1)[0] : "";
+  const entry = Object.hasOwn(entries, named) ? entries[named] : null;
+  if (entry === null) {
+    showError(area, error);
+    return;
+  }
+  setFieldError(entry, error.message);
+  entry.control.focus();
+}
