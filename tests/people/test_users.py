@@ -84,6 +84,8 @@ def test_an_api_key_invites_users_too(app: Any, client: TestClient, api: Api) ->
     ("body", "status", "field"),
     [
         ({"email": "not-an-address", "role": "viewer"}, 400, "email"),
+        ({"email": "ada\x00@northside.example", "role": "viewer"}, 400, "email"),
+        ({"email": "ada\x1b@northside.example", "role": "viewer"}, 400, "email"),
         ({"role": "viewer"}, 400, "email"),
         ({"email": "ok@northside.example", "role": "admin"}, 400, "role"),
         ({"email": "ok@northside.example"}, 400, "role"),

@@ -17,7 +17,9 @@ from clarion.people.models import EMAIL_MAX, UserRow
 from clarion.people.roles import Role
 
 # Enough to catch a slip of the keyboard; whether the address receives mail is not ours to know.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# No control characters: no address has one, and PostgreSQL refuses a NUL in text outright.
+_PART = r"[^@\s\x00-\x1f\x7f]+"
+_EMAIL = re.compile(rf"{_PART}@{_PART}\.{_PART}")
 
 
 def normalized_email(email: object, field: str = "email") -> str:
