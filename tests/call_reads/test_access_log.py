@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from calls_support import CallsApi
 from clarion.cli import app as cli
 from clarion.config import Settings
-from console_support import Browser, add_person, signed_in
 from fake_providers import FakeProviders, Reply
+from people_support import Browser, add_person, signed_in
 from support import Tenant, assert_error
 from webhook_receiver import Answer, Receiver, eventually
 

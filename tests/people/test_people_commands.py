@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from clarion.cli import app as cli
 from clarion.config import Settings
-from console_support import Person, browser, sign_in
+from people_support import Person, browser, sign_in
 from support import Tenant, assert_error
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from calls_support import model_of
 from clarion.config import Settings
 from clarion.people.roles import Role
-from console_support import Browser, add_person, sign_in
+from people_support import Browser, add_person, sign_in
 from support import Api, Tenant, assert_error
 
 PUBLIC = "anyone"

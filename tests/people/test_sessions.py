@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from clarion.app import create_app
 from clarion.config import Settings
 from clarion.people import sign_in as sign_in_module
-from console_support import (
+from people_support import (
     CSRF_HEADER,
     SESSION_COOKIE,
     Browser,

@@ -14,7 +14,7 @@ from clarion.app import create_app
 from clarion.config import Settings
 from clarion.people import sign_in as sign_in_module
 from clarion.people.models import ConsoleSessionRow
-from console_support import PASSWORD, SESSION_COOKIE, MovableClock, add_person, browser
+from people_support import PASSWORD, SESSION_COOKIE, MovableClock, add_person, browser
 from support import Tenant, assert_error
 
 LOCK_SECONDS = 15 * 60

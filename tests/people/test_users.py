@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clarion.auth.keys import KEY_PREFIX, display_prefix
-from console_support import Browser, add_person, browser, sign_in
+from people_support import Browser, add_person, browser, sign_in
 from support import Api, Tenant, assert_error
 
 NEW_PASSWORD = "a passphrase of my own choosing"
