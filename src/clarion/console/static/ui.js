@@ -311,3 +311,36 @@ export function showFieldError(area, error, entries) {
   setFieldError(entry, error.message);
   entry.control.focus();
 }
+
+// Keeping a page up to date, and facts shown as a list of terms (calls, deliveries).
+
+/**
+ * Run `task` every `ms` milliseconds while the page is open and visible, one run at a time
+ * (the next waits for the last to finish); returns the function that stops it, for a page's
+ * cleanup. `task` shows its own failures.
+ */
+export function every(ms, task) {
+  let stopped = false;
+  let timer = null;
+  const tick = async () => {
+    if (!document.hidden) {
+      try {
+        await task();
+      } catch {
+        // The task has shown it; the next run tries again.
+      }
+    }
+    if (!stopped) timer = setTimeout(tick, ms);
+  };
+  timer = setTimeout(tick, ms);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+/** A definition list of [term, value] pairs; pairs without a value are left out. */
+export function definitionList(pairs) {
+  const shown = pairs.filter(([, value]) => value !== null && value !== undefined && value !== "");
+  return el("dl", { class: "facts" }, shown.map(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
+}
