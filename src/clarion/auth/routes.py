@@ -13,7 +13,6 @@ from clarion.api.requests import resource_id
 from clarion.api.responses import json_response
 from clarion.auth import service
 from clarion.auth.keys import display_prefix
-from clarion.database.clock import utcnow
 
 router = APIRouter(prefix="/v1/api-key", tags=["API keys"])
 
@@ -36,7 +35,7 @@ async def create_key(auth: OwnerDep) -> Response:
             "key_id": issued.key_id,
             "api_key": issued.api_key,
             "prefix": display_prefix(issued.api_key),
-            "created_at": utcnow(),
+            "created_at": issued.created_at,
         },
         201,
     )

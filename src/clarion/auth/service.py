@@ -3,6 +3,7 @@ presented key belongs to (every request)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from clarion.auth import keys, repository
@@ -46,6 +47,7 @@ class IssuedKey:
     key_id: int
     organization_id: int
     api_key: str
+    created_at: dt.datetime
 
 
 def create_organization(unit: Unit, name: str) -> tuple[int, IssuedKey]:
@@ -65,7 +67,9 @@ def issue_key(unit: Unit, organization_id: int) -> IssuedKey:
     row = repository.add_key(
         unit.session, organization_id, keys.key_digest(key), keys.display_prefix(key), utcnow()
     )
-    return IssuedKey(key_id=row.id, organization_id=organization_id, api_key=key)
+    return IssuedKey(
+        key_id=row.id, organization_id=organization_id, api_key=key, created_at=row.created_at
+    )
 
 
 def revoke_key(unit: Unit, key_id: int) -> dict[str, object]:
