@@ -12,11 +12,11 @@ from typing import Any
 
 import orjson
 import pytest
+from console_support import Console, accessibility_findings, screenshot, sign_in, watched_of
 from playwright.sync_api import Locator, Page, expect
 from websockets.sync.client import ClientConnection, connect
 
 from clarion.calls.endings import EndedReason
-from console_support import Console, accessibility_findings, screenshot, sign_in, watched_of
 from fake_providers import FakeProviders, Reply
 from served import frames_until
 from webhook_receiver import Answer, Receiver, eventually
@@ -26,6 +26,19 @@ ASKED = "Can I come on Thursday?"
 ANSWER = "Thursday at nine works. See you then."
 SUMMARY_PROMPT = "Summarize the call in one sentence."
 SUMMARY = "The patient booked Thursday at nine."
+STRUCTURED_PROMPT = "Which day did the patient book?"
+SUCCESS_PROMPT = "Did the patient book a visit?"
+ANALYSIS_PLAN = {
+    "summaryPrompt": SUMMARY_PROMPT,
+    "structuredDataPrompt": STRUCTURED_PROMPT,
+    "structuredDataSchema": {
+        "type": "object",
+        "properties": {"day": {"type": "string"}, "booked": {"type": "boolean"}},
+        "required": ["day", "booked"],
+    },
+    "successEvaluationPrompt": SUCCESS_PROMPT,
+    "successEvaluationRubric": "PassFail",
+}
 MARKUP = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 
 
@@ -81,8 +94,20 @@ def hang_up(connection: ClientConnection) -> dict[str, Any]:
     return frames_until(connection, "call-ended")[-1]
 
 
-def is_analysis(request: dict[str, Any]) -> bool:
-    return any(SUMMARY_PROMPT in str(message.get("content")) for message in request["messages"])
+def model_answer(request: dict[str, Any]) -> Reply:
+    """The fake model's answer: the analysis plan's parts, or the assistant's turn."""
+    system = " ".join(
+        str(message.get("content"))
+        for message in request["messages"]
+        if message["role"] == "system"
+    )
+    if SUMMARY_PROMPT in system:
+        return Reply(SUMMARY)
+    if STRUCTURED_PROMPT in system:
+        return Reply('{"day": "Thursday", "booked": true}')
+    if SUCCESS_PROMPT in system:
+        return Reply('{"result": true}')
+    return Reply(ANSWER)
 
 
 def row_of(page: Page, call_id: int) -> Locator:
@@ -109,8 +134,8 @@ def test_an_editor_holds_a_call_with_an_assistant_in_the_page_and_finds_it_under
     page: Page, console: Console, fake: FakeProviders
 ) -> None:
     prepare_credential(console)
-    new_assistant(console, analysis_plan={"summaryPrompt": SUMMARY_PROMPT})
-    fake.script = lambda request: Reply(SUMMARY if is_analysis(request) else ANSWER)
+    new_assistant(console, analysis_plan=ANALYSIS_PLAN)
+    fake.script = model_answer
     sign_in(page, console, "editor")
 
     go_to(page, "Try an assistant")
@@ -153,6 +178,11 @@ def test_an_editor_holds_a_call_with_an_assistant_in_the_page_and_finds_it_under
     expect(messages.nth(2)).to_contain_text("Assistant")
     # The page looks again after the call's end until its analysis is kept.
     expect(page.get_by_text(SUMMARY)).to_be_visible()
+    structured = page.get_by_role("heading", name="Structured data").locator("+ dl")
+    expect(structured.get_by_role("term")).to_have_text(["day", "booked"])
+    expect(structured.get_by_role("definition")).to_have_text(["Thursday", "true"])
+    success = page.get_by_role("heading", name="Success evaluation").locator("+ p")
+    expect(success).to_have_text("true")
     expect(page.get_by_role("button", name="End call")).to_be_hidden()
     screenshot(page, "call-page")
     assert accessibility_findings(page) == []
@@ -190,6 +220,15 @@ def test_an_editor_tries_an_assistant_from_the_keyboard_alone(
     page.keyboard.press("Enter")
     expect(page.get_by_role("list", name="What was said")).to_contain_text(ANSWER)
     assert watched_of(page).dialogs == []
+
+    # To speak instead, the call is made and the voice page's link given, to open at will.
+    go_to(page, "Try an assistant")
+    page.get_by_label("Speak, on the voice page").check()
+    page.get_by_role("button", name="Start call").click()
+    voice_page = page.get_by_role("link", name="Open the voice page")
+    expect(voice_page).to_have_attribute(
+        "href", re.compile(rf"^{re.escape(console.base)}/talk#ws://.+/v1/call/\d+/web\?token=")
+    )
 
 
 def test_a_live_call_shows_up_and_changes_without_a_reload_and_an_editor_ends_it(
