@@ -119,7 +119,9 @@ def serve(
         factory=True,
         host=host,
         port=port,
-        proxy_headers=False,
+        # Only a proxy the operator named may say who the client is and whether it used https.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         server_header=False,
         workers=workers,
         access_log=False,  # clarion.api.access_log writes one line per request instead

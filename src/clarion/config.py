@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     (its ``MachineDetectionTimeout``: Twilio's default and bounds), all of which the assistant
     waits in silence; a timeout counts as a person."""
 
+    trusted_proxies: str = ""
+    """Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed,
+    comma-separated (``*`` for any); unset: none, and a request comes from its peer. Sign-in
+    throttling and the access log see the client's address only through a trusted proxy."""
+
     session_idle_seconds: int = Field(default=1800, ge=60)
     """A console session unused this long ends; its browser must sign in again."""
 
