@@ -205,6 +205,21 @@ def test_every_field_round_trips_and_keys_the_form_does_not_know_are_kept(
     assert now["is_webhook_secret_set"] is True
     assert versions_of(console, assistant["id"])[0]["changed_fields"] == ["model"]
 
+    # Messages are added and removed in place; the system prompt stays first.
+    group.get_by_role("button", name="Add message").click()
+    added = group.get_by_role("group", name="Message 3")
+    expect(added.get_by_label("Role")).to_be_focused()
+    added.get_by_label("Role").select_option("assistant")
+    added.get_by_label("Text").fill("Anything else?")
+    group.get_by_role("button", name="Remove message 1").click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved: this is version 3.")).to_be_visible()
+    assert assistant_now(console, assistant["id"])["model"]["messages"] == [
+        {"role": "system", "content": "You book appointments.\nBe brief.", "name": "desk"},
+        {"role": "assistant", "content": "Tuesday at nine is free."},
+        {"role": "assistant", "content": "Anything else?"},
+    ]
+
 
 def test_the_history_compares_two_versions_side_by_side_and_restores_one(
     page: Page, console: Console
