@@ -237,3 +237,16 @@ def test_a_password_change_that_cannot_be_made_is_a_400_naming_the_field(
     # Nothing changed: the password is the same, and the session still open.
     assert session.get("/v1/session").status_code == 200
     sign_in(app, person)
+
+
+def test_guessing_the_current_password_counts_as_failed_sign_ins(app: Any, tenant: Tenant) -> None:
+    person = add_person(app, tenant.organization_id, "editor")
+    here = sign_in(app, person)
+    wrong = {"current_password": "a guess at the password", "new_password": NEW_PASSWORD}
+
+    for _ in range(sign_in_module.ACCOUNT_FAILURES):
+        assert_error(here.post("/v1/session/password", json=wrong), 400, "current_password")
+
+    right = {"current_password": person.password, "new_password": NEW_PASSWORD}
+    assert_error(here.post("/v1/session/password", json=right), 429, "too many")
+    assert_error(_signing_in(app, person.email, person.password), 429, "too many")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from clarion.people.models import ConsoleSessionRow, SignInFailureRow, SignInLockRow, UserRow
@@ -143,10 +145,13 @@ def failures_since(session: Session, subject: str, since: dt.datetime) -> int:
 
 
 def set_lock(session: Session, subject: str, until: dt.datetime) -> None:
-    """Refuse an account's or address's sign-ins until ``until``."""
-    session.execute(delete(SignInLockRow).where(SignInLockRow.subject == subject))
-    session.add(SignInLockRow(subject=subject, until=until))
-    session.flush()
+    """Refuse an account's or address's sign-ins until ``until``; two failures reaching the
+    limit at once both set it, neither fails."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
+    statement = insert(SignInLockRow).values(subject=subject, until=until)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["subject"], set_={"until": until})
+    )
 
 
 def forget_failures(session: Session, subject: str) -> None:

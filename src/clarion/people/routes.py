@@ -24,7 +24,7 @@ from clarion.errors import InvalidInput, Unauthenticated
 from clarion.people import service
 from clarion.people.passwords import checked_new_password, one_time_password
 from clarion.people.service import NewUser, checked_role, normalized_email
-from clarion.people.sign_in import WRONG, SessionUser, sign_in, sign_out
+from clarion.people.sign_in import WRONG, SessionUser, confirm_password, sign_in, sign_out
 
 router = APIRouter(tags=["Console users"])
 
@@ -118,7 +118,10 @@ async def change_password(request: Request, raw: JsonBody, services: ServicesDep
         raise InvalidInput("new_password: must differ from the current password")
     caller = user_caller(request.scope, user)
     stored = await services.database.read(service.password_hash_of, caller)
-    if not await services.passwords.matches_off_loop(stored, current):
+    address = client_address(request.scope) or "unknown"
+    if not await confirm_password(
+        services.database, services.passwords, user.email, address, stored, current
+    ):
         raise InvalidInput("current_password: is not the password of this account")
     new_hash = await services.passwords.hash_off_loop(new)
     return json_response(

@@ -86,17 +86,42 @@ async def sign_in(
 ) -> SignedIn:
     """Open a session for the user with this address and password; sessions of anyone that
     ended, or went idle, a while ago are cleared away meanwhile."""
-    subjects = (f"account:{email}", f"address:{address}")
-    now = utcnow()
-    wait = await database.read(_locked_for, subjects, now)
-    if wait:
-        raise LockedOut(wait)
+    subjects = _subjects(email, address)
+    await _refuse_if_locked(database, subjects)
     user = await database.read(_user_for_sign_in, email)
     stored_hash = user.password_hash if user is not None else None
     if not await passwords.matches_off_loop(stored_hash, password) or user is None:
         await database.write(_failed, subjects, utcnow())
         raise Unauthenticated(WRONG)
     return await database.write(_open, user.id, subjects[0], idle)
+
+
+async def confirm_password(
+    database: Database,
+    passwords: Passwords,
+    email: str,
+    address: str,
+    stored_hash: str,
+    password: str,
+) -> bool:
+    """Whether a signed-in user gave their password (to change it, say), checked as a sign-in
+    is: refused while the account or address is locked, and a wrong one counted."""
+    subjects = _subjects(email, address)
+    await _refuse_if_locked(database, subjects)
+    if await passwords.matches_off_loop(stored_hash, password):
+        return True
+    await database.write(_failed, subjects, utcnow())
+    return False
+
+
+def _subjects(email: str, address: str) -> tuple[str, str]:
+    return f"account:{email}", f"address:{address}"
+
+
+async def _refuse_if_locked(database: Database, subjects: tuple[str, str]) -> None:
+    wait = await database.read(_locked_for, subjects, utcnow())
+    if wait:
+        raise LockedOut(wait)
 
 
 @dataclass(frozen=True, slots=True)
