@@ -87,6 +87,11 @@ def test_each_response_carrying_a_conversation_is_one_entry(
 
     eventually(delivered, "the report's delivery")
     (delivery,) = api.http.get("/v1/webhook-deliveries").json()
+    # The report's delivery is found by its call, and by no other.
+    assert delivery["call_id"] == call_id
+    by_call = api.http.get("/v1/webhook-deliveries", params={"call_id": call_id}).json()
+    assert [found["id"] for found in by_call] == [delivery["id"]]
+    assert api.http.get("/v1/webhook-deliveries", params={"call_id": call_id + 1}).json() == []
     # The call made, held and reported: nobody has read it yet. Lists of deliveries carry
     # no conversation either.
     assert _log(api) == []

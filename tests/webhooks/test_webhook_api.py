@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from clarion.database import Database
+from clarion.database.clock import utcnow
+from clarion.webhooks import outbox
 from support import Api, Tenant, assert_error
 from webhook_receiver import Answer, Receiver, eventually
 
@@ -33,10 +36,15 @@ def test_list_filters_and_detail(api: Api, receiver: Receiver) -> None:
     assert detail["payload"]["assistant_id"] == one["id"]
     assert detail["event_type"] == "end-of-call-report"
     assert detail["attempts"][0]["latency_ms"] >= 0
+    assert detail["call_id"] is None  # a test report's sample call is no call
 
 
 def test_deliveries_are_scoped_to_the_organization(
-    client: TestClient, tenant: Tenant, other_tenant: Tenant, receiver: Receiver
+    client: TestClient,
+    database: Database,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    receiver: Receiver,
 ) -> None:
     theirs = Api(client, other_tenant)
     mine = Api(client, tenant)
@@ -49,6 +57,21 @@ def test_deliveries_are_scoped_to_the_organization(
     assert mine.get("/v1/webhook-deliveries").json() == []
     assert mine.get("/v1/webhook-deliveries", params={"assistant_id": assistant["id"]}).json() == []
     assert_error(mine.get("/v1/webhook-deliveries/abc"), 404)
+
+    with database.unit(write=True) as unit:
+        outbox.enqueue(
+            unit,
+            organization_id=other_tenant.organization_id,
+            assistant_id=assistant["id"],
+            url=receiver.on("/y", lambda _n: Answer(200)),
+            secret_encrypted=None,
+            event_type="end-of-call-report",
+            body=b'{"id": 7}',
+            now=utcnow(),
+            call_id=7,
+        )
+    assert len(theirs.get("/v1/webhook-deliveries", params={"call_id": 7}).json()) == 1
+    assert mine.get("/v1/webhook-deliveries", params={"call_id": 7}).json() == []
 
 
 def test_the_signing_key_needs_no_authentication(client: TestClient) -> None:

@@ -93,6 +93,7 @@ def keep_analysis_and_report(
         event_type=END_OF_CALL_REPORT,
         body=orjson.dumps(report_json(call, messages), option=orjson.OPT_UTC_Z),
         now=now,
+        call_id=call.id,
     )
 
 

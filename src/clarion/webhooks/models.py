@@ -16,6 +16,7 @@ class WebhookEventRow(OrganizationScoped, Base):
     __tablename__ = "webhook_events"
     __table_args__ = (
         Index("ix_webhook_events_organization_id", "organization_id"),
+        Index("ix_webhook_events_organization_id_call_id", "organization_id", "call_id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -26,6 +27,8 @@ class WebhookEventRow(OrganizationScoped, Base):
     # The exact bytes sent (and signed) on every attempt.
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The call a report is about; None for a test report (its sample call is not one).
+    call_id: Mapped[int | None] = mapped_column(Identifier, default=None)
 
 
 class WebhookDeliveryRow(OrganizationScoped, Base):

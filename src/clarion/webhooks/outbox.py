@@ -50,8 +50,10 @@ def enqueue(
     event_type: str,
     body: bytes,
     now: dt.datetime,
+    call_id: int | None = None,
 ) -> tuple[WebhookDeliveryRow, WebhookEventRow]:
-    """Store an event and its delivery, due now, in the caller's transaction."""
+    """Store an event (about ``call_id``, for a call's report) and its delivery, due now, in
+    the caller's transaction."""
     session = unit.session
     event = WebhookEventRow(
         organization_id=organization_id,
@@ -60,6 +62,7 @@ def enqueue(
         webhook_id=f"evt_{secrets.token_hex(16)}",
         body=body,
         created_at=now,
+        call_id=call_id,
     )
     session.add(event)
     session.flush()
@@ -219,6 +222,7 @@ def list_deliveries(
     assistant_id: int | None,
     status: str | None,
     limit: int,
+    call_id: int | None = None,
 ) -> list[tuple[WebhookDeliveryRow, WebhookEventRow]]:
     """Newest first."""
     session = unit.session
@@ -231,6 +235,10 @@ def list_deliveries(
         query = query.where(WebhookDeliveryRow.assistant_id == assistant_id)
     if status is not None:
         query = query.where(WebhookDeliveryRow.status == status)
+    if call_id is not None:
+        query = query.where(
+            WebhookEventRow.organization_id == organization_id, WebhookEventRow.call_id == call_id
+        )
     rows = session.execute(query.order_by(WebhookDeliveryRow.id.desc()).limit(limit)).all()
     return [(row[0], row[1]) for row in rows]
 

@@ -69,10 +69,15 @@ async def list_deliveries(
     assistant_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: Literal["pending", "in_flight", "succeeded", "failed"] | None = None,
     limit: Limit = LIST_LIMIT_DEFAULT,
+    call_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only the report of this call")
+    ] = None,
 ) -> Response:
     """The organization's deliveries, newest first."""
     return json_response(
-        await auth.database.read(service.list_deliveries, auth.caller, assistant_id, status, limit)
+        await auth.database.read(
+            service.list_deliveries, auth.caller, assistant_id, status, limit, call_id
+        )
     )
 
 

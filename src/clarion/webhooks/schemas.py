@@ -60,6 +60,7 @@ class Delivery(TypedDict):
 
     id: int
     assistant_id: int
+    call_id: int | None
     event_type: str
     webhook_id: str
     url: str
@@ -83,6 +84,7 @@ def delivery_json(
     body: dict[str, Any] = {
         "id": delivery.id,
         "assistant_id": delivery.assistant_id,
+        "call_id": event.call_id,
         "event_type": event.event_type,
         "webhook_id": event.webhook_id,
         "url": delivery.url,

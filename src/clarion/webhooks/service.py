@@ -51,10 +51,18 @@ def send_test_report(
 
 
 def list_deliveries(
-    unit: Unit, caller: Caller, assistant_id: int | None, status: str | None, limit: int
+    unit: Unit,
+    caller: Caller,
+    assistant_id: int | None,
+    status: str | None,
+    limit: int,
+    call_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The caller's deliveries, newest first, optionally of one assistant or in one status."""
-    rows = outbox.list_deliveries(unit, caller.organization_id, assistant_id, status, limit)
+    """The caller's deliveries, newest first, optionally of one assistant, in one status, or
+    of one call's report."""
+    rows = outbox.list_deliveries(
+        unit, caller.organization_id, assistant_id, status, limit, call_id
+    )
     return [delivery_json(delivery, event) for delivery, event in rows]
 
 
@@ -83,8 +91,6 @@ def _shown(
 ) -> dict[str, Any]:
     """A delivery with its payload, shown to the caller. A report's payload carries the call's
     transcript, so showing it is a read of the call, noted in the access log."""
-    shown = delivery_json(delivery, event, attempts)
-    call_id = shown["payload"].get("id")
-    if isinstance(call_id, int) and call_id > 0:  # a test report's sample call is 0
-        call_reads.record(unit, caller, [call_id])
-    return shown
+    if event.call_id is not None:
+        call_reads.record(unit, caller, [event.call_id])
+    return delivery_json(delivery, event, attempts)
