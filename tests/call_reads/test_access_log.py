@@ -93,7 +93,10 @@ def test_each_response_carrying_a_conversation_is_one_entry(
     assert [found["id"] for found in by_call] == [delivery["id"]]
     assert api.http.get("/v1/webhook-deliveries", params={"call_id": call_id + 1}).json() == []
     # The call made, held and reported: nobody has read it yet. Lists of deliveries carry
-    # no conversation either.
+    # no conversation either, nor does a list of calls without their messages.
+    (bare,) = api.http.get("/v1/call", params={"include_messages": "false"}).json()
+    assert bare["id"] == call_id and bare["ended_reason"] == "customer-ended"
+    assert "messages" not in bare and "transcript" not in bare
     assert _log(api) == []
 
     viewer, editor = _person(api, "viewer"), _person(api, "editor")

@@ -120,6 +120,13 @@ async def list_calls(
     ended_reason: Annotated[
         EndedReason | None, Query(description="Only calls that ended for this reason")
     ] = None,
+    include_messages: Annotated[
+        bool,
+        Query(
+            description="false: the calls without their messages and transcript (a list "
+            "that carries no conversation is not a read in the access log)"
+        ),
+    ] = True,
 ) -> Response:
     """Lists the caller's calls, newest first (ties: highest id first), with their messages.
     `created_at_ge` and `created_at_le` are accepted for `createdAtGe` and `createdAtLe`."""
@@ -135,7 +142,12 @@ async def list_calls(
         filters["call_status"] = call_status
     if ended_reason is not None:
         filters["ended_reason"] = ended_reason.value
-    listed = await auth.database.write(service.list_calls, auth.caller, window, filters)
+    if include_messages:
+        listed = await auth.database.write(service.list_calls, auth.caller, window, filters)
+    else:
+        listed = await auth.database.read(
+            service.list_calls, auth.caller, window, filters, messages=False
+        )
     return json_response([call_json(call, said) for call, said in listed])
 
 

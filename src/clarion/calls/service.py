@@ -236,10 +236,10 @@ def get_call(unit: Unit, caller: Caller, call_id: int) -> tuple[CallRecord, list
 
 
 def list_calls(
-    unit: Unit, caller: Caller, window: Window, filters: dict[str, Any]
+    unit: Unit, caller: Caller, window: Window, filters: dict[str, Any], *, messages: bool = True
 ) -> list[tuple[CallRecord, list[SaidMessage]]]:
-    """The caller's calls in the window, newest first, each with its messages; each call's
-    read is noted in the access log."""
+    """The caller's calls in the window, newest first, each with its messages (each call's
+    read noted in the access log), or without them when ``messages`` is False."""
     filters = dict(filters)
     if window.created_from is not None:
         filters["created_from"] = window.created_from
@@ -248,6 +248,8 @@ def list_calls(
     calls = repository.list_newest_first(
         unit.statements, caller.organization_id, window.limit, filters
     )
+    if not messages:
+        return [(call, []) for call in calls]
     said = repository.messages_of_list(
         unit.statements, caller.organization_id, window.limit, filters, calls
     )
