@@ -197,6 +197,7 @@ def test_an_editor_tries_an_assistant_from_the_keyboard_alone(
     sign_in(page, console, "editor")
     page.goto(console.base + "/#/try")
     expect(page.get_by_role("heading", name="Try an assistant")).to_be_visible()
+    expect(page.get_by_label("Assistant")).to_be_visible()  # the assistants are read first
 
     page.keyboard.press("Tab")
     expect(page.get_by_label("Assistant")).to_be_focused()

@@ -163,6 +163,8 @@ function route() {
   }
   document.title = `${page.title || page.nav} · Clarion console`;
   fill(main);
+  // Focus goes to the new page first; a page that puts it on one of its controls then wins.
+  main.focus({ preventScroll: true });
   const drawn = ++drawing;
   const result = page.render(main, parts.slice(1));
   Promise.resolve(result).then((cleanup) => {
@@ -170,7 +172,6 @@ function route() {
     if (drawn === drawing) leave = cleanup;
     else if (typeof cleanup === "function") cleanup();
   });
-  main.focus({ preventScroll: true });
 }
 
 let drawing = 0;
