@@ -280,7 +280,7 @@ def test_a_live_call_shows_up_and_changes_without_a_reload_and_an_editor_ends_it
     expect(row_of(page, ended_here["id"])).to_contain_text("manually-canceled")
 
 
-def test_the_access_log_notes_the_pages_reads_as_the_user_and_not_again_for_an_unchanged_call(
+def test_the_lists_polls_add_no_access_log_entries_and_the_calls_page_adds_the_users(
     page: Page, console: Console, fake: FakeProviders
 ) -> None:
     prepare_credential(console)
@@ -302,20 +302,16 @@ def test_the_access_log_notes_the_pages_reads_as_the_user_and_not_again_for_an_u
     editor = sign_in(page, console, "editor")
     go_to(page, "Calls")
     expect(row_of(page, call["id"])).to_contain_text("customer-ended")
-    listed = reads()
-    assert [(entry["actor_type"], entry["actor_id"]) for entry in listed] == [
-        ("user", editor.user_id)
-    ]
-    # The list looks again twice; the ended call, unchanged, is not read again.
+    # The list carries no conversation, however often it looks again.
     for _ in range(2):
-        with page.expect_request(lambda request: "/v1/call?" in request.url):
+        with page.expect_response(lambda response: "/v1/call?" in response.url):
             pass
-    assert len(reads()) == len(listed)
+    assert reads() == []
 
     row_of(page, call["id"]).get_by_role("link").click()
     expect(page.get_by_role("list", name="What was said")).to_contain_text(ASKED)
     after = reads()
-    assert len(after) > len(listed)
+    assert after != []
     assert {(entry["actor_type"], entry["actor_id"]) for entry in after} == {
         ("user", editor.user_id)
     }
@@ -398,8 +394,7 @@ def test_the_filters_show_only_the_calls_asked_for(page: Page, console: Console)
     prepare_credential(console)
     reminders = new_assistant(console, name="Reminders")
     intake = new_assistant(console, name="Intake")
-    # More live calls than the list asks for one by one: a batch waiting to be joined.
-    reminder_calls = [new_call(console, reminders["id"])["id"] for _ in range(11)]
+    reminder_calls = [new_call(console, reminders["id"])["id"] for _ in range(2)]
     intake_call = new_call(console, intake["id"])["id"]
     sign_in(page, console, "viewer")
     go_to(page, "Calls")

@@ -3,8 +3,9 @@
 // a call's page with what was said and when, its analysis, its report's deliveries, and
 // "End call" while it is live.
 //
-// Every response carrying a call's messages is noted in the access log, so the list looks
-// again only at what can have changed: calls newer than the newest shown, and each live one.
+// Every response carrying a call's messages is noted in the access log. The list shows none,
+// so it asks for the calls without them (no read) and simply asks again; only a call's own
+// page reads its messages.
 
 import {
   api, button, can, definitionList, el, emptyState, every, field, fill, heading, link, notice,
@@ -19,32 +20,8 @@ import {
 const POLL_MS = 3000;
 const LIST_LIMIT = 100;
 const STATUSES = ["queued", "in-progress", "ended"];
-// Up to this many live calls in the list are asked for one by one as it looks again.
-const ONE_BY_ONE = 10;
 // How long after a call ends its page keeps looking for the analysis and the report.
 const AFTER_END_MS = 120_000;
-// How many of the assistant's latest deliveries are searched for a call's report.
-const DELIVERIES_SEARCHED = 200;
-
-/** Microseconds since 1970 of an ISO 8601 time, keeping the precision the server stores. */
-function micros(iso) {
-  const fraction = (/\.(\d+)/.exec(iso) || ["", ""])[1].padEnd(6, "0").slice(0, 6);
-  return Date.parse(iso.replace(/\.\d+/, "")) * 1000 + Number(fraction);
-}
-
-/** The ISO 8601 UTC time of a count of microseconds since 1970. */
-function isoOfMicros(count) {
-  const seconds = Math.floor(count / 1e6);
-  const rest = String(count - seconds * 1e6).padStart(6, "0");
-  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${rest}Z`;
-}
-
-/** The later of two ISO 8601 times, either of which may be empty. */
-function later(first, second) {
-  if (!first) return second;
-  if (!second) return first;
-  return micros(first) >= micros(second) ? first : second;
-}
 
 /** A datetime-local input's value (the reader's time) as an ISO UTC time, or "". */
 function utcOfLocal(value) {
@@ -54,13 +31,9 @@ function utcOfLocal(value) {
 }
 
 function callsPath(filters) {
-  const query = new URLSearchParams({ limit: String(LIST_LIMIT) });
+  const query = new URLSearchParams({ limit: String(LIST_LIMIT), include_messages: "false" });
   for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
   return `/v1/call?${query}`;
-}
-
-function newestFirst(a, b) {
-  return micros(b.created_at) - micros(a.created_at) || b.id - a.id;
 }
 
 function statusCell(call) {
@@ -113,19 +86,14 @@ async function listPage(main) {
     };
   }
 
-  // A call still shown once it changed only while it still matches the filters.
-  function matches(call) {
-    return (!filters.call_status || call.call_status === filters.call_status)
-      && (!filters.ended_reason || call.ended_reason === filters.ended_reason);
-  }
-
+  // Drawn again only when what it shows changed, so an unchanged list keeps its place.
   function draw() {
-    const signature = JSON.stringify(calls.map((call) => [call.id, call.call_status, call.ended_reason, call.duration_ms]));
+    const filtered = Object.values(filters).some(Boolean);
+    const signature = JSON.stringify([filtered, calls.map((call) => [call.id, call.call_status, call.ended_reason, call.duration_ms])]);
     if (signature === drawn) return;
     drawn = signature;
     // Redrawn under a keyboard user's focus: it stays on the same call's link.
     const focused = results.contains(document.activeElement) ? document.activeElement.dataset.callId : undefined;
-    const filtered = Object.values(filters).some(Boolean);
     const empty = filtered
       ? notice("No calls match these filters.", "info")
       : emptyState(
@@ -155,81 +123,41 @@ async function listPage(main) {
     if (focused) results.querySelector(`[data-call-id="${focused}"]`)?.focus();
   }
 
+  // The list's current page, with the filters; asked for again while the page is open, and
+  // only the latest answer drawn (a filter changed while a look was on its way).
   async function load() {
     const asked = ++loading;
-    filters = chosen();
+    const wanted = chosen();
     try {
-      const { body } = await api("GET", callsPath(filters));
+      const { body } = await api("GET", callsPath(wanted));
       if (asked !== loading) return;
+      filters = wanted;
       calls = body;
       fill(status);
-      drawn = null;
       draw();
     } catch (error) {
-      showError(status, error);
-    }
-  }
-
-  // Only what can have changed is asked for again: calls created after the newest shown, and
-  // each live one; with many live (outbound calls waiting their turn, say), every call from
-  // the oldest live one on, in one request.
-  async function refresh() {
-    const asked = loading;
-    const live = calls.filter(isLive);
-    try {
-      let next;
-      if (live.length > ONE_BY_ONE) {
-        const since = later(filters.createdAtGe, live[live.length - 1].created_at);
-        const { body } = await api("GET", callsPath({ ...filters, createdAtGe: since }));
-        next = body.length >= LIST_LIMIT ? body : calls.filter((call) => micros(call.created_at) < micros(since)).concat(body);
-      } else {
-        const since = calls.length ? later(filters.createdAtGe, isoOfMicros(micros(calls[0].created_at) + 1)) : filters.createdAtGe;
-        const [newer, ...current] = await Promise.all([
-          api("GET", callsPath({ ...filters, createdAtGe: since })).then((response) => response.body),
-          ...live.map((call) =>
-            api("GET", `/v1/call/${call.id}`).then(
-              (response) => response.body,
-              (error) => (error.status === 404 ? { id: call.id, gone: true } : Promise.reject(error)),
-            ),
-          ),
-        ]);
-        const changed = new Map(current.map((call) => [call.id, call]));
-        const known = new Set(calls.map((call) => call.id));
-        next = calls
-          .map((call) => changed.get(call.id) || call)
-          .filter((call) => !call.gone && matches(call))
-          .concat(newer.filter((call) => !known.has(call.id)));
-      }
-      if (asked !== loading) return;
-      calls = next.sort(newestFirst).slice(0, LIST_LIMIT);
-      fill(status);
-      draw();
-    } catch (error) {
-      showError(status, error);
+      if (asked === loading) showError(status, error);
     }
   }
 
   for (const entry of [assistant, state, reason, from, to]) entry.control.addEventListener("change", load);
   await load();
-  return every(POLL_MS, refresh);
+  return every(POLL_MS, load);
 }
 
-/** The report deliveries of an ended call: those of its assistant's end-of-call reports that
- * were queued when its analysis was kept (the moment the call was last updated), checked by
- * the call id their payload carries. */
-async function reportDeliveries(call) {
-  const query = new URLSearchParams({ assistant_id: String(call.assistant_id), limit: String(DELIVERIES_SEARCHED) });
-  const { body } = await api("GET", `/v1/webhook-deliveries?${query}`);
-  const queuedAt = micros(call.updated_at);
-  const candidates = body.filter(
-    (delivery) => delivery.event_type === "end-of-call-report" && micros(delivery.created_at) === queuedAt,
+/** The deliveries of a call's report, each with its attempts. Showing one is a read of the call
+ * (its payload carries the transcript), so one already shown is asked for again only once the
+ * list says it changed. */
+async function reportDeliveries(callId, shown) {
+  const { body } = await api("GET", `/v1/webhook-deliveries?call_id=${callId}`);
+  const before = new Map((shown || []).map((delivery) => [delivery.id, delivery]));
+  return Promise.all(
+    body.map(async (listed) => {
+      const kept = before.get(listed.id);
+      if (kept && kept.status === listed.status && kept.updated_at === listed.updated_at) return kept;
+      return (await api("GET", `/v1/webhook-deliveries/${listed.id}`)).body;
+    }),
   );
-  const found = [];
-  for (const candidate of candidates) {
-    const { body: delivery } = await api("GET", `/v1/webhook-deliveries/${candidate.id}`);
-    if (delivery.payload && delivery.payload.id === call.id) found.push(delivery);
-  }
-  return found;
 }
 
 function structuredData(value) {
@@ -269,7 +197,7 @@ function deliveriesPart(call, deliveries) {
     return el(
       "p",
       { class: "quiet" },
-      `No report delivery found among the assistant's latest ${DELIVERIES_SEARCHED}: it has no webhook URL, or the report is not queued yet.`,
+      "No report delivery: the assistant has no webhook URL, or the report is not queued yet.",
     );
   }
   return deliveries.map((delivery) => [
@@ -298,6 +226,7 @@ async function callPage(main, id) {
   let assistants = [];
   let call = null;
   let deliveries = null;
+  let final = false; // read after its report was queued, the call changes no more
   let drawn = null;
 
   function draw() {
@@ -332,19 +261,24 @@ async function callPage(main, id) {
     );
   }
 
+  // Each read of the call is a read of its messages, noted in the access log. Its analysis is
+  // kept in the transaction that queues its report, so once a read follows the report's
+  // delivery being found, only the delivery is looked at again.
   async function load() {
-    call = (await api("GET", `/v1/call/${encodeURIComponent(id)}`)).body;
-    if (!isLive(call) && (deliveries === null || deliveries.length === 0 || deliveries.some(unsettled))) {
-      deliveries = await reportDeliveries(call);
+    if (!final) {
+      const reported = Boolean(deliveries && deliveries.length);
+      call = (await api("GET", `/v1/call/${encodeURIComponent(id)}`)).body;
+      final = reported;
     }
+    if (!isLive(call)) deliveries = await reportDeliveries(call.id, deliveries);
     draw();
   }
 
   // A live call changes; an ended one only until its analysis is kept and its report sent.
   function settling() {
     if (isLive(call)) return true;
-    const recent = call.ended_at && Date.now() - Date.parse(call.ended_at) < AFTER_END_MS;
-    return Boolean(recent) && (deliveries === null || deliveries.length === 0 || deliveries.some(unsettled));
+    const recent = Boolean(call.ended_at) && Date.now() - Date.parse(call.ended_at) < AFTER_END_MS;
+    return recent && (!final || deliveries.some(unsettled));
   }
 
   async function endCall() {

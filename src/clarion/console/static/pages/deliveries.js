@@ -93,12 +93,11 @@ async function deliveryPage(main, id) {
   }
 
   function draw(delivery) {
-    const callId = delivery.payload && delivery.payload.id;
     fill(
       body,
       deliveryFacts(delivery, assistants),
-      Number.isInteger(callId) && callId > 0
-        ? el("p", {}, "The report of ", link(`calls/${callId}`, `Call ${callId}`), ".")
+      delivery.call_id !== null
+        ? el("p", {}, "The report of ", link(`calls/${delivery.call_id}`, `Call ${delivery.call_id}`), ".")
         : el("p", { class: "quiet" }, "A test report: its call is a sample, not a real call."),
       el("h2", {}, "Attempts"),
       attemptsTable(delivery),
