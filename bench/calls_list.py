@@ -186,6 +186,13 @@ def _pages(assistant_ids: list[int]) -> dict[str, dict[str, Any]]:
             "ended_reason": EndedReason.ASSISTANT_ENDED,
             **week,
         },
+        # The console's list: the calls without their conversations.
+        "first page, no messages": {"include_messages": "false"},
+        "assistant + ended, no messages": {
+            "assistant_id": first,
+            "call_status": ENDED,
+            "include_messages": "false",
+        },
     }
 
 
