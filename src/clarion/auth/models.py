@@ -35,3 +35,6 @@ class ApiKeyRow(OrganizationScoped, Base):
     display_prefix: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The console user who created the key, so that disabling them revokes it; none for a key
+    # made by the command line or with another API key.
+    created_by_user_id: Mapped[int | None] = mapped_column(Identifier, default=None)
