@@ -142,8 +142,9 @@ class Settings(BaseSettings):
 
     trusted_proxies: str = ""
     """Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed,
-    comma-separated (``*`` for any); unset: none, and a request comes from its peer. Sign-in
-    throttling and the access log see the client's address only through a trusted proxy."""
+    comma-separated; unset: none, and a request comes from its peer. Sign-in throttling and the
+    access log see the client's address only through a trusted proxy. Name the proxies: ``*``
+    believes anyone, who can then claim any address."""
 
     session_idle_seconds: int = Field(default=1800, ge=60)
     """A console session unused this long ends; its browser must sign in again."""

@@ -34,3 +34,22 @@ def test_the_address_read_from_is_the_clients_only_through_a_trusted_proxy(
         assert http.get(f"/v1/call/{call['id']}", headers=forwarded).status_code == 200
         entries = http.get("/v1/access-log", params={"call_id": call["id"]}).json()
     assert [entry["address"] for entry in entries] == [recorded]
+
+
+def test_a_forwarded_address_that_is_no_address_is_not_believed(
+    settings: Settings, tenant: Tenant, fake: FakeProviders, receiver: Receiver
+) -> None:
+    env = worker_env(settings, CLARION_TRUSTED_PROXIES="127.0.0.1")
+    with clarion_serving(env) as served:
+        call = web_call_on(served.base, tenant, fake, receiver)
+        http = httpx.Client(base_url=served.base, headers=tenant.headers)
+        forged = {"X-Forwarded-For": "x" * 400}
+        assert http.get(f"/v1/call/{call['id']}", headers=forged).status_code == 200
+        signing_in = httpx.post(
+            f"{served.base}/v1/session",
+            json={"email": "nobody@northside.example", "password": "a guess at it"},
+            headers=forged,
+        )
+        entries = http.get("/v1/access-log", params={"call_id": call["id"]}).json()
+    assert signing_in.status_code == 401
+    assert [entry["address"] for entry in entries] == [None]

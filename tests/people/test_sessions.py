@@ -4,6 +4,7 @@ one-time password opens nothing but the way to change it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -250,3 +251,38 @@ def test_guessing_the_current_password_counts_as_failed_sign_ins(app: Any, tenan
     right = {"current_password": person.password, "new_password": NEW_PASSWORD}
     assert_error(here.post("/v1/session/password", json=right), 429, "too many")
     assert_error(_signing_in(app, person.email, person.password), 429, "too many")
+
+
+def test_requests_a_page_makes_by_itself_do_not_keep_a_session_from_going_idle(
+    settings: Settings, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = MovableClock()
+    monkeypatch.setattr(sign_in_module, "utcnow", clock)
+    app = create_app(settings.model_copy(update={"session_idle_seconds": 60}))
+    with TestClient(app, raise_server_exceptions=False):
+        viewer = sign_in(app, add_person(app, tenant.organization_id, "viewer"))
+        polling = {"X-Clarion-Background": "1"}
+        for _ in range(2):  # a calls list kept up to date on a screen nobody looks at
+            clock.forward(seconds=25)
+            assert viewer.get("/v1/call", headers=polling).status_code == 200
+
+        clock.forward(seconds=15)  # a minute since the person last did anything
+        assert_error(viewer.get("/v1/call", headers=polling), 401, "expired")
+
+
+def test_a_session_in_use_all_day_still_ends_after_its_lifetime(
+    settings: Settings, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = MovableClock()
+    monkeypatch.setattr(sign_in_module, "utcnow", clock)
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False):
+        viewer = sign_in(app, add_person(app, tenant.organization_id, "viewer"))
+        elapsed = dt.timedelta(0)
+        while elapsed + dt.timedelta(minutes=20) < sign_in_module.LIFETIME:
+            clock.forward(minutes=20)
+            elapsed += dt.timedelta(minutes=20)
+            assert viewer.get("/v1/assistant").status_code == 200
+
+        clock.forward(minutes=20)
+        assert_error(viewer.get("/v1/assistant"), 401, "12 hours")

@@ -3,19 +3,23 @@ locks after repeated failures, per account and per address."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from clarion.app import create_app
 from clarion.config import Settings
+from clarion.people import passwords as passwords_module
 from clarion.people import sign_in as sign_in_module
-from clarion.people.models import ConsoleSessionRow
+from clarion.people.models import ConsoleSessionRow, UserRow
 from people_support import PASSWORD, SESSION_COOKIE, MovableClock, add_person, browser
-from support import Tenant, assert_error
+from served import clarion_serving
+from support import Tenant, assert_error, worker_env
 
 LOCK_SECONDS = 15 * 60
 
@@ -219,3 +223,62 @@ def test_a_hundred_failures_from_one_address_lock_that_address_only(
     elsewhere = browser(app, client=("10.0.0.9", 123))
     opened = _sign_in(elsewhere, person.email, person.password)
     assert opened.status_code == 201, opened.text
+
+
+def test_guesses_sent_all_at_once_get_no_more_tries_than_guesses_sent_one_by_one(
+    settings: Settings, tenant: Tenant
+) -> None:
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False):
+        person = add_person(app, tenant.organization_id, "editor")
+    env = worker_env(
+        settings,
+        CLARION_PASSWORD_HASH_MEMORY_KIB=str(settings.password_hash_memory_kib),
+        CLARION_PASSWORD_HASH_ITERATIONS=str(settings.password_hash_iterations),
+    )
+    with clarion_serving(env) as served:
+
+        async def burst() -> list[int]:
+            async with httpx.AsyncClient(base_url=served.base, timeout=60) as http:
+                guesses = [f"guess number {n}" for n in range(30)]
+                guesses[20] = person.password  # the right one, past the tenth
+                answers = await asyncio.gather(
+                    *(
+                        http.post("/v1/session", json={"email": person.email, "password": p})
+                        for p in guesses
+                    )
+                )
+                return [answer.status_code for answer in answers]
+
+        statuses = asyncio.run(burst())
+
+    assert statuses.count(401) + statuses.count(201) <= sign_in_module.ACCOUNT_FAILURES
+    assert statuses.count(429) >= 30 - sign_in_module.ACCOUNT_FAILURES
+    assert set(statuses) <= {401, 201, 429}
+
+
+def test_a_password_hashed_at_an_old_cost_is_hashed_again_at_sign_in(
+    settings: Settings, tenant: Tenant
+) -> None:
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        person = add_person(app, tenant.organization_id, "viewer")
+        stronger = create_app(settings.model_copy(update={"password_hash_iterations": 2}))
+        with TestClient(stronger, raise_server_exceptions=False) as upgraded:
+            assert _sign_in(upgraded, person.email, person.password).status_code == 201
+            database = stronger.state.services.database
+            with database.unit() as unit:
+                stored = unit.session.scalar(select(UserRow.password_hash))
+            assert stored is not None and ",t=2," in stored
+        # The old cost's server still checks it: a hash names its own cost.
+        assert _sign_in(client, person.email, person.password).status_code == 201
+
+
+def test_sign_ins_beyond_what_the_hashing_threads_can_take_are_told_to_come_back(
+    app: Any, client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = add_person(app, tenant.organization_id, "viewer")
+    monkeypatch.setattr(passwords_module, "WAITING_MAX", 0)
+    busy = _sign_in(client, person.email, person.password)
+    assert_error(busy, 503, "too many sign-ins at once")
+    assert busy.headers["retry-after"] == "1"

@@ -11,6 +11,7 @@ refuses what a role may not do whatever the page shows.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -35,6 +36,9 @@ MISSING_CREDENTIALS = (
 )
 SESSION_COOKIE = "clarion_session"
 CSRF_HEADER = b"x-csrf-token"
+# Sent by the console on the requests it makes by itself (keeping a list up to date): they do
+# not keep the session from going idle.
+BACKGROUND_HEADER = b"x-clarion-background"
 MISSING_CSRF = "missing or wrong X-CSRF-Token header: reload the console page"
 FIRST_CHANGE_NEEDED = (
     "password: the one-time password must be changed first (POST /v1/session/password)"
@@ -66,9 +70,15 @@ def bearer_token(authorization: bytes | None) -> str | None:
 
 
 def client_address(scope: Scope) -> str | None:
-    """The address a request came from (the proxy's client, when uvicorn trusts the proxy)."""
+    """The address a request came from (the proxy's client, when uvicorn trusts the proxy);
+    None when it is not an IP address (a forwarded header can say anything)."""
     client = scope.get("client")
-    return client[0] if client else None
+    if not client:
+        return None
+    try:
+        return str(ipaddress.ip_address(client[0]))
+    except ValueError:
+        return None
 
 
 def session_token(scope: Scope) -> str | None:
@@ -116,7 +126,11 @@ async def signed_in(scope: Scope, services: Services) -> SessionUser:
         raise Unauthenticated(MISSING_CREDENTIALS)
     settings = services.settings
     user = await session_user(
-        services.database, token, settings.session_idle, settings.session_touch_after
+        services.database,
+        token,
+        settings.session_idle,
+        settings.session_touch_after,
+        person_present=header(scope, BACKGROUND_HEADER) is None,
     )
     if scope.get("method", "GET") not in SAFE_METHODS:
         presented = header(scope, CSRF_HEADER)

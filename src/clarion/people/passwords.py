@@ -5,22 +5,35 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from clarion.errors import InvalidInput
+from clarion.errors import InvalidInput, Unavailable
+
+T = TypeVar("T")
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
+# Hashes worked on at once, and waiting: a flood of sign-ins takes these threads and this much
+# memory (each hash holds its memory cost) and no more, leaving the cores to live calls.
+HASHING_THREADS = 2
+WAITING_MAX = 32
+BUSY = "too many sign-ins at once: try again in a moment"
 
 
 class Passwords:
-    """Hashes and checks passwords at the cost the operator set (memory in KiB)."""
+    """Hashes and checks passwords at the cost the operator set (memory in KiB), a few at a
+    time in threads of their own."""
 
     def __init__(self, memory_kib: int, iterations: int) -> None:
         self._hasher = PasswordHasher(time_cost=iterations, memory_cost=memory_kib)
+        self._threads: ThreadPoolExecutor | None = None
+        self._queued = 0
 
     @cached_property
     def _absent(self) -> str:
@@ -41,13 +54,31 @@ class Passwords:
             return False
         return stored_hash is not None
 
+    def needs_rehash(self, stored_hash: str) -> bool:
+        """Whether a hash was made at another cost than the one set now."""
+        try:
+            return self._hasher.check_needs_rehash(stored_hash)
+        except InvalidHashError:
+            return True
+
     async def hash_off_loop(self, password: str) -> str:
-        """:meth:`hash`, in a worker thread: the event loop serves live calls meanwhile."""
-        return await asyncio.to_thread(self.hash, password)
+        """:meth:`hash`, in a hashing thread: the event loop serves live calls meanwhile."""
+        return await self._in_thread(self.hash, password)
 
     async def matches_off_loop(self, stored_hash: str | None, password: str) -> bool:
-        """:meth:`matches`, in a worker thread."""
-        return await asyncio.to_thread(self.matches, stored_hash, password)
+        """:meth:`matches`, in a hashing thread."""
+        return await self._in_thread(self.matches, stored_hash, password)
+
+    async def _in_thread(self, work: Callable[..., T], *args: object) -> T:
+        if self._queued >= WAITING_MAX:
+            raise Unavailable(BUSY, retry_after_seconds=1)
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="passwords")
+        self._queued += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._threads, work, *args)
+        finally:
+            self._queued -= 1
 
 
 def one_time_password() -> str:

@@ -126,21 +126,47 @@ def lock_until(session: Session, subject: str) -> dt.datetime | None:
     return session.scalar(select(SignInLockRow.until).where(SignInLockRow.subject == subject))
 
 
-def add_failure(session: Session, subject: str, now: dt.datetime) -> None:
-    """Count a failed sign-in against an account or address."""
-    session.add(SignInFailureRow(subject=subject, at=now))
+def add_failure(session: Session, subject: str, now: dt.datetime) -> int:
+    """Count a failed sign-in against an account or address; the failure's id."""
+    row = SignInFailureRow(subject=subject, at=now)
+    session.add(row)
     session.flush()
+    return row.id
 
 
-def failures_since(session: Session, subject: str, since: dt.datetime) -> int:
-    """How many sign-ins failed for an account or address since ``since``."""
-    return (
-        session.scalar(
-            select(func.count(SignInFailureRow.id)).where(
-                SignInFailureRow.subject == subject, SignInFailureRow.at >= since
-            )
+def failures_since(
+    session: Session, subject: str, since: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """How many sign-ins failed for an account or address since ``since``, and when the latest
+    did."""
+    count = session.scalar(
+        select(func.count(SignInFailureRow.id)).where(
+            SignInFailureRow.subject == subject, SignInFailureRow.at >= since
         )
-        or 0
+    )
+    latest = session.scalar(
+        select(SignInFailureRow.at)
+        .where(SignInFailureRow.subject == subject, SignInFailureRow.at >= since)
+        .order_by(SignInFailureRow.at.desc())
+        .limit(1)
+    )
+    return count or 0, latest
+
+
+def forget_failure_ids(session: Session, ids: list[int]) -> None:
+    """Forget these failures: the attempts they counted proved right."""
+    session.execute(delete(SignInFailureRow).where(SignInFailureRow.id.in_(ids)))
+
+
+def forget_locks_before(session: Session, before: dt.datetime) -> None:
+    """Drop locks that have ended."""
+    session.execute(delete(SignInLockRow).where(SignInLockRow.until < before))
+
+
+def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+    """Keep a user's password hashed anew (at the cost set now)."""
+    session.execute(
+        update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
     )
 
 

@@ -4,6 +4,10 @@ After ``ACCOUNT_FAILURES`` failed sign-ins for an account within ``WINDOW``, its
 refused for ``LOCK`` (the right password too); an address is refused the same way after
 ``ADDRESS_FAILURES``. An address that has no account is counted and locked like one that has,
 and is refused in the same words, so that sign-in never tells which addresses exist.
+
+An attempt is counted as failed before its password is checked, and forgiven once it proves
+right: guesses sent all at once are counted as they arrive, not once the slow check of each
+is done, so a burst gets no more guesses than a patient attacker.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ ACCOUNT_FAILURES = 10
 ADDRESS_FAILURES = 100
 WINDOW = dt.timedelta(minutes=15)
 LOCK = dt.timedelta(minutes=15)
+LIMITS = (ACCOUNT_FAILURES, ADDRESS_FAILURES)
+# However busy a session is, it is signed in again after this long.
+LIFETIME = dt.timedelta(hours=12)
 # How long an ended or expired session is kept before it is cleared away.
 KEPT_AFTER_END = dt.timedelta(days=1)
 
@@ -33,6 +40,7 @@ WRONG = "email or password is wrong, or the account is disabled"
 LOCKED = "too many failed sign-ins: try again later"
 SIGNED_OUT = "not signed in: sign in again"
 EXPIRED = "session expired after being idle: sign in again"
+TOO_OLD = "session expired: sign in again (a session lasts 12 hours at most)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +94,15 @@ async def sign_in(
 ) -> SignedIn:
     """Open a session for the user with this address and password; sessions of anyone that
     ended, or went idle, a while ago are cleared away meanwhile."""
-    subjects = _subjects(email, address)
-    await _refuse_if_locked(database, subjects)
+    attempt = await _attempt(database, _subjects(email, address))
     user = await database.read(_user_for_sign_in, email)
     stored_hash = user.password_hash if user is not None else None
     if not await passwords.matches_off_loop(stored_hash, password) or user is None:
-        await database.write(_failed, subjects, utcnow())
         raise Unauthenticated(WRONG)
-    return await database.write(_open, user.id, subjects[0], idle)
+    new_hash = None
+    if passwords.needs_rehash(user.password_hash):  # the operator changed the cost
+        new_hash = await passwords.hash_off_loop(password)
+    return await database.write(_open, user.id, attempt, idle, new_hash)
 
 
 async def confirm_password(
@@ -106,22 +115,56 @@ async def confirm_password(
 ) -> bool:
     """Whether a signed-in user gave their password (to change it, say), checked as a sign-in
     is: refused while the account or address is locked, and a wrong one counted."""
-    subjects = _subjects(email, address)
-    await _refuse_if_locked(database, subjects)
-    if await passwords.matches_off_loop(stored_hash, password):
-        return True
-    await database.write(_failed, subjects, utcnow())
-    return False
+    attempt = await _attempt(database, _subjects(email, address))
+    if not await passwords.matches_off_loop(stored_hash, password):
+        return False
+    await database.write(_forgive, attempt)
+    return True
 
 
 def _subjects(email: str, address: str) -> tuple[str, str]:
     return f"account:{email}", f"address:{address}"
 
 
-async def _refuse_if_locked(database: Database, subjects: tuple[str, str]) -> None:
-    wait = await database.read(_locked_for, subjects, utcnow())
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """An attempt counted as failed until its password proves right."""
+
+    account: str
+    failure_ids: list[int]
+
+
+async def _attempt(database: Database, subjects: tuple[str, str]) -> _Attempt:
+    counted = await database.write(_count_attempt, subjects, utcnow())
+    if isinstance(counted, int):
+        raise LockedOut(counted)
+    return counted
+
+
+def _count_attempt(unit: Unit, subjects: tuple[str, str], now: dt.datetime) -> _Attempt | int:
+    """Count an attempt against its account and address, or the seconds it must wait for
+    (a lock is kept even though the attempt is refused)."""
+    session = unit.session
+    repository.forget_failures_before(session, now - WINDOW)
+    repository.forget_locks_before(session, now)
+    wait = _locked_for(unit, subjects, now)
+    for subject, limit in zip(subjects, LIMITS, strict=True):
+        count, latest = repository.failures_since(session, subject, now - WINDOW)
+        if count >= limit and latest is not None:
+            until = latest + LOCK  # fifteen minutes from the failure that reached the limit
+            repository.set_lock(session, subject, until)
+            repository.forget_failures(session, subject)
+            wait = max(wait, _seconds_until(until, now))
     if wait:
-        raise LockedOut(wait)
+        return wait
+    ids = [repository.add_failure(session, subject, now) for subject in subjects]
+    return _Attempt(subjects[0], ids)
+
+
+def _forgive(unit: Unit, attempt: _Attempt) -> None:
+    """The password was right: the attempt was no failure, nor were the account's others."""
+    repository.forget_failure_ids(unit.session, attempt.failure_ids)
+    repository.forget_failures(unit.session, attempt.account)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,25 +184,23 @@ def _locked_for(unit: Unit, subjects: tuple[str, ...], now: dt.datetime) -> int:
     """Seconds until the latest lock on any of these subjects ends; 0 when none holds."""
     ends = [repository.lock_until(unit.session, subject) for subject in subjects]
     latest = max((end for end in ends if end is not None and end > now), default=None)
-    return 0 if latest is None else max(1, int((latest - now).total_seconds()) + 1)
+    return 0 if latest is None else _seconds_until(latest, now)
 
 
-def _failed(unit: Unit, subjects: tuple[str, str], now: dt.datetime) -> None:
-    session = unit.session
-    repository.forget_failures_before(session, now - WINDOW)
-    for subject, limit in zip(subjects, (ACCOUNT_FAILURES, ADDRESS_FAILURES), strict=True):
-        repository.add_failure(session, subject, now)
-        if repository.failures_since(session, subject, now - WINDOW) >= limit:
-            repository.set_lock(session, subject, now + LOCK)
-            repository.forget_failures(session, subject)
+def _seconds_until(moment: dt.datetime, now: dt.datetime) -> int:
+    return max(1, int((moment - now).total_seconds()) + 1)
 
 
-def _open(unit: Unit, user_id: int, account: str, idle: dt.timedelta) -> SignedIn:
+def _open(
+    unit: Unit, user_id: int, attempt: _Attempt, idle: dt.timedelta, new_hash: str | None
+) -> SignedIn:
     now = utcnow()
-    repository.forget_sessions_before(unit.session, now - idle - KEPT_AFTER_END)
+    _forgive(unit, attempt)
+    repository.forget_sessions_before(unit.session, now - max(idle, LIFETIME) - KEPT_AFTER_END)
+    if new_hash is not None:
+        repository.set_password_hash(unit.session, user_id, new_hash)
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
-    repository.forget_failures(unit.session, account)
     row = repository.add_session(unit.session, user_id, token_digest(token), csrf_token, now)
     found = repository.find_session(unit.session, row.digest)
     assert found is not None  # noqa: S101 - inserted just above, in this unit
@@ -167,27 +208,34 @@ def _open(unit: Unit, user_id: int, account: str, idle: dt.timedelta) -> SignedI
 
 
 async def session_user(
-    database: Database, token: str, idle: dt.timedelta, touch_after: dt.timedelta
+    database: Database,
+    token: str,
+    idle: dt.timedelta,
+    touch_after: dt.timedelta,
+    *,
+    person_present: bool = True,
 ) -> SessionUser:
-    """The open, unexpired session a cookie's token names; 401 otherwise."""
+    """The open, unexpired session a cookie's token names; 401 otherwise. A request the page
+    made on its own (``person_present`` False: keeping a list up to date) does not count as
+    use, so a page left open still goes idle."""
     now = utcnow()
     found = await database.read(_find, token_digest(token))
     if found is None:
         raise Unauthenticated(SIGNED_OUT)
-    user, last_seen = found
-    if now - last_seen > idle:
+    user, created, last_seen = found
+    if now - last_seen > idle or now - created > LIFETIME:
         await database.write(_end, user.session_id, now)
-        raise Unauthenticated(EXPIRED)
-    if now - last_seen > touch_after:
+        raise Unauthenticated(EXPIRED if now - last_seen > idle else TOO_OLD)
+    if person_present and now - last_seen > touch_after:
         await database.write(_touch, user.session_id, now)
     return user
 
 
-def _find(unit: Unit, digest: str) -> tuple[SessionUser, dt.datetime] | None:
+def _find(unit: Unit, digest: str) -> tuple[SessionUser, dt.datetime, dt.datetime] | None:
     found = repository.find_session(unit.session, digest)
     if found is None or found[1].disabled_at is not None:
         return None
-    return _session_user(*found), found[0].last_seen_at
+    return _session_user(*found), found[0].created_at, found[0].last_seen_at
 
 
 def _session_user(session: ConsoleSessionRow, user: UserRow) -> SessionUser:
