@@ -21,11 +21,42 @@ from calls_support import CallsApi
 from clarion.cli import app as cli
 from clarion.config import Settings
 from fake_providers import FakeProviders, Reply
+from fake_twilio import running_fake_twilio
 from people_support import Browser, add_person, signed_in
+from served import free_port
 from support import Tenant, assert_error
 from webhook_receiver import Answer, Receiver, eventually
 
 runner = CliRunner()
+
+OUTLINE = {
+    "id",
+    "organization_id",
+    "assistant_id",
+    "call_type",
+    "call_status",
+    "started_at",
+    "ended_at",
+    "duration_ms",
+    "ended_reason",
+    "created_at",
+    "updated_at",
+}
+"""Everything a call in a list without messages may show."""
+PATIENT_NAME = "Maria Okafor"
+SUMMARY = f"{PATIENT_NAME}, born 4 May 1961, will come on Thursday."
+STRUCTURED = {"patient_name": PATIENT_NAME, "date_of_birth": "1961-05-04"}
+ANALYSIS_PLAN = {
+    "summaryPrompt": "Summarise the call.",
+    "structuredDataPrompt": "Extract the patient's details.",
+    "structuredDataSchema": {
+        "type": "object",
+        "properties": {"patient_name": {"type": "string"}, "date_of_birth": {"type": "string"}},
+        "required": ["patient_name", "date_of_birth"],
+    },
+    "successEvaluationPrompt": "Judge whether the patient confirmed.",
+    "successEvaluationRubric": "PassFail",
+}
 
 
 def _log(reader: CallsApi | Browser, **params: Any) -> list[dict[str, Any]]:
@@ -56,6 +87,19 @@ def _person(api: CallsApi, role: str, address: str = "127.0.0.1") -> Browser:
     )
 
 
+def _answers(request: dict[str, Any]) -> Reply:
+    """The model of these calls: the analysis plan's parts by their prompts, else a turn of
+    the conversation."""
+    system = " ".join(m["content"] for m in request["messages"] if m["role"] == "system")
+    if "Summarise" in system:
+        return Reply(SUMMARY)
+    if "Extract" in system:
+        return Reply(orjson.dumps(STRUCTURED).decode())
+    if "Judge" in system:
+        return Reply(orjson.dumps({"result": True}).decode())
+    return Reply("See you on Thursday.")
+
+
 def _calls(api: CallsApi, fake: FakeProviders, count: int) -> list[int]:
     """``count`` new calls (not joined) of one assistant, oldest first."""
     assistant = api.assistant_on(fake)
@@ -68,11 +112,14 @@ def test_each_response_carrying_a_conversation_is_one_entry(
     api = served(tenant)
     report_url = receiver.on("/report", lambda _n: Answer())
     assistant = api.assistant_on(
-        fake, first_message="Hello, this is Northside Clinic.", webhook_url=report_url
+        fake,
+        first_message="Hello, this is Northside Clinic.",
+        webhook_url=report_url,
+        analysis_plan=ANALYSIS_PLAN,
     )
-    created = api.start_call(assistant["id"])
+    created = api.start_call(assistant["id"], name=f"Reminder for {PATIENT_NAME}")
     call_id = created["id"]
-    fake.script = lambda _request: Reply("See you on Thursday.")
+    fake.script = _answers
     with api.join(created["web_call_url"]) as call:
         call.until("assistant-message")
         call.say("I will be there.")
@@ -92,12 +139,21 @@ def test_each_response_carrying_a_conversation_is_one_entry(
     by_call = api.http.get("/v1/webhook-deliveries", params={"call_id": call_id}).json()
     assert [found["id"] for found in by_call] == [delivery["id"]]
     assert api.http.get("/v1/webhook-deliveries", params={"call_id": call_id + 1}).json() == []
-    # The call made, held and reported: nobody has read it yet. Lists of deliveries carry
-    # no conversation either, nor does a list of calls without their messages.
-    (bare,) = api.http.get("/v1/call", params={"include_messages": "false"}).json()
-    assert bare["id"] == call_id and bare["ended_reason"] == "customer-ended"
-    assert "messages" not in bare and "transcript" not in bare
+    # The call made, held, analysed and reported: nobody has read it yet. Lists of
+    # deliveries carry no conversation either, nor does a list of calls without their
+    # messages: not even what the model made of it, nor the name naming the patient.
+    bare = api.http.get("/v1/call", params={"include_messages": "false"})
+    (outline,) = bare.json()
+    assert outline["id"] == call_id and outline["ended_reason"] == "customer-ended"
+    assert set(outline) == OUTLINE
+    assert PATIENT_NAME not in bare.text and "1961" not in bare.text
     assert _log(api) == []
+    # The list with the messages carries all of it, and is a read.
+    (listed,) = api.http.get("/v1/call").json()
+    assert listed["summary"] == SUMMARY and listed["name"] == f"Reminder for {PATIENT_NAME}"
+    assert listed["analysis"] == {"structuredData": STRUCTURED, "successEvaluation": True}
+    assert "I will be there." in listed["transcript"] and listed["messages"]
+    assert _who(_log(api)) == [(call_id, "api_key", tenant.key_id, "127.0.0.1")]
 
     viewer, editor = _person(api, "viewer"), _person(api, "editor")
     read = api.http.get(f"/v1/call/{call_id}")
@@ -118,9 +174,58 @@ def test_each_response_carrying_a_conversation_is_one_entry(
     by_viewer = (call_id, "user", viewer.user_id, "127.0.0.1")
     by_editor = (call_id, "user", editor.user_id, "127.0.0.1")
     entries = _log(api)
-    assert _who(entries) == [key, by_editor, by_editor, by_viewer, by_viewer, key]
+    assert _who(entries) == [key, by_editor, by_editor, by_viewer, by_viewer, key, key]
     # The entries outlive the call they name.
     assert _log(api, call_id=call_id) == entries
+
+
+def test_a_list_without_messages_does_not_name_a_phone_calls_patient(
+    served: Callable[..., CallsApi], tenant: Tenant, fake: FakeProviders
+) -> None:
+    clinic, patient = "+15550100200", "+15550199999"
+    with running_fake_twilio() as twilio:
+        port = free_port()
+        api = served(
+            tenant, port=port, public_url=f"http://127.0.0.1:{port}", twilio_api_base=twilio.url
+        )
+        number = api.http.post(
+            "/v1/phone-number",
+            json={
+                "number": clinic,
+                "provider": "twilio",
+                "twilio_account_sid": twilio.fake.account_sid,
+                "twilio_auth_token": twilio.fake.auth_token,
+            },
+        )
+        assert number.status_code == 201, number.text
+        # Twilio's own words for a number it cannot call quote the number.
+        twilio.fake.refuse(400, 21211, f"The 'To' number {patient} is not a valid phone number.")
+        created = api.start_call(
+            api.assistant_on(fake)["id"],
+            call_type="outboundPhoneCall",
+            source_phone_number_id=number.json()["id"],
+            destination_phone_number=patient,
+        )
+        call_id = created["id"]
+
+        def outlined() -> list[dict[str, Any]]:
+            bare = api.http.get("/v1/call", params={"include_messages": "false"})
+            assert bare.status_code == 200, bare.text
+            assert patient not in bare.text and clinic not in bare.text
+            calls: list[dict[str, Any]] = bare.json()
+            return calls
+
+        eventually(lambda: outlined()[0]["call_status"] == "ended", "the refused call's end")
+        (outline,) = outlined()
+        assert outline["id"] == call_id
+        assert outline["ended_reason"] == "twilio-failed-to-connect-call"
+        assert set(outline) <= OUTLINE
+        assert _log(api) == []
+
+        (listed,) = api.http.get("/v1/call").json()
+        assert (listed["source_number"], listed["destination_number"]) == (clinic, patient)
+        assert patient in listed["failure_detail"]
+        assert _who(_log(api)) == [(call_id, "api_key", tenant.key_id, "127.0.0.1")]
 
 
 def test_a_list_is_one_entry_for_each_call_it_carries(

@@ -39,28 +39,56 @@ def transcript(messages: Sequence[SaidMessage]) -> str:
 
 def call_json(call: CallRecord, messages: Sequence[SaidMessage]) -> dict[str, Any]:
     """The call as the API shows it."""
+    started_ms = _started_ms(call)
+    return _shown(
+        call,
+        {
+            "name": call.name,
+            "started_at": call.started_at,
+            "ended_at": call.ended_at,
+            "duration_ms": call.duration_ms,
+            "ended_reason": call.ended_reason,
+            "messages": [message_json(m, started_ms) for m in messages] or None,
+            "transcript": transcript(messages) if messages else None,
+            "analysis": call.analysis or None,
+            "summary": call.summary,
+            "outcome": call.outcome,
+            "failure_reason": call.failure_reason,
+            "failure_detail": call.failure_detail,
+            "source_number": call.source_number,
+            "destination_number": call.destination_number,
+        },
+    )
+
+
+def call_outline_json(call: CallRecord) -> dict[str, Any]:
+    """The call without its conversation, as a list of calls shows it: what it is, where it
+    stands and how long it took; nothing the patient or the model said, nothing that names
+    the patient."""
+    # Left out besides the messages and transcript: the summary, analysis, outcome and
+    # failure_reason (the model's reading of the conversation); failure_detail (a carrier's
+    # message may quote the number it was asked to call); the name (free text from whoever
+    # made the call, often naming whom it is for); the phone numbers (one is the patient's).
+    # A call never shows its configuration, the variables filled into it or its voicemail.
+    return _shown(
+        call,
+        {
+            "started_at": call.started_at,
+            "ended_at": call.ended_at,
+            "duration_ms": call.duration_ms,
+            "ended_reason": call.ended_reason,
+        },
+    )
+
+
+def _shown(call: CallRecord, optional: dict[str, Any]) -> dict[str, Any]:
+    """The fields every call shows, with those of ``optional`` that have a value."""
     shown: dict[str, Any] = {
         "id": call.id,
         "organization_id": call.organization_id,
         "assistant_id": call.assistant_id,
         "call_type": call.call_type,
         "call_status": call.call_status,
-    }
-    optional = {
-        "name": call.name,
-        "started_at": call.started_at,
-        "ended_at": call.ended_at,
-        "duration_ms": call.duration_ms,
-        "ended_reason": call.ended_reason,
-        "messages": [message_json(m, _started_ms(call)) for m in messages] if messages else None,
-        "transcript": transcript(messages) if messages else None,
-        "analysis": call.analysis or None,
-        "summary": call.summary,
-        "outcome": call.outcome,
-        "failure_reason": call.failure_reason,
-        "failure_detail": call.failure_detail,
-        "source_number": call.source_number,
-        "destination_number": call.destination_number,
     }
     shown.update((name, value) for name, value in optional.items() if value is not None)
     shown["created_at"] = call.created_at

@@ -21,7 +21,7 @@ from clarion.calls import service
 from clarion.calls.bodies import read_call_body
 from clarion.calls.endings import EndedReason
 from clarion.calls.models import WEB_CALL
-from clarion.calls.representation import call_json
+from clarion.calls.representation import call_json, call_outline_json
 from clarion.calls.schemas import Call, CreateCall, CreatedCall
 from clarion.database.windows import Window
 from clarion.errors import DomainError, InvalidInput, NotFound, Unavailable
@@ -123,12 +123,18 @@ async def list_calls(
     include_messages: Annotated[
         bool,
         Query(
-            description="false: the calls without their messages and transcript (a list "
-            "that carries no conversation is not a read in the access log)"
+            description="false: the calls without the conversation, as a page listing calls "
+            "needs them: each call's id, organization_id, assistant_id, call_type, "
+            "call_status, started_at, ended_at, duration_ms, ended_reason, created_at and "
+            "updated_at only; no messages, transcript, summary, analysis, outcome, "
+            "failure_reason, failure_detail, name, source_number or destination_number "
+            "(nothing the patient or the model said, nothing that names the patient). Such "
+            "a list is not a read in the access log."
         ),
     ] = True,
 ) -> Response:
-    """Lists the caller's calls, newest first (ties: highest id first), with their messages.
+    """Lists the caller's calls, newest first (ties: highest id first), with their messages;
+    each call listed is a read in the access log unless `include_messages` is false.
     `created_at_ge` and `created_at_le` are accepted for `createdAtGe` and `createdAtLe`."""
     window = Window(
         limit,
@@ -144,11 +150,11 @@ async def list_calls(
         filters["ended_reason"] = ended_reason.value
     if include_messages:
         listed = await auth.database.write(service.list_calls, auth.caller, window, filters)
-    else:
-        listed = await auth.database.read(
-            service.list_calls, auth.caller, window, filters, messages=False
-        )
-    return json_response([call_json(call, said) for call, said in listed])
+        return json_response([call_json(call, said) for call, said in listed])
+    outlined = await auth.database.read(
+        service.list_calls, auth.caller, window, filters, messages=False
+    )
+    return json_response([call_outline_json(call) for call, _said in outlined])
 
 
 def _one_of(clarion: Any, snake: Any, name: str) -> Any:

@@ -77,7 +77,8 @@ class CallAnalysis(BaseModel):
 
 
 class Call(BaseModel):
-    """A call. Fields without a value are left out."""
+    """A call. Fields without a value are left out; a list without messages shows only the
+    fields that say nothing of the conversation or the patient (see `include_messages`)."""
 
     id: int
     organization_id: int
@@ -98,7 +99,8 @@ class Call(BaseModel):
     failure_detail: str | None = Field(
         None,
         description="Why a phone call could not be connected, as the carrier said it (its "
-        "error code and message); never anything said in the call",
+        "error code and message, which may quote the number called); never anything said "
+        "in the call",
     )
     source_number: str | None = None
     destination_number: str | None = None
