@@ -302,10 +302,12 @@ def test_the_lists_polls_add_no_access_log_entries_and_the_calls_page_adds_the_u
     editor = sign_in(page, console, "editor")
     go_to(page, "Calls")
     expect(row_of(page, call["id"])).to_contain_text("customer-ended")
-    # The list carries no conversation, however often it looks again.
+    # The list carries no conversation, however often it looks again; and its looks again
+    # are the page's own, which do not keep the session from going idle.
     for _ in range(2):
-        with page.expect_response(lambda response: "/v1/call?" in response.url):
+        with page.expect_response(lambda response: "/v1/call?" in response.url) as polled:
             pass
+        assert polled.value.request.headers.get("x-clarion-background") == "1"
     assert reads() == []
 
     row_of(page, call["id"]).get_by_role("link").click()

@@ -137,6 +137,15 @@ function drawNav(current) {
   fill(nav, el("ul", {}, links.map((link) => el("li", {}, link))));
 }
 
+// A part of the address as it was meant; one that is not valid percent-encoding stays as typed.
+function decoded(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function route() {
   if (!session.user) return;
   if (session.user.must_change_password) {
@@ -144,7 +153,7 @@ function route() {
     return;
   }
   leavePage();
-  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decoded);
   const path = parts[0] || "assistants";
   const page = pages.find((candidate) => candidate.path === path);
   drawNav(page ? page.path : null);

@@ -31,11 +31,14 @@ export function whenSignedOut(callback) {
 
 /**
  * A request to the JSON API, signed in by the session cookie; changes carry the CSRF token.
+ * `background: true` marks a request the page makes by itself (keeping a view up to date),
+ * which does not keep the session from going idle.
  * Resolves to { status, body, headers }; an error status rejects with an ApiError.
  */
-export async function api(method, path, { body, headers = {} } = {}) {
+export async function api(method, path, { body, headers = {}, background = false } = {}) {
   const sent = { ...headers };
   if (!SAFE.has(method) && session.user) sent["X-CSRF-Token"] = session.user.csrf_token;
+  if (background) sent["X-Clarion-Background"] = "1";
   if (body !== undefined) sent["Content-Type"] = "application/json";
   const response = await fetch(path, {
     method,

@@ -125,11 +125,11 @@ async function listPage(main) {
 
   // The list's current page, with the filters; asked for again while the page is open, and
   // only the latest answer drawn (a filter changed while a look was on its way).
-  async function load() {
+  async function load(background = false) {
     const asked = ++loading;
     const wanted = chosen();
     try {
-      const { body } = await api("GET", callsPath(wanted));
+      const { body } = await api("GET", callsPath(wanted), { background });
       if (asked !== loading) return;
       filters = wanted;
       calls = body;
@@ -140,22 +140,22 @@ async function listPage(main) {
     }
   }
 
-  for (const entry of [assistant, state, reason, from, to]) entry.control.addEventListener("change", load);
+  for (const entry of [assistant, state, reason, from, to]) entry.control.addEventListener("change", () => load());
   await load();
-  return every(POLL_MS, load);
+  return every(POLL_MS, () => load(true));
 }
 
 /** The deliveries of a call's report, each with its attempts. Showing one is a read of the call
  * (its payload carries the transcript), so one already shown is asked for again only once the
  * list says it changed. */
-async function reportDeliveries(callId, shown) {
-  const { body } = await api("GET", `/v1/webhook-deliveries?call_id=${callId}`);
+async function reportDeliveries(callId, shown, background) {
+  const { body } = await api("GET", `/v1/webhook-deliveries?call_id=${callId}`, { background });
   const before = new Map((shown || []).map((delivery) => [delivery.id, delivery]));
   return Promise.all(
     body.map(async (listed) => {
       const kept = before.get(listed.id);
       if (kept && kept.status === listed.status && kept.updated_at === listed.updated_at) return kept;
-      return (await api("GET", `/v1/webhook-deliveries/${listed.id}`)).body;
+      return (await api("GET", `/v1/webhook-deliveries/${listed.id}`, { background })).body;
     }),
   );
 }
@@ -264,13 +264,13 @@ async function callPage(main, id) {
   // Each read of the call is a read of its messages, noted in the access log. Its analysis is
   // kept in the transaction that queues its report, so once a read follows the report's
   // delivery being found, only the delivery is looked at again.
-  async function load() {
+  async function load(background = false) {
     if (!final) {
       const reported = Boolean(deliveries && deliveries.length);
-      call = (await api("GET", `/v1/call/${encodeURIComponent(id)}`)).body;
+      call = (await api("GET", `/v1/call/${encodeURIComponent(id)}`, { background })).body;
       final = reported;
     }
-    if (!isLive(call)) deliveries = await reportDeliveries(call.id, deliveries);
+    if (!isLive(call)) deliveries = await reportDeliveries(call.id, deliveries, background);
     draw();
   }
 
@@ -305,7 +305,7 @@ async function callPage(main, id) {
   return every(POLL_MS, async () => {
     if (!settling()) return;
     try {
-      await load();
+      await load(true);
     } catch (error) {
       showError(status, error);
     }

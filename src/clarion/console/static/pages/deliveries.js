@@ -86,8 +86,10 @@ async function deliveryPage(main, id) {
   let looks = 0;
   let stop = null;
 
-  async function load() {
-    const { body: delivery } = await api("GET", `/v1/webhook-deliveries/${encodeURIComponent(id)}`);
+  async function load(background = false) {
+    const { body: delivery } = await api("GET", `/v1/webhook-deliveries/${encodeURIComponent(id)}`, {
+      background,
+    });
     draw(delivery);
     return delivery;
   }
@@ -113,7 +115,7 @@ async function deliveryPage(main, id) {
     stop = every(POLL_MS, async () => {
       looks += 1;
       try {
-        const delivery = await load();
+        const delivery = await load(true);
         if (!unsettled(delivery) || looks >= LOOKS_AFTER_REDELIVER) stop();
       } catch (error) {
         showError(status, error);
