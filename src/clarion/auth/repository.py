@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clarion.auth.models import ApiKeyRow, OrganizationRow
+from clarion.people.models import UserRow
 
 
 def add_organization(session: Session, name: str, now: dt.datetime) -> OrganizationRow:
@@ -35,11 +36,20 @@ def list_organizations(session: Session) -> list[tuple[OrganizationRow, int]]:
 
 
 def add_key(
-    session: Session, organization_id: int, digest: str, prefix: str, now: dt.datetime
+    session: Session,
+    organization_id: int,
+    digest: str,
+    prefix: str,
+    now: dt.datetime,
+    created_by_user_id: int | None = None,
 ) -> ApiKeyRow:
     """Insert a key, by its digest and display prefix only, and return it with its new id."""
     key = ApiKeyRow(
-        organization_id=organization_id, digest=digest, display_prefix=prefix, created_at=now
+        organization_id=organization_id,
+        digest=digest,
+        display_prefix=prefix,
+        created_at=now,
+        created_by_user_id=created_by_user_id,
     )
     session.add(key)
     session.flush()
@@ -80,3 +90,34 @@ def revoke_key(session: Session, key_id: int, now: dt.datetime) -> ApiKeyRow | N
         .values(revoked_at=now)
     )
     return session.get(ApiKeyRow, key_id, populate_existing=True)
+
+
+def revoke_keys_created_by(
+    session: Session, organization_id: int, user_id: int, now: dt.datetime
+) -> int:
+    """Revoke the organization's unrevoked keys that a user created; how many there were."""
+    revoked = session.execute(
+        update(ApiKeyRow)
+        .where(
+            ApiKeyRow.organization_id == organization_id,
+            ApiKeyRow.created_by_user_id == user_id,
+            ApiKeyRow.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .returning(ApiKeyRow.id)
+    )
+    return len(revoked.all())
+
+
+def hold_enabled_creator(session: Session, organization_id: int, user_id: int) -> bool:
+    """Whether the organization's user is there and not disabled, their row held (shared) to
+    the end of the transaction."""
+    # The shared lock makes a disable running at the same moment wait for this transaction,
+    # whose key its revocation then sees; or, if the disable came first, this reads the user
+    # disabled. On SQLite, write transactions run one at a time and there is nothing to lock.
+    disabled_at = session.execute(
+        select(UserRow.disabled_at)
+        .where(UserRow.id == user_id, UserRow.organization_id == organization_id)
+        .with_for_update(read=True)
+    ).first()
+    return disabled_at is not None and disabled_at[0] is None

@@ -48,6 +48,7 @@ class IssuedKey:
     organization_id: int
     api_key: str
     created_at: dt.datetime
+    created_by_user_id: int | None = None
 
 
 def create_organization(unit: Unit, name: str) -> tuple[int, IssuedKey]:
@@ -59,16 +60,35 @@ def create_organization(unit: Unit, name: str) -> tuple[int, IssuedKey]:
     return organization.id, issue_key(unit, organization.id)
 
 
-def issue_key(unit: Unit, organization_id: int) -> IssuedKey:
-    """Another API key for an organization, shown only in what this returns."""
+DISABLED_CREATOR = "this account is disabled: it can no longer create API keys"
+
+
+def issue_key(unit: Unit, organization_id: int, created_by_user_id: int | None = None) -> IssuedKey:
+    """Another API key for an organization, shown only in what this returns.
+    ``created_by_user_id`` is the console user asking for it (disabling them revokes it), or
+    None for the command line and API keys."""
     if repository.get_organization(unit.session, organization_id) is None:
         raise NotFound(f"organization {organization_id} not found")
+    if created_by_user_id is not None and not repository.hold_enabled_creator(
+        unit.session, organization_id, created_by_user_id
+    ):
+        # Disabled while this request was on its way: no key outlives the account.
+        raise Unauthenticated(DISABLED_CREATOR)
     key = keys.generate_key()
     row = repository.add_key(
-        unit.session, organization_id, keys.key_digest(key), keys.display_prefix(key), utcnow()
+        unit.session,
+        organization_id,
+        keys.key_digest(key),
+        keys.display_prefix(key),
+        utcnow(),
+        created_by_user_id,
     )
     return IssuedKey(
-        key_id=row.id, organization_id=organization_id, api_key=key, created_at=row.created_at
+        key_id=row.id,
+        organization_id=organization_id,
+        api_key=key,
+        created_at=row.created_at,
+        created_by_user_id=created_by_user_id,
     )
 
 
@@ -78,6 +98,12 @@ def revoke_key(unit: Unit, key_id: int) -> dict[str, object]:
     if row is None:
         raise NotFound(f"API key {key_id} not found")
     return {"key_id": row.id, "organization_id": row.organization_id, "revoked_at": row.revoked_at}
+
+
+def revoke_keys_created_by(unit: Unit, organization_id: int, user_id: int) -> int:
+    """Revoke every key of the organization that a user created and that still works; how
+    many were."""
+    return repository.revoke_keys_created_by(unit.session, organization_id, user_id, utcnow())
 
 
 def revoke_organization_key(unit: Unit, organization_id: int, key_id: int) -> dict[str, object]:
@@ -102,7 +128,8 @@ def list_organizations(unit: Unit) -> list[dict[str, object]]:
 
 
 def list_keys(unit: Unit, organization_id: int) -> list[dict[str, object]]:
-    """An organization's keys, by prefix only: a key is never shown again."""
+    """An organization's keys, by prefix only (a key is never shown again), with the console
+    user who created each, if one did."""
     if repository.get_organization(unit.session, organization_id) is None:
         raise NotFound(f"organization {organization_id} not found")
     return [
@@ -111,6 +138,7 @@ def list_keys(unit: Unit, organization_id: int) -> list[dict[str, object]]:
             "prefix": row.display_prefix,
             "created_at": row.created_at,
             "revoked_at": row.revoked_at,
+            "created_by_user_id": row.created_by_user_id,
         }
         for row in repository.list_keys(unit.session, organization_id)
     ]

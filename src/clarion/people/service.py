@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clarion.auth.repository import get_organization
-from clarion.auth.service import Caller
+from clarion.auth.service import Caller, revoke_keys_created_by
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.errors import Conflict, InvalidInput, NotFound
@@ -79,8 +79,9 @@ def list_users(unit: Unit, organization_id: int) -> list[dict[str, Any]]:
 def disable_user(
     unit: Unit, organization_id: int, user_id: int, by: Caller | None
 ) -> dict[str, Any]:
-    """Disable a user: their sessions end now and they cannot sign in again. ``by`` is the
-    caller, or None for the command line."""
+    """Disable a user: their sessions end now, they cannot sign in again, and the API keys
+    they created are revoked (``revoked_api_keys`` says how many). ``by`` is the caller, or
+    None for the command line."""
     row = repository.get_user(unit.session, organization_id, user_id)
     if row is None:
         raise NotFound(f"user {user_id} not found")
@@ -90,8 +91,13 @@ def disable_user(
         now = utcnow()
         row.disabled_at = now
         repository.end_user_sessions(unit.session, row.id, now)
+        # The user's row is written before their keys are looked for: a key being created at
+        # the same moment holds that row, so it is either waited for and seen here, or refused.
         unit.session.flush()
-    return user_json(row)
+    # Whether or not the user was disabled already: a disable asked again makes sure of the
+    # keys too, and says 0 when none was left.
+    revoked = revoke_keys_created_by(unit, organization_id, row.id)
+    return {**user_json(row), "revoked_api_keys": revoked}
 
 
 def password_hash_of(unit: Unit, caller: Caller) -> str:
