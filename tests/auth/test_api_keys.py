@@ -1,23 +1,33 @@
-"""Organizations and API keys: the command line, hashing, and bearer authentication."""
+"""Organizations and API keys: the command line, hashing, bearer authentication, and the keys
+a console user created going with the user."""
 
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from clarion.app import create_app
+from clarion.auth import service as auth_service
 from clarion.auth.cache import KeyCache
 from clarion.auth.keys import KEY_PREFIX, key_digest
 from clarion.auth.models import ApiKeyRow
 from clarion.cli import app as cli
 from clarion.config import Settings
 from clarion.database import Database
+from clarion.errors import Unauthenticated
+from clarion.people import service as people_service
+from people_support import add_person, sign_in
 from support import Tenant, assert_error
+from webhook_receiver import eventually
 
 runner = CliRunner()
 
@@ -31,11 +41,10 @@ def cli_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _invoke(env: dict[str, str], *args: str) -> dict[str, object]:
+def _invoke(env: dict[str, str], *args: str) -> Any:
     result = runner.invoke(cli, list(args), env=env)
     assert result.exit_code == 0, result.output
-    parsed: dict[str, object] = json.loads(result.stdout)
-    return parsed
+    return json.loads(result.stdout)
 
 
 def test_org_create_prints_one_json_object_with_a_working_key(
@@ -140,3 +149,96 @@ def test_org_create_on_a_fresh_data_directory_migrates_it(tmp_path: Path) -> Non
     assert created["organization_id"] == 1
     assert (tmp_path / "new" / "clarion.db").exists()
     assert (tmp_path / "new" / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def _status_with(client: TestClient, key: str) -> int:
+    return client.get("/v1/assistant", headers={"Authorization": f"Bearer {key}"}).status_code
+
+
+def test_user_disable_on_the_command_line_revokes_the_keys_they_created(
+    app: Any, client: TestClient, cli_env: dict[str, str], tenant: Tenant
+) -> None:
+    org = str(tenant.organization_id)
+    person = add_person(app, tenant.organization_id, "owner")
+    theirs = sign_in(app, person).post("/v1/api-key").json()
+    from_the_command_line = _invoke(cli_env, "key", "create", "--org", org)
+    assert _status_with(client, theirs["api_key"]) == 200
+
+    disabled = _invoke(cli_env, "user", "disable", str(person.user_id), "--org", org)
+
+    assert disabled["user_id"] == person.user_id and disabled["revoked_api_keys"] == 1
+    eventually(
+        lambda: _status_with(client, theirs["api_key"]) == 401, "the disabled user's key refused"
+    )
+    assert _status_with(client, from_the_command_line["api_key"]) == 200
+    assert _status_with(client, tenant.api_key) == 200
+    listed = _invoke(cli_env, "key", "list", "--org", org)
+    assert [(key["key_id"], key["created_by_user_id"]) for key in listed] == [
+        (tenant.key_id, None),
+        (theirs["key_id"], person.user_id),
+        (from_the_command_line["key_id"], None),
+    ]
+    assert [key["revoked_at"] is None for key in listed] == [True, False, True]
+
+
+def test_a_user_disabled_since_their_request_began_gets_no_key(
+    app: Any, database: Database, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    person = add_person(app, tenant.organization_id, "owner")
+    stranger = add_person(app, other_tenant.organization_id, "owner")
+    with database.unit(write=True) as unit:
+        people_service.disable_user(unit, tenant.organization_id, person.user_id, None)
+
+    # Their session was checked before the disable; the key is asked for after it.
+    for user_id in (person.user_id, stranger.user_id, 999999):
+        with pytest.raises(Unauthenticated, match="disabled"), database.unit(write=True) as unit:
+            auth_service.issue_key(unit, tenant.organization_id, user_id)
+
+    with database.unit() as unit:
+        assert [key["key_id"] for key in auth_service.list_keys(unit, tenant.organization_id)] == [
+            tenant.key_id
+        ]
+
+
+def _disable(database: Database, organization_id: int, user_id: int) -> Any:
+    with database.unit(write=True) as unit:
+        return people_service.disable_user(unit, organization_id, user_id, None)
+
+
+def _someone_waits_for_a_lock(database: Database) -> bool:
+    with database.unit() as unit:
+        waiting = unit.session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CLARION_TEST_DATABASE_URL"),
+    reason="write transactions at the same moment: SQLite runs them one at a time",
+)
+def test_a_key_being_created_while_its_creator_is_disabled_is_revoked_with_them(
+    app: Any, database: Database, tenant: Tenant
+) -> None:
+    person = add_person(app, tenant.organization_id, "owner")
+    with ThreadPoolExecutor(1) as pool, ExitStack() as creating:
+        unit = creating.enter_context(database.unit(write=True))
+        issued = auth_service.issue_key(unit, tenant.organization_id, person.user_id)
+        disabling = pool.submit(_disable, database, tenant.organization_id, person.user_id)
+        eventually(
+            lambda: disabling.done() or _someone_waits_for_a_lock(database),
+            "the disable to end or to wait for the key being created",
+        )
+        creating.close()  # the key is committed
+        disabled = disabling.result()
+
+    assert disabled["revoked_api_keys"] == 1
+    with database.unit() as unit:
+        listed = auth_service.list_keys(unit, tenant.organization_id)
+    assert [(key["key_id"], key["revoked_at"] is None) for key in listed] == [
+        (tenant.key_id, True),
+        (issued.key_id, False),
+    ]

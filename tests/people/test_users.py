@@ -1,5 +1,6 @@
 """Owners manage their organization's console users and API keys through the API: invite a
-user with a one-time password, list and disable them; issue, list and revoke keys."""
+user with a one-time password, list and disable them (which revokes the keys they created);
+issue, list and revoke keys."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from clarion.auth.keys import KEY_PREFIX, display_prefix
 from people_support import Browser, add_person, browser, sign_in
 from support import Api, Tenant, assert_error
+from webhook_receiver import eventually
 
 NEW_PASSWORD = "a passphrase of my own choosing"
 
@@ -186,7 +188,8 @@ def test_an_api_key_is_shown_once_listed_by_prefix_and_revoked(
 
     assert created.status_code == 201, created.text
     issued = created.json()
-    assert set(issued) == {"key_id", "api_key", "prefix", "created_at"}
+    assert set(issued) == {"key_id", "api_key", "prefix", "created_at", "created_by_user_id"}
+    assert issued["created_by_user_id"] == owner.user_id
     key = issued["api_key"]
     assert key.startswith(KEY_PREFIX) and issued["prefix"] == display_prefix(key)
     assert (
@@ -196,12 +199,15 @@ def test_an_api_key_is_shown_once_listed_by_prefix_and_revoked(
     listed = owner.get("/v1/api-key")
     assert listed.status_code == 200
     assert [k["key_id"] for k in listed.json()] == [tenant.key_id, issued["key_id"]]
-    assert all(set(k) == {"key_id", "prefix", "created_at", "revoked_at"} for k in listed.json())
+    shape = {"key_id", "prefix", "created_at", "revoked_at", "created_by_user_id"}
+    assert all(set(k) == shape for k in listed.json())
     assert key not in listed.text and tenant.api_key not in listed.text
     assert (listed.json()[1]["prefix"], listed.json()[1]["created_at"]) == (
         issued["prefix"],
         issued["created_at"],
     )
+    # Who made each: the organization's first key came from the command line.
+    assert [k["created_by_user_id"] for k in listed.json()] == [None, owner.user_id]
 
     # A key not used yet (so no server remembers it) stops working as soon as it is revoked.
     spare = owner.post("/v1/api-key").json()
@@ -220,3 +226,74 @@ def test_an_api_key_is_shown_once_listed_by_prefix_and_revoked(
         assert_error(owner.post(f"/v1/api-key/{missing}/revoke"), 404, "API key")
     theirs = {"Authorization": f"Bearer {other_tenant.api_key}"}
     assert owner.client.get("/v1/assistant", headers=theirs).status_code == 200
+
+
+def _status_with(client: TestClient, key: str) -> int:
+    return client.get("/v1/assistant", headers={"Authorization": f"Bearer {key}"}).status_code
+
+
+def test_disabling_an_owner_revokes_the_api_keys_they_created_and_no_others(
+    app: Any, client: TestClient, owner: Browser, api: Api, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    leaving = add_person(app, tenant.organization_id, "owner")
+    theirs = sign_in(app, leaving)
+    kept, spare, dropped = (theirs.post("/v1/api-key").json() for _ in range(3))
+    dropped_at = theirs.post(f"/v1/api-key/{dropped['key_id']}/revoke").json()["revoked_at"]
+    owners = owner.post("/v1/api-key").json()
+    by_api_key = api.post("/v1/api-key").json()
+    assert [kept["created_by_user_id"], owners["created_by_user_id"]] == [
+        leaving.user_id,
+        owner.user_id,
+    ]
+    assert by_api_key["created_by_user_id"] is None
+    # Used once before the disable, so this server remembers it as valid for a moment.
+    assert _status_with(client, kept["api_key"]) == 200
+
+    disabled = owner.post(f"/v1/user/{leaving.user_id}/disable")
+
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["revoked_api_keys"] == 2  # the third they had revoked themselves
+    eventually(
+        lambda: all(_status_with(client, key["api_key"]) == 401 for key in (kept, spare)),
+        "the disabled owner's keys to be refused",
+    )
+    assert_error(
+        client.get("/v1/assistant", headers={"Authorization": f"Bearer {kept['api_key']}"}),
+        401,
+        "revoked",
+    )
+    for key in (owners["api_key"], by_api_key["api_key"], tenant.api_key, other_tenant.api_key):
+        assert _status_with(client, key) == 200
+    # Their session ended too: they cannot make another.
+    assert_error(theirs.post("/v1/api-key"), 401)
+
+    listed = {key["key_id"]: key for key in owner.get("/v1/api-key").json()}
+    assert [listed[key["key_id"]]["created_by_user_id"] for key in (kept, spare, dropped)] == [
+        leaving.user_id
+    ] * 3
+    assert listed[kept["key_id"]]["revoked_at"] is not None
+    assert listed[spare["key_id"]]["revoked_at"] is not None
+    assert listed[dropped["key_id"]]["revoked_at"] == dropped_at  # the first revocation stands
+    assert listed[owners["key_id"]]["revoked_at"] is None
+    assert listed[by_api_key["key_id"]]["revoked_at"] is None
+    assert listed[tenant.key_id]["created_by_user_id"] is None
+    assert len(listed) == 6
+
+    # Asked again, the disable finds nothing more to revoke.
+    again = owner.post(f"/v1/user/{leaving.user_id}/disable")
+    assert again.json()["revoked_api_keys"] == 0
+    assert again.json()["disabled_at"] == disabled.json()["disabled_at"]
+
+
+def test_disabling_a_user_who_created_no_key_revokes_none(
+    app: Any, client: TestClient, owner: Browser, tenant: Tenant
+) -> None:
+    viewer = add_person(app, tenant.organization_id, "viewer")
+    owners = owner.post("/v1/api-key").json()
+
+    disabled = owner.post(f"/v1/user/{viewer.user_id}/disable")
+
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["revoked_api_keys"] == 0
+    assert _status_with(client, owners["api_key"]) == 200
+    assert all(key["revoked_at"] is None for key in owner.get("/v1/api-key").json())
