@@ -8,14 +8,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from calls_support import model_of
+from calls_support import CallsApi, model_of
 from clarion.config import Settings
 from clarion.people.roles import Role
-from people_support import Browser, add_person, sign_in
+from fake_twilio import running_fake_twilio
+from people_support import Browser, add_person, sign_in, signed_in
+from served import free_port
 from support import Api, Tenant, assert_error
+from webhook_receiver import eventually
 
 PUBLIC = "anyone"
 """Needs no credential at all."""
@@ -156,6 +160,65 @@ def test_each_role_may_do_what_its_rank_allows_and_is_refused_the_rest(
     for (method, path), _needed in guarded:
         response = _try(api.request, method, path, ids)
         assert response.status_code not in (401, 403), (method, path, response.text)
+
+
+def test_a_phone_call_needs_the_owner_role(served: Callable[..., CallsApi], tenant: Tenant) -> None:
+    # An editor starts test calls in a browser; phoning someone from the organization's
+    # numbers is the owners' (and so an API key's), as managing those numbers is.
+    patient, stranger = "+15550199999", "+15550199998"
+    with running_fake_twilio() as twilio:
+        port = free_port()
+        api = served(
+            tenant, port=port, public_url=f"http://127.0.0.1:{port}", twilio_api_base=twilio.url
+        )
+        assistant_id = api.assistant(model=model_of("openai"))["id"]
+        number = api.http.post(
+            "/v1/phone-number",
+            json={
+                "number": "+15550100200",
+                "provider": "twilio",
+                "twilio_account_sid": twilio.fake.account_sid,
+                "twilio_auth_token": twilio.fake.auth_token,
+            },
+        )
+        assert number.status_code == 201, number.text
+        editor, owner = (
+            signed_in(
+                httpx.Client(base_url=api.serving.base),
+                add_person(api.serving.app, tenant.organization_id, role),
+            )
+            for role in (EDITOR, OWNER)
+        )
+
+        def phoning(destination: str) -> dict[str, Any]:
+            return {
+                "assistant_id": assistant_id,
+                "call_type": "outboundPhoneCall",
+                "source_phone_number_id": number.json()["id"],
+                "destination_phone_number": destination,
+            }
+
+        refused = editor.post("/v1/call", json=phoning(stranger))
+        assert_error(refused, 403, "call_type: a phone call needs the owner role; yours is editor")
+        inbound = editor.post(
+            "/v1/call", json={**phoning(stranger), "call_type": "inboundPhoneCall"}
+        )
+        assert_error(inbound, 403, "call_type: a phone call needs the owner role")
+        assert api.http.get("/v1/call").json() == []
+        web = editor.post("/v1/call", json={"assistant_id": assistant_id})
+        assert web.status_code == 201, web.text
+
+        by_owner = owner.post("/v1/call", json=phoning(patient))
+        assert by_owner.status_code == 201, by_owner.text
+        by_key = api.http.post("/v1/call", json=phoning(patient))
+        assert by_key.status_code == 201, by_key.text
+        eventually(lambda: len(twilio.fake.calls) == 2, "the owner's and the key's calls placed")
+        # Nothing was placed for the editor: Twilio was asked for the patient only.
+        assert [placed.to for placed in twilio.fake.calls] == [patient, patient]
+        listed = api.http.get("/v1/call", params={"include_messages": "false"}).json()
+        assert sorted(call["id"] for call in listed) == sorted(
+            response.json()["id"] for response in (web, by_owner, by_key)
+        )
 
 
 def test_without_a_credential_only_the_public_operations_answer(

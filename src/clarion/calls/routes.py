@@ -78,7 +78,7 @@ async def create_call(auth: EditorDep, raw: JsonBody, request: Request) -> Respo
     """Creates a call of one of the caller's assistants. The answer's `web_call_url` (shown
     only here) is where the caller joins it, over a WebSocket, within a minute;
     `web_call_page_url` is a page that joins it from a browser, with its microphone and
-    speaker."""
+    speaker. A web call needs the editor role, a phone call the owner role."""
     services = auth.services
     if not services.live_calls.accepting:
         raise Unavailable("the server is shutting down and takes no new calls; try again")

@@ -32,8 +32,8 @@ class CreateCall(BaseModel):
         description="webCall: the caller joins over a WebSocket at web_call_url. "
         "outboundPhoneCall: the assistant phones destination_phone_number from the "
         "organization's number source_phone_number_id, placed through Twilio as soon as the "
-        "organization's live-call limit allows (until then it waits, queued). "
-        "inboundPhoneCall calls are made by patients phoning a number.",
+        "organization's live-call limit allows (until then it waits, queued); it needs "
+        "the owner role. inboundPhoneCall calls are made by patients phoning a number.",
     )
     task_parameters: dict[str, Any] | None = Field(
         None,

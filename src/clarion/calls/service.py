@@ -30,7 +30,8 @@ from clarion.config import Settings
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 from clarion.database.windows import Window
-from clarion.errors import Conflict, InvalidInput, TooManyRequests, found
+from clarion.errors import Conflict, Forbidden, InvalidInput, TooManyRequests, found
+from clarion.people.roles import Role
 from clarion.phone_numbers.models import PhoneNumberRecord
 from clarion.phone_numbers.service import phone_number_of
 from clarion.speech.choice import speech_choice, speech_credentials
@@ -61,8 +62,13 @@ def create_call(
     settings: Settings,
     secrets_box: SecretBox,
 ) -> tuple[CallRecord, str]:
-    """A new queued call of the caller's assistant, and the token its caller joins with."""
+    """A new queued call of the caller's assistant, and the token its caller joins with. A
+    phone call needs the owner role; a web call, the editor role the route asks for."""
     call_type = fields.get("call_type", WEB_CALL)
+    if call_type != WEB_CALL and not caller.role.may(Role.OWNER):
+        # A phone call rings a real person, from the organization's numbers and at its cost:
+        # those numbers are the owners' to manage, and so is phoning from them.
+        raise Forbidden(f"call_type: a phone call needs the owner role; yours is {caller.role}")
     if call_type not in SERVED_CALL_TYPES:
         raise InvalidInput(
             f"call_type: {call_type} calls are made by patients, to a phone number's "
