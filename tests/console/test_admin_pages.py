@@ -1,6 +1,7 @@
 """The console's Users, Credentials, API keys and Access log pages in a browser: a person
 invited, signing in with a one-time password and disabled; provider keys that never come back
-to the page; API keys shown once, working until revoked; the access log of who read which call;
+to the page; API keys shown once, working until revoked, with who created them (disabling an
+owner revokes theirs); the access log of who read which call;
 each page refused to the roles that may not use it, in the page and by a direct request."""
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
+from console_support import Console, accessibility_findings, screenshot, sign_in, watch
 from playwright.sync_api import Browser, Page, expect
 
 from clarion.auth.keys import display_prefix
-from console_support import Console, accessibility_findings, screenshot, sign_in, watch
 
 PROVIDER_KEY = "sk-northside-0123456789abcdWXYZ"
 REVOKED_WITHIN_SECONDS = 10.0  # the server's key cache forgets a key within a second
@@ -125,6 +126,9 @@ def test_an_owner_invites_a_viewer_who_chooses_a_password_and_is_then_disabled(
         expect(page.get_by_text(one_time_password)).to_have_count(0)  # shown once only
         new_row.get_by_role("button", name="Disable").click()
         expect(new_row.get_by_role("group")).to_contain_text(f"Disable {email}?")
+        expect(new_row.get_by_role("group")).to_contain_text(
+            "the API keys they created are revoked too"
+        )
         new_row.get_by_role("button", name="Disable user").click()
         expect(new_row.get_by_role("cell").nth(3)).to_contain_text("Disabled")
         expect(new_row.get_by_role("button")).to_have_count(0)
@@ -234,10 +238,11 @@ def refused_soon(key: str, console: Console) -> int:
 def test_an_owner_creates_an_api_key_shown_once_that_works_until_revoked(
     page: Page, console: Console, browser: Browser
 ) -> None:
-    sign_in(page, console, "owner")
+    owner = sign_in(page, console, "owner")
     open_page(page, "API keys")
     keys = page.get_by_role("table", name="API keys")
     expect(keys.locator("tbody tr")).to_have_count(1)  # the organization's own key
+    expect(keys.locator("tbody tr")).to_contain_text("command line / API key")
 
     page.get_by_role("button", name="Create API key").click()
     shown_once = page.get_by_role("region", name="Your new API key")
@@ -254,6 +259,7 @@ def test_an_owner_creates_an_api_key_shown_once_that_works_until_revoked(
     assert new_key not in page.content()
     row = keys.get_by_role("row").filter(has_text=display_prefix(new_key))
     expect(row).to_contain_text("In use")
+    expect(row).to_contain_text(f"{owner.email} (you)")
     row.get_by_role("button", name="Revoke").click()
     expect(row.get_by_role("group")).to_contain_text("Programs using it are refused")
     row.get_by_role("button", name="Revoke key").click()
@@ -277,6 +283,62 @@ def test_an_owner_creates_an_api_key_shown_once_that_works_until_revoked(
         assert status_from(editor, "POST", "/v1/api-key") == 403
         assert status_from(editor, "GET", "/v1/api-key") == 403
     assert len(console.api().get("/v1/api-key").json()) == 2
+
+
+def an_owner_with_a_key(console: Console, email: str) -> str:
+    """Another owner, invited and signed in as a person would be, and the API key they
+    created from their session."""
+    invited = console.api().post("/v1/user", json={"email": email, "role": "owner"})
+    assert invited.status_code == 201, invited.text
+    one_time, chosen = invited.json()["password"], "lee-chose-this-one-5678"
+    with httpx.Client(base_url=console.base) as theirs:
+        opened = theirs.post("/v1/session", json={"email": email, "password": one_time})
+        assert opened.status_code == 201, opened.text
+        token = {"X-CSRF-Token": opened.json()["csrf_token"]}
+        changed = theirs.post(
+            "/v1/session/password",
+            json={"current_password": one_time, "new_password": chosen},
+            headers=token,
+        )
+        assert changed.status_code == 200, changed.text
+        created = theirs.post("/v1/api-key", headers=token)
+        assert created.status_code == 201, created.text
+    key: str = created.json()["api_key"]
+    return key
+
+
+def test_disabling_an_owner_revokes_the_api_keys_the_page_shows_they_created(
+    page: Page, console: Console
+) -> None:
+    email = "lee.locum@northside.example"
+    their_key = an_owner_with_a_key(console, email)
+    with acting_with(console, their_key) as http:
+        assert http.get("/v1/assistant").status_code == 200
+    sign_in(page, console, "owner")
+    open_page(page, "API keys")
+    keys = page.get_by_role("table", name="API keys")
+    theirs = keys.get_by_role("row").filter(has_text=display_prefix(their_key))
+    expect(theirs).to_contain_text(email)
+    expect(theirs).to_contain_text("In use")
+
+    open_page(page, "Users")
+    row = page.get_by_role("table", name="Console users").get_by_role("row").filter(has_text=email)
+    row.get_by_role("button", name="Disable").click()
+    expect(row.get_by_role("group")).to_contain_text("the API keys they created are revoked too")
+    row.get_by_role("button", name="Disable user").click()
+    expect(
+        page.get_by_role("status").filter(
+            has_text=f"Disabled {email}. Revoked the API key they created."
+        )
+    ).to_be_visible()
+    assert refused_soon(their_key, console) == 401
+    assert console.api().get("/v1/assistant").status_code == 200  # the organization's own key
+
+    open_page(page, "API keys")
+    expect(theirs).to_contain_text(email)
+    expect(theirs).not_to_contain_text("In use")
+    expect(theirs.get_by_role("button")).to_have_count(0)
+    assert accessibility_findings(page) == []
 
 
 def calls_of_an_assistant(console: Console, count: int) -> list[int]:

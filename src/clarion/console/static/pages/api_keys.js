@@ -1,10 +1,11 @@
 // API keys: the keys programs use to call the API as the organization. A new key is shown
-// once, when it is created; afterwards only its first characters. Revoking one refuses it
+// once, when it is created; afterwards only its first characters, and who created it (a key
+// a console user created is revoked when that user is disabled). Revoking one refuses it
 // from then on.
 
 import {
   api, button, confirmStep, el, emptyState, fill, heading, notice, oneTimeSecret, register,
-  showError, table, when,
+  session, showError, table, when,
 } from "../ui.js";
 
 register({ path: "api-keys", nav: "API keys", role: "owner", title: "API keys", render });
@@ -31,9 +32,9 @@ function render(main) {
 }
 
 async function load(view) {
-  let keys;
+  let keys, emails;
   try {
-    ({ body: keys } = await api("GET", "/v1/api-key"));
+    [{ body: keys }, emails] = await Promise.all([api("GET", "/v1/api-key"), userEmails()]);
   } catch (error) {
     fill(view.list);
     showError(view.status, error);
@@ -46,6 +47,7 @@ async function load(view) {
   const columns = [
     { label: "Key", cell: (key) => el("code", {}, `${key.prefix}…`) },
     { label: "Created", cell: (key) => when(key.created_at) },
+    { label: "Created by", cell: (key) => createdBy(key, emails) },
     {
       label: "Revoked",
       cell: (key) => (key.revoked_at ? when(key.revoked_at) : el("span", { class: "badge live" }, "In use")),
@@ -54,6 +56,23 @@ async function load(view) {
   ];
   // Newest first, as the other lists are; the API lists them oldest first.
   fill(view.list, table("API keys", columns, [...keys].reverse(), empty));
+}
+
+// The console users' addresses by id; without them (the list failed) a creator shows by number.
+async function userEmails() {
+  try {
+    const { body: users } = await api("GET", "/v1/user");
+    return new Map(users.map((user) => [user.user_id, user.email]));
+  } catch {
+    return new Map();
+  }
+}
+
+function createdBy(key, emails) {
+  const id = key.created_by_user_id;
+  if (id === null || id === undefined) return el("span", { class: "quiet" }, "command line / API key");
+  const you = session.user !== null && id === session.user.user_id;
+  return [emails.get(id) || `console user #${id}`, you ? el("span", { class: "quiet" }, " (you)") : null];
 }
 
 function rowActions(view, key) {

@@ -1,6 +1,6 @@
 // Users: the people who sign in to the console, with their roles. An owner invites someone
 // (who gets a one-time password, shown once, to change at first sign-in) and disables an
-// account, which ends its sessions at once.
+// account, which ends its sessions at once and revokes the API keys it created.
 
 import {
   api, button, clearFieldErrors, confirmStep, el, field, fill, heading, notice, oneTimeSecret,
@@ -63,11 +63,11 @@ function rowActions(view, user) {
     button(["Disable", el("span", { class: "visually-hidden" }, ` ${user.email}`)], () =>
       confirmStep(
         place,
-        `Disable ${user.email}? Their sessions end now and they cannot sign in again.`,
+        `Disable ${user.email}? Their sessions end now, they cannot sign in again, and the API keys they created are revoked too: programs using those keys are refused.`,
         "Disable user",
         async () => {
-          await api("POST", `/v1/user/${user.user_id}/disable`);
-          fill(view.status, notice(`Disabled ${user.email}.`, "ok"));
+          const { body: disabled } = await api("POST", `/v1/user/${user.user_id}/disable`);
+          fill(view.status, notice(`Disabled ${user.email}.${revokedKeys(disabled.revoked_api_keys)}`, "ok"));
           view.status.focus();
           await load(view);
         },
@@ -75,6 +75,11 @@ function rowActions(view, user) {
     ),
   );
   return place;
+}
+
+function revokedKeys(count) {
+  if (!count) return "";
+  return count === 1 ? " Revoked the API key they created." : ` Revoked the ${count} API keys they created.`;
 }
 
 function inviteForm(view) {
