@@ -23,8 +23,10 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 from talk_microphone import speech_wav
 
+from clarion.app import create_app
 from clarion.config import Settings
 from clarion.speech.audio import FRAME_BYTES, SAMPLE_RATE
+from clarion.urls import page_url
 from fake_providers import FakeProviders, Reply
 from served import clarion_serving, web_call_on
 from support import Tenant, worker_env
@@ -113,7 +115,8 @@ def test_the_page_and_its_assets_are_served_from_clarion_with_headers_that_keep_
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     policy = page.headers["content-security-policy"]
     assert "default-src 'self'" in policy
-    assert "connect-src 'self' ws: wss:" in policy
+    # The call's socket is on this server (or at its public URL): no other host hears.
+    assert "connect-src 'self';" in policy
     assert "unsafe" not in policy
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["x-content-type-options"] == "nosniff"
@@ -227,8 +230,10 @@ def test_the_page_speaks_the_voice_protocol_microphone_out_voice_in_text_as_it_c
     spoken = espeak_pcm(SENTENCE)
     microphone = tmp_path / "microphone.wav"
     speech_wav(microphone, SENTENCE, before_s=1, after_s=8)
-    base = served(tenant).serving.base
     with call_socket() as call:
+        # The stand-in call is at the server's public URL: the one other place the page's
+        # policy lets it connect to.
+        base = served(tenant, public_url=page_url(call.url.split("/v1/")[0])).serving.base
         page = _page(browse(microphone))
         page.goto(f"{base}/talk#{call.url}")
         page.click("#start")
@@ -354,3 +359,12 @@ def test_a_spoken_call_in_the_browser_is_heard_answered_and_ended(
     said = [m["message"] for m in ended["messages"] if m["role"] == "user"]
     assert said and all(said)
     assert ANSWER in [m["message"] for m in ended["messages"] if m["role"] == "assistant"]
+
+
+def test_behind_a_public_url_the_page_may_reach_it_and_still_no_other_host(
+    settings: Settings,
+) -> None:
+    app = create_app(settings.model_copy(update={"public_url": "https://clarion.clinic.example"}))
+    with TestClient(app) as client:
+        policy = client.get("/talk").headers["content-security-policy"]
+    assert "connect-src 'self' wss://clarion.clinic.example;" in policy

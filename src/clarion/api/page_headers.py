@@ -46,16 +46,24 @@ DOCS_POLICY = _policy(
 )
 """The API docs page (/docs): Swagger UI, served by clarion."""
 
-TALK_POLICY = _policy(
-    "default-src 'self'",
-    # The call's WebSocket is at the server's public URL, which may be another host.
-    "connect-src 'self' ws: wss:",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "object-src 'none'",
-)
-"""The talk page (/talk), which joins a web call."""
+
+def talk_policy(public_socket_origin: str | None = None) -> str:
+    """The talk page's (/talk): it joins a web call on this server, or on the server's public
+    URL (``wss://host[:port]``) when that is another origin; no other host may hear the
+    microphone."""
+    connect = "connect-src 'self'" + (f" {public_socket_origin}" if public_socket_origin else "")
+    return _policy(
+        "default-src 'self'",
+        connect,
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "object-src 'none'",
+    )
+
+
+TALK_POLICY = talk_policy()
+"""The talk page (/talk) on a server without a public URL of its own."""
 
 
 def page_headers(policy: str) -> dict[str, str]:

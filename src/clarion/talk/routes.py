@@ -11,22 +11,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from clarion.api.page_headers import TALK_POLICY, page_headers
+from clarion.api.page_headers import page_headers, talk_policy
+from clarion.services import services_of
+from clarion.urls import socket_url
 
 router = APIRouter(prefix="/talk", include_in_schema=False)
 
 _STATIC = files(__package__) / "static"
 
-SECURITY_HEADERS: Mapping[str, str] = {
-    **page_headers(TALK_POLICY),
-    "Cache-Control": "no-store",
-    "Permissions-Policy": "microphone=(self), camera=(), geolocation=()",
-}
+
+@cache
+def security_headers(public_url: str | None) -> Mapping[str, str]:
+    """The headers of the page and its files: the call's socket may be on this server or at
+    its public URL, and nowhere else."""
+    origin = None
+    if public_url:
+        parts = urlsplit(socket_url(public_url))
+        origin = f"{parts.scheme}://{parts.netloc}"
+    return {
+        **page_headers(talk_policy(origin)),
+        "Cache-Control": "no-store",
+        "Permissions-Policy": "microphone=(self), camera=(), geolocation=()",
+    }
+
 
 ASSETS: Mapping[str, str] = {
     "talk.js": "text/javascript; charset=utf-8",
@@ -40,20 +53,22 @@ def _read(name: str) -> bytes:
     return (_STATIC / name).read_bytes()
 
 
-def _static(name: str, media_type: str) -> Response:
-    return Response(_read(name), media_type=media_type, headers=dict(SECURITY_HEADERS))
+def _static(request: Request, name: str, media_type: str) -> Response:
+    settings = services_of(request.app).settings
+    headers = dict(security_headers(settings.public_url))
+    return Response(_read(name), media_type=media_type, headers=headers)
 
 
 @router.get("")
-async def talk_page() -> Response:
+async def talk_page(request: Request) -> Response:
     """The page; the web call's URL goes in its fragment."""
-    return _static("talk.html", "text/html; charset=utf-8")
+    return _static(request, "talk.html", "text/html; charset=utf-8")
 
 
 @router.get("/{asset}")
-async def talk_asset(asset: str) -> Response:
+async def talk_asset(request: Request, asset: str) -> Response:
     """One of the page's scripts or its style sheet."""
     media_type = ASSETS.get(asset)
     if media_type is None:
         raise HTTPException(404)  # rendered as any unknown route is
-    return _static(asset, media_type)
+    return _static(request, asset, media_type)

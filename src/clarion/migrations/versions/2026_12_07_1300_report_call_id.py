@@ -18,6 +18,7 @@ branch_labels = None
 depends_on = None
 
 identifier = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+BATCH = 1000
 
 
 def upgrade() -> None:
@@ -30,12 +31,23 @@ def upgrade() -> None:
         sa.column("call_id", identifier),
     )
     connection = op.get_bind()
-    for event_id, body in connection.execute(sa.select(events.c.id, events.c.body)).all():
-        call_id = orjson.loads(body).get("id")
-        if isinstance(call_id, int) and call_id > 0:
-            connection.execute(
-                events.update().where(events.c.id == event_id).values(call_id=call_id)
-            )
+    last = 0
+    while True:  # a thousand reports at a time: an outbox can be large
+        batch = connection.execute(
+            sa.select(events.c.id, events.c.body)
+            .where(events.c.id > last)
+            .order_by(events.c.id)
+            .limit(BATCH)
+        ).all()
+        if not batch:
+            break
+        for event_id, body in batch:
+            call_id = orjson.loads(body).get("id")
+            if isinstance(call_id, int) and call_id > 0:
+                connection.execute(
+                    events.update().where(events.c.id == event_id).values(call_id=call_id)
+                )
+        last = batch[-1][0]
     op.create_index(
         "ix_webhook_events_organization_id_call_id",
         "webhook_events",
