@@ -1,11 +1,12 @@
 """The outermost ASGI app: request ids, the access line, and fast lanes ahead of FastAPI.
 
-Every HTTP request gets its ``X-Request-Id`` and its access line here; the front knows no
-resource. A resource package may register a fast lane (clarion.assistants.lanes) for a call
-a benchmark showed the framework's per-request machinery to slow down: it is built from the
-same pieces as the routes (clarion.api.requests, clarion.api.dependencies), and its failures
-become the Error body through the same function (clarion.api.errors.failure). Everything
-else, WebSockets and the lifespan go to the FastAPI application.
+Every HTTP request gets its ``X-Request-Id`` and its access line here, and every answer of
+the API (under ``/v1/``) ``Cache-Control: no-store``; the front knows no resource. A resource
+package may register a fast lane (clarion.assistants.lanes) for a call a benchmark showed the
+framework's per-request machinery to slow down: it is built from the same pieces as the
+routes (clarion.api.requests, clarion.api.dependencies), and its failures become the Error
+body through the same function (clarion.api.errors.failure). Everything else, WebSockets and
+the lifespan go to the FastAPI application.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class Lane(Protocol):
 
 
 _JSON = (b"content-type", b"application/json")
+_API = "/v1/"
+# Transcripts, one-time passwords, new API keys and CSRF tokens come in the API's answers: no
+# browser or proxy keeps any of them. An ETag still works: If-Match needs no stored copy.
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 class Front:
@@ -70,6 +75,9 @@ class Front:
         state["request_id"] = request_id
         token = request_id_var.set(request_id)
         status = 500
+        added = [(b"x-request-id", request_id.encode())]
+        if scope["path"].startswith(_API):
+            added.append(_NO_STORE)
         try:
             handler = None
             for lane in self.lanes:
@@ -77,7 +85,7 @@ class Front:
                 if handler is not None:
                     break
             if handler is None:
-                status = await self._through_framework(scope, receive, send, request_id)
+                status = await self._through_framework(scope, receive, send, added)
             else:
                 try:
                     body, headers = await handler(scope, receive)
@@ -86,7 +94,7 @@ class Front:
                     status, message, extra = failure(exc, scope["method"], scope["path"])
                     body = error_body(status, message)
                     headers = [(name.encode(), value.encode()) for name, value in extra.items()]
-                await _respond(send, status, body, headers, request_id)
+                await _respond(send, status, body, [*added, *headers])
         finally:
             route = state.get("route") or getattr(scope.get("route"), "path_format", None)
             self.access_log.write(
@@ -130,33 +138,27 @@ class Front:
             request_id_var.reset(token)
 
     async def _through_framework(
-        self, scope: Scope, receive: Receive, send: Send, request_id: str
+        self, scope: Scope, receive: Receive, send: Send, added: Headers
     ) -> int:
         status = 500
-        header = (b"x-request-id", request_id.encode())
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
+                message["headers"] = [*message.get("headers", ()), *added]
             await send(message)
 
-        await self.framework(scope, receive, send_with_id)
+        await self.framework(scope, receive, send_with_headers)
         return status
 
 
-async def _respond(send: Send, status: int, body: bytes, headers: Headers, request_id: str) -> None:
+async def _respond(send: Send, status: int, body: bytes, headers: Headers) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                _JSON,
-                (b"content-length", b"%d" % len(body)),
-                (b"x-request-id", request_id.encode()),
-                *headers,
-            ],
+            "headers": [_JSON, (b"content-length", b"%d" % len(body)), *headers],
         }
     )
     await send({"type": "http.response.body", "body": body})
