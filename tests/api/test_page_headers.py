@@ -13,6 +13,8 @@ from clarion.api.page_headers import (
     page_headers,
     talk_policy,
 )
+from clarion.app import create_app
+from clarion.config import Settings
 
 POLICIES = {"console": CONSOLE_POLICY, "docs": DOCS_POLICY, "talk": TALK_POLICY}
 
@@ -68,3 +70,14 @@ def test_every_page_clarion_serves_carries_the_pages_headers(client: TestClient,
     assert policy in POLICIES.values()
     for name, value in page_headers(policy).items():
         assert response.headers[name] == value, name
+
+
+def test_behind_a_public_url_the_console_may_join_its_calls_there_and_nowhere_else(
+    settings: Settings,
+) -> None:
+    app = create_app(settings.model_copy(update={"public_url": "https://clarion.clinic.example"}))
+    with TestClient(app) as client:
+        for path in ("/", "/console/main.js"):
+            policy = _directives(client.get(path).headers["content-security-policy"])
+            assert policy["connect-src"] == ["'self'", "wss://clarion.clinic.example"], path
+            assert policy["script-src"] == ["'self'"]

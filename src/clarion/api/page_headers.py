@@ -9,24 +9,47 @@ have its files read as another media type, and to send its URL in a Referer head
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from clarion.urls import socket_url
+
 
 def _policy(*directives: str) -> str:
     return "; ".join(directives)
 
 
-CONSOLE_POLICY = _policy(
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "object-src 'none'",
-)
-"""The console's pages: scripts, styles, images and requests from clarion only."""
+def public_socket_origin(public_url: str | None) -> str | None:
+    """Where web calls are joined when the server's public URL is set (``wss://host[:port]``):
+    the one origin besides its own that a page holding a call may connect to."""
+    if not public_url:
+        return None
+    parts = urlsplit(socket_url(public_url))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _connect(public_socket: str | None) -> str:
+    return "connect-src 'self'" + (f" {public_socket}" if public_socket else "")
+
+
+def console_policy(public_socket: str | None = None) -> str:
+    """The console's pages: scripts, styles, images and requests from clarion only (and its
+    public URL's web call sockets, for a call tried in the page)."""
+    return _policy(
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        _connect(public_socket),
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "object-src 'none'",
+    )
+
+
+CONSOLE_POLICY = console_policy()
+"""The console's pages on a server without a public URL of its own."""
 
 DOCS_POLICY = _policy(
     "default-src 'self'",
@@ -47,14 +70,12 @@ DOCS_POLICY = _policy(
 """The API docs page (/docs): Swagger UI, served by clarion."""
 
 
-def talk_policy(public_socket_origin: str | None = None) -> str:
+def talk_policy(public_socket: str | None = None) -> str:
     """The talk page's (/talk): it joins a web call on this server, or on the server's public
-    URL (``wss://host[:port]``) when that is another origin; no other host may hear the
-    microphone."""
-    connect = "connect-src 'self'" + (f" {public_socket_origin}" if public_socket_origin else "")
+    URL when that is another origin; no other host may hear the microphone."""
     return _policy(
         "default-src 'self'",
-        connect,
+        _connect(public_socket),
         "frame-ancestors 'none'",
         "base-uri 'none'",
         "form-action 'none'",

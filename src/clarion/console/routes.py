@@ -13,11 +13,12 @@ from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from clarion.api.page_headers import CONSOLE_POLICY, page_headers
+from clarion.api.page_headers import console_policy, page_headers, public_socket_origin
+from clarion.services import services_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,12 +31,20 @@ MEDIA_TYPES: Mapping[str, str] = {
     ".woff2": "font/woff2",
 }
 
-HEADERS: Mapping[str, str] = {
-    **page_headers(CONSOLE_POLICY),
-    # The page holds patient conversations: never kept by a cache along the way.
-    "Cache-Control": "no-store",
-    "Permissions-Policy": "microphone=(), camera=(), geolocation=()",
-}
+
+@cache
+def security_headers(public_url: str | None) -> Mapping[str, str]:
+    """The headers of the console's page and files."""
+    return {
+        **page_headers(console_policy(public_socket_origin(public_url))),
+        # The page holds patient conversations: never kept by a cache along the way.
+        "Cache-Control": "no-store",
+        "Permissions-Policy": "microphone=(), camera=(), geolocation=()",
+    }
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return dict(security_headers(services_of(request.app).settings.public_url))
 
 
 def _walk(folder: Traversable, prefix: str = "") -> dict[str, Traversable]:
@@ -66,17 +75,17 @@ def _read(name: str) -> bytes:
 
 
 @router.get("/")
-async def console_page() -> Response:
+async def console_page(request: Request) -> Response:
     """The console."""
     return Response(
-        _read("index.html"), media_type="text/html; charset=utf-8", headers=dict(HEADERS)
+        _read("index.html"), media_type="text/html; charset=utf-8", headers=_headers(request)
     )
 
 
 @router.get("/console/{asset:path}")
-async def console_asset(asset: str) -> Response:
+async def console_asset(request: Request, asset: str) -> Response:
     """One of the console's scripts, style sheets or images."""
     if asset not in _assets():
         raise HTTPException(404)  # rendered as any unknown route is
     suffix = asset[asset.rfind(".") :]
-    return Response(_read(asset), media_type=MEDIA_TYPES[suffix], headers=dict(HEADERS))
+    return Response(_read(asset), media_type=MEDIA_TYPES[suffix], headers=_headers(request))

@@ -11,15 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from clarion.api.page_headers import page_headers, talk_policy
+from clarion.api.page_headers import page_headers, public_socket_origin, talk_policy
 from clarion.services import services_of
-from clarion.urls import socket_url
 
 router = APIRouter(prefix="/talk", include_in_schema=False)
 
@@ -30,12 +28,8 @@ _STATIC = files(__package__) / "static"
 def security_headers(public_url: str | None) -> Mapping[str, str]:
     """The headers of the page and its files: the call's socket may be on this server or at
     its public URL, and nowhere else."""
-    origin = None
-    if public_url:
-        parts = urlsplit(socket_url(public_url))
-        origin = f"{parts.scheme}://{parts.netloc}"
     return {
-        **page_headers(talk_policy(origin)),
+        **page_headers(talk_policy(public_socket_origin(public_url))),
         "Cache-Control": "no-store",
         "Permissions-Policy": "microphone=(self), camera=(), geolocation=()",
     }
