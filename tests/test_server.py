@@ -52,6 +52,18 @@ def test_serve_says_where_it_listens_and_what_to_do_next(server_env: dict[str, s
     assert f"serving the API at {served.base}/v1" in served.output
     assert f"data in {server_env['CLARION_DATA_DIR']}" in served.output
     assert "clarion org create" in served.output
+    assert f"the console at {served.base}/" in served.output
+    assert "clarion user create" in served.output
+    assert "CLARION_TRUSTED_PROXIES" not in served.output
+
+
+def test_serve_behind_a_public_url_asks_for_the_proxy_to_be_named(
+    server_env: dict[str, str],
+) -> None:
+    env = {**server_env, "CLARION_PUBLIC_URL": "https://clarion.clinic.example"}
+    with clarion_serving(env) as served:
+        pass
+    assert "CLARION_TRUSTED_PROXIES is not" in served.output
 
 
 def test_cli_and_server_work_together(server: str, server_env: dict[str, str]) -> None:

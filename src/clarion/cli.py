@@ -141,12 +141,22 @@ def _say_where(settings: Settings, host: str, port: int) -> None:
         else url.render_as_string(hide_password=True)
     )
     typer.echo(f"clarion: serving the API at {address}/v1 (health: {address}/v1/health)", err=True)
+    typer.echo(f"clarion: the console at {address}/, the API docs at {address}/docs", err=True)
     typer.echo(f"clarion: data in {settings.data_dir}; database {database}", err=True)
     typer.echo(
-        'clarion: next, `clarion org create "Your Clinic"` prints an API key; '
-        "`clarion config` shows every setting",
+        'clarion: next, `clarion org create "Your Clinic"` prints an API key, and '
+        "`clarion user create --org 1 --email you@clinic.example --role owner` lets you sign in "
+        "to the console; `clarion config` shows every setting",
         err=True,
     )
+    if settings.public_url and not settings.trusted_proxies:
+        # Behind a proxy every request seems to come from it: one address for everyone's
+        # sign-in lockout, and for the access log.
+        typer.echo(
+            "clarion: CLARION_PUBLIC_URL is set but CLARION_TRUSTED_PROXIES is not: if a "
+            "reverse proxy is in front, name it there so clients' addresses are seen",
+            err=True,
+        )
 
 
 @app.command("worker")
