@@ -126,6 +126,13 @@ def lock_until(session: Session, subject: str) -> dt.datetime | None:
     return session.scalar(select(SignInLockRow.until).where(SignInLockRow.subject == subject))
 
 
+def hold_subject(session: Session, subject: str) -> None:
+    """Hold an account's or address's sign-in count until the transaction ends, so attempts at
+    once are counted one after another (PostgreSQL; SQLite writes one at a time anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(subject))))
+
+
 def add_failure(session: Session, subject: str, now: dt.datetime) -> int:
     """Count a failed sign-in against an account or address; the failure's id."""
     row = SignInFailureRow(subject=subject, at=now)

@@ -155,7 +155,8 @@ async def create_user(auth: OwnerDep, raw: JsonBody) -> Response:
 
 @router.post("/v1/user/{userId}/disable", responses=ERRORS, summary="Disable User")
 async def disable_user(user_id: UserId, auth: OwnerDep) -> Response:
-    """Disables a user: their sessions end now, and they cannot sign in again."""
+    """Disables a user: their sessions end now, they cannot sign in again, and the API keys
+    they created are revoked (`revoked_api_keys` says how many)."""
     return json_response(
         await auth.database.write(
             service.disable_user,

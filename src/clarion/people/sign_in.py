@@ -145,6 +145,8 @@ def _count_attempt(unit: Unit, subjects: tuple[str, str], now: dt.datetime) -> _
     """Count an attempt against its account and address, or the seconds it must wait for
     (a lock is kept even though the attempt is refused)."""
     session = unit.session
+    for subject in sorted(subjects):  # always in one order: two attempts never wait on each other
+        repository.hold_subject(session, subject)
     repository.forget_failures_before(session, now - WINDOW)
     repository.forget_locks_before(session, now)
     wait = _locked_for(unit, subjects, now)
