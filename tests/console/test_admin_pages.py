@@ -190,6 +190,7 @@ def test_an_editor_adds_a_provider_key_that_is_never_shown_back(
     expect(edit.get_by_label("New API key")).to_have_value("")
     edit.get_by_label("Name").fill("Model server")
     edit.get_by_role("button", name="Save").click()
+    expect(credentials).not_to_contain_text("Clinic model server")  # saved and drawn again
     row = credentials.get_by_role("row").filter(has_text="Model server")
     expect(row).to_contain_text("set · …WXYZ")
     kept = api.get(f"/v1/credential/{credential['id']}").json()
