@@ -9,9 +9,9 @@ class Role(StrEnum):
     """A user's role in their organization; each may do what the one before it may, and more.
 
     ``viewer`` reads assistants, calls with their transcripts, and deliveries; ``editor`` also
-    edits assistants, starts test calls, ends live calls and manages provider credentials;
-    ``owner`` also manages users, API keys, phone numbers and reads the access log. An API key
-    acts as an owner.
+    edits assistants, starts test (web) calls, ends live calls and manages provider
+    credentials; ``owner`` also places phone calls, manages users, API keys and phone numbers,
+    and reads the access log. An API key acts as an owner.
     """
 
     VIEWER = "viewer"
