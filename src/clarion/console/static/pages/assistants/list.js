@@ -1,12 +1,11 @@
-// The organization's assistants (#/assistants, the console's home): name, first message,
-// when each was changed and its version; in an empty organization, what to do first.
+// The organization's assistants (#/assistants, the console's home): name, first message and
+// when each was changed (its version is on its own page); in an empty organization, what to
+// do first.
 
 import { api, button, can, el, emptyState, fill, go, heading, link, notice, session, statusArea, table, when } from "../../ui.js";
 import { carried } from "./flash.js";
-import { newestVersion } from "./versions.js";
 
 const LISTED = 100;
-const VERSIONS_AT_ONCE = 4;
 
 /** What to do first in an organization without assistants, in the words of the reader's role. */
 function firstSteps() {
@@ -46,23 +45,6 @@ function firstSteps() {
   return state;
 }
 
-/** Fill each row's version, a few requests at a time (the list does not carry it). */
-async function fillVersions(cells, life) {
-  const queue = [...cells];
-  async function worker() {
-    while (queue.length > 0 && life.alive) {
-      const [id, cell] = queue.shift();
-      try {
-        const newest = await newestVersion(id);
-        cell.textContent = String(newest.version);
-      } catch {
-        cell.textContent = "—";
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: VERSIONS_AT_ONCE }, worker));
-}
-
 /** Draw the list into `main` while `life.alive`. */
 export async function listPage(main, life) {
   const status = statusArea();
@@ -77,19 +59,10 @@ export async function listPage(main, life) {
   if (!life.alive) return;
   const message = carried();
   if (message) fill(status, notice(message, "ok"));
-  const versions = new Map();
   const columns = [
     { label: "Name", cell: (assistant) => link(`assistants/${assistant.id}`, assistant.name) },
     { label: "First message", cell: (assistant) => el("span", { class: "clip" }, assistant.first_message || "—") },
     { label: "Updated", cell: (assistant) => when(assistant.updated_at) },
-    {
-      label: "Version",
-      cell: (assistant) => {
-        const cell = el("span", {}, "…");
-        versions.set(assistant.id, cell);
-        return cell;
-      },
-    },
   ];
   if (assistants.length === 0) {
     fill(main, el("div", { class: "page-head" }, el("h1", {}, "Assistants")), status, firstSteps());
@@ -102,5 +75,4 @@ export async function listPage(main, life) {
     table("Assistants", columns, assistants, null),
     assistants.length === LISTED ? el("p", { class: "quiet" }, `The newest ${LISTED} are listed.`) : null,
   );
-  await fillVersions(versions, life);
 }
