@@ -17,9 +17,11 @@ import uvloop
 from pydantic import ValidationError
 
 from clarion.api.access_log import LogFormat, configure_logging
+from clarion.api.timestamps import as_utc_bound
 from clarion.auth import service as auth_service
 from clarion.background import background_work
 from clarion.call_reads import service as call_reads
+from clarion.call_reads.repository import Wanted
 from clarion.config import Settings, shown_settings
 from clarion.database import Database, Unit
 from clarion.database.checkpoints import CHECKPOINTS
@@ -75,13 +77,14 @@ def _print(value: Any) -> None:
     typer.echo(orjson.dumps(value, option=orjson.OPT_UTC_Z).decode())
 
 
-def _run(work: Callable[..., T], *args: Any) -> T:
-    """Run a service function in one write transaction, turning domain errors into exit 1."""
+def _run(work: Callable[..., T], *args: Any, write: bool = True) -> T:
+    """Run a service function in one transaction (a write one unless ``write`` is False),
+    turning domain errors into exit 1."""
     settings = _settings()
     _prepare(settings, migrate=settings.auto_migrate)
     database = Database(settings.database)
     try:
-        with database.unit(write=True) as unit:
+        with database.unit(write=write) as unit:
             return work(unit, *args)
     except DomainError as exc:
         typer.echo(f"clarion: {exc.message}", err=True)
@@ -293,7 +296,8 @@ def user_list(org: Annotated[int, typer.Option("--org", help="Organization id")]
 def user_disable(
     user_id: int, org: Annotated[int, typer.Option("--org", help="Organization id")]
 ) -> None:
-    """Disable a console user: their sessions end and they cannot sign in again."""
+    """Disable a console user: their sessions end, they cannot sign in again, and the API keys
+    they created are revoked."""
     _print(_run(people_service.disable_user, org, user_id, None))
 
 
@@ -309,16 +313,17 @@ def access_log_export(
 ) -> None:
     """Write an organization's access log to standard output, oldest first, one JSON object
     per line (call_id, actor_type, actor_id, at, address)."""
-    filters = {"at_ge": _moment(since, "--since"), "at_le": _moment(until, "--until")}
+    wanted = Wanted(at_ge=_moment(since, "--since"), at_le=_moment(until, "--until"))
 
     def work(unit: Unit) -> int:
         count = 0
-        for entry in call_reads.export(unit, org, filters):
+        for entry in call_reads.export(unit, org, wanted):
             typer.echo(orjson.dumps(entry, option=orjson.OPT_UTC_Z).decode())
             count += 1
         return count
 
-    count = _run(work)
+    # A read: a server writing beside the export (on SQLite, one writer at a time) goes on.
+    count = _run(work, write=False)
     typer.echo(f"clarion: {count} entries", err=True)
 
 
@@ -338,7 +343,7 @@ def _moment(value: str | None, option: str) -> dt.datetime | None:
     except ValueError:
         typer.echo(f"clarion: {option}: not an ISO 8601 time", err=True)
         raise typer.Exit(2) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return as_utc_bound(moment)
 
 
 def main() -> None:

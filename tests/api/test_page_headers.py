@@ -7,16 +7,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clarion.api.page_headers import (
-    CONSOLE_POLICY,
     DOCS_POLICY,
-    TALK_POLICY,
+    console_policy,
     page_headers,
     talk_policy,
 )
 from clarion.app import create_app
 from clarion.config import Settings
 
-POLICIES = {"console": CONSOLE_POLICY, "docs": DOCS_POLICY, "talk": TALK_POLICY}
+POLICIES = {"console": console_policy(), "docs": DOCS_POLICY, "talk": talk_policy()}
 
 
 def _directives(policy: str) -> dict[str, list[str]]:

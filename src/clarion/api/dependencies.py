@@ -92,13 +92,13 @@ def session_token(scope: Scope) -> str | None:
 async def caller_from(scope: Scope, services: Services, needed: Role) -> Caller:
     """The authenticated caller of a request, if their role may do what ``needed`` may; also
     noted for the request's access line."""
-    caller = await _caller_of(scope, services, needed)
+    caller = await _caller_of(scope, services)
     if not caller.role.may(needed):
         raise Forbidden(f"this needs the {needed} role; yours is {caller.role}")
     return caller
 
 
-async def _caller_of(scope: Scope, services: Services, needed: Role) -> Caller:
+async def _caller_of(scope: Scope, services: Services) -> Caller:
     state = scope["state"]
     token = bearer_token(header(scope, b"authorization"))
     if token is not None:
@@ -182,9 +182,10 @@ def _authorized_as(needed: Role) -> Any:
 ViewerDep = Annotated[Authorized, _authorized_as(Role.VIEWER)]
 """An operation any role may do (reading): the caller, and the services to act for them."""
 EditorDep = Annotated[Authorized, _authorized_as(Role.EDITOR)]
-"""An operation for editors and owners: changing assistants, calls and credentials."""
+"""An operation for editors and owners: changing assistants and credentials, starting web
+calls and ending calls."""
 OwnerDep = Annotated[Authorized, _authorized_as(Role.OWNER)]
-"""An operation for owners: users, API keys, phone numbers, the access log."""
+"""An operation for owners: users, API keys, phone numbers, deleting calls, the access log."""
 
 
 async def _json_body(request: Request, services: ServicesDep) -> bytes:

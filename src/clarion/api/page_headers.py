@@ -2,9 +2,10 @@
 
 Each page has a Content-Security-Policy that lets it load and fetch from clarion alone (what
 it needs of its own, nothing of another origin), and every page refuses to be framed, to
-have its files read as another media type, and to send its URL in a Referer header::
+have its files read as another media type, and to send its URL in a Referer header. A page
+that holds a call also says where that call's socket may be (the server's public URL)::
 
-    headers = page_headers(CONSOLE_POLICY)
+    headers = held_page_headers(console_policy(public_socket_origin(public_url)))
 """
 
 from __future__ import annotations
@@ -48,9 +49,6 @@ def console_policy(public_socket: str | None = None) -> str:
     )
 
 
-CONSOLE_POLICY = console_policy()
-"""The console's pages on a server without a public URL of its own."""
-
 DOCS_POLICY = _policy(
     "default-src 'self'",
     "script-src 'self'",
@@ -83,17 +81,24 @@ def talk_policy(public_socket: str | None = None) -> str:
     )
 
 
-TALK_POLICY = talk_policy()
-"""The talk page (/talk) on a server without a public URL of its own."""
-
-
 def page_headers(policy: str) -> dict[str, str]:
     """The headers of a page, or of a file it loads, under ``policy`` (one of the policies
-    above): a new dict, to which a page may add its own."""
+    here): a new dict, to which a page may add its own."""
     return {
         "Content-Security-Policy": policy,
         # frame-ancestors says it to today's browsers; this, to those that predate it.
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
+    }
+
+
+def held_page_headers(policy: str, *, microphone: bool = False) -> dict[str, str]:
+    """The headers of a page that holds patient conversations, and of its files: never kept
+    by a cache along the way, and no device of the browser's but the microphone it asks for."""
+    return {
+        **page_headers(policy),
+        "Cache-Control": "no-store",
+        "Permissions-Policy": f"microphone={'(self)' if microphone else '()'}, camera=(), "
+        "geolocation=()",
     }

@@ -8,7 +8,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clarion.auth.models import ApiKeyRow, OrganizationRow
-from clarion.people.models import UserRow
 
 
 def add_organization(session: Session, name: str, now: dt.datetime) -> OrganizationRow:
@@ -77,9 +76,13 @@ def list_keys(session: Session, organization_id: int) -> list[ApiKeyRow]:
     )
 
 
-def get_key(session: Session, key_id: int) -> ApiKeyRow | None:
-    """The key with this id, in whichever organization, or None."""
-    return session.get(ApiKeyRow, key_id)
+def get_key(session: Session, organization_id: int, key_id: int) -> ApiKeyRow | None:
+    """The organization's key with this id, or None."""
+    return session.scalar(
+        select(ApiKeyRow).where(
+            ApiKeyRow.id == key_id, ApiKeyRow.organization_id == organization_id
+        )
+    )
 
 
 def revoke_key(session: Session, key_id: int, now: dt.datetime) -> ApiKeyRow | None:
@@ -107,17 +110,3 @@ def revoke_keys_created_by(
         .returning(ApiKeyRow.id)
     )
     return len(revoked.all())
-
-
-def hold_enabled_creator(session: Session, organization_id: int, user_id: int) -> bool:
-    """Whether the organization's user is there and not disabled, their row held (shared) to
-    the end of the transaction."""
-    # The shared lock makes a disable running at the same moment wait for this transaction,
-    # whose key its revocation then sees; or, if the disable came first, this reads the user
-    # disabled. On SQLite, write transactions run one at a time and there is nothing to lock.
-    disabled_at = session.execute(
-        select(UserRow.disabled_at)
-        .where(UserRow.id == user_id, UserRow.organization_id == organization_id)
-        .with_for_update(read=True)
-    ).first()
-    return disabled_at is not None and disabled_at[0] is None

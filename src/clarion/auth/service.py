@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from clarion.auth import keys, repository
 from clarion.auth.cache import KeyCache
+from clarion.call_reads.models import ActorType
 from clarion.database import Database, Unit
 from clarion.database.clock import utcnow
 from clarion.errors import InvalidInput, NotFound, Unauthenticated
+from clarion.people import repository as people
 from clarion.people.roles import Role
 
 
@@ -28,9 +30,9 @@ class Caller:
     address: str | None = None
 
     @property
-    def actor_type(self) -> str:
-        """``user`` or ``api_key``: what the access log calls the caller."""
-        return "api_key" if self.user_id is None else "user"
+    def actor_type(self) -> ActorType:
+        """What the access log calls the caller."""
+        return ActorType.API_KEY if self.user_id is None else ActorType.USER
 
     @property
     def actor_id(self) -> int:
@@ -69,7 +71,7 @@ def issue_key(unit: Unit, organization_id: int, created_by_user_id: int | None =
     None for the command line and API keys."""
     if repository.get_organization(unit.session, organization_id) is None:
         raise NotFound(f"organization {organization_id} not found")
-    if created_by_user_id is not None and not repository.hold_enabled_creator(
+    if created_by_user_id is not None and not people.hold_enabled_user(
         unit.session, organization_id, created_by_user_id
     ):
         # Disabled while this request was on its way: no key outlives the account.
@@ -108,8 +110,7 @@ def revoke_keys_created_by(unit: Unit, organization_id: int, user_id: int) -> in
 
 def revoke_organization_key(unit: Unit, organization_id: int, key_id: int) -> dict[str, object]:
     """Revoke one of an organization's keys; another organization's is as good as missing."""
-    row = repository.get_key(unit.session, key_id)
-    if row is None or row.organization_id != organization_id:
+    if repository.get_key(unit.session, organization_id, key_id) is None:
         raise NotFound(f"API key {key_id} not found")
     return revoke_key(unit, key_id)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import cast
 
 from sqlalchemy import Index, String, Table
@@ -11,7 +12,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from clarion.database.schema import Base, Identifier, UTCDateTime
 
-ACTOR_TYPES = ("user", "api_key")
+
+class ActorType(StrEnum):
+    """Who read a call: a console user, or a program with an API key."""
+
+    USER = "user"
+    API_KEY = "api_key"
 
 
 class CallReadRow(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -14,6 +14,8 @@ from clarion.api.requests import LIST_LIMIT_DEFAULT, MAX_ID, Limit
 from clarion.api.responses import json_response
 from clarion.api.timestamps import IsoDateTime, as_utc_bound
 from clarion.call_reads import service
+from clarion.call_reads.models import ActorType
+from clarion.call_reads.repository import Wanted
 
 router = APIRouter(tags=["Access log"])
 
@@ -23,7 +25,7 @@ class AccessLogEntry(BaseModel):
 
     id: int
     call_id: int
-    actor_type: Literal["user", "api_key"]
+    actor_type: ActorType
     actor_id: int
     at: str
     address: str | None
@@ -40,7 +42,7 @@ async def list_access_log(
     limit: Limit = LIST_LIMIT_DEFAULT,
     call_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this call")] = None,
     actor_type: Annotated[
-        Literal["user", "api_key"] | None, Query(description="Only reads by users or by keys")
+        ActorType | None, Query(description="Only reads by users or by keys")
     ] = None,
     actor_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Only this user's or key's reads")
@@ -54,12 +56,6 @@ async def list_access_log(
 ) -> Response:
     """Who read which call's messages or transcript (through the console or the API), newest
     first: one entry per call a response carried, lists included. Kept append-only."""
-    filters: dict[str, Any] = {
-        "call_id": call_id,
-        "actor_type": actor_type,
-        "actor_id": actor_id,
-        "at_ge": as_utc_bound(at_ge),
-        "at_le": as_utc_bound(at_le),
-    }
-    entries = await auth.database.read(service.list_entries, auth.caller, limit, filters)
+    wanted = Wanted(call_id, actor_type, actor_id, as_utc_bound(at_ge), as_utc_bound(at_le))
+    entries = await auth.database.read(service.list_entries, auth.caller, limit, wanted)
     return json_response(entries)

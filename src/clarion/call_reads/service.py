@@ -8,6 +8,7 @@ from typing import Any
 from clarion.auth.service import Caller
 from clarion.call_reads import repository
 from clarion.call_reads.models import CallReadRow
+from clarion.call_reads.repository import Wanted
 from clarion.database import Unit
 from clarion.database.clock import utcnow
 
@@ -32,18 +33,16 @@ def record(unit: Unit, caller: Caller, call_ids: Iterable[int]) -> None:
     )
 
 
-def list_entries(
-    unit: Unit, caller: Caller, limit: int, filters: dict[str, Any]
-) -> list[dict[str, Any]]:
+def list_entries(unit: Unit, caller: Caller, limit: int, wanted: Wanted) -> list[dict[str, Any]]:
     """The caller's organization's entries, newest first."""
-    rows = repository.entries(unit.session, caller.organization_id, limit, filters)
+    rows = repository.entries(unit.session, caller.organization_id, limit, wanted)
     return [entry_json(row) for row in rows]
 
 
-def export(unit: Unit, organization_id: int, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every entry of an organization within the filters, oldest first, read as it is
-    written out."""
-    rows = repository.entries(unit.session, organization_id, None, filters, oldest_first=True)
+def export(unit: Unit, organization_id: int, wanted: Wanted) -> Iterator[dict[str, Any]]:
+    """Every entry of an organization that is ``wanted``, oldest first, read as it is written
+    out."""
+    rows = repository.entries(unit.session, organization_id, None, wanted, oldest_first=True)
     return (entry_json(row) for row in rows)
 
 

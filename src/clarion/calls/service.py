@@ -65,15 +65,15 @@ def create_call(
     """A new queued call of the caller's assistant, and the token its caller joins with. A
     phone call needs the owner role; a web call, the editor role the route asks for."""
     call_type = fields.get("call_type", WEB_CALL)
-    if call_type != WEB_CALL and not caller.role.may(Role.OWNER):
-        # A phone call rings a real person, from the organization's numbers and at its cost:
-        # those numbers are the owners' to manage, and so is phoning from them.
-        raise Forbidden(f"call_type: a phone call needs the owner role; yours is {caller.role}")
     if call_type not in SERVED_CALL_TYPES:
         raise InvalidInput(
             f"call_type: {call_type} calls are made by patients, to a phone number's "
             "assistant: create webCall or outboundPhoneCall calls"
         )
+    if call_type != WEB_CALL and not caller.role.may(Role.OWNER):
+        # A phone call rings a real person, from the organization's numbers and at its cost:
+        # those numbers are the owners' to manage, and so is phoning from them.
+        raise Forbidden(f"call_type: a phone call needs the owner role; yours is {caller.role}")
     organization_id = caller.organization_id
     number = (
         _source_number(unit, organization_id, fields, settings) if call_type == OUTBOUND else None

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from clarion.api.page_headers import console_policy, page_headers, public_socket_origin
+from clarion.api.page_headers import console_policy, held_page_headers, public_socket_origin
 from clarion.services import services_of
 
 router = APIRouter(include_in_schema=False)
@@ -35,12 +35,7 @@ MEDIA_TYPES: Mapping[str, str] = {
 @cache
 def security_headers(public_url: str | None) -> Mapping[str, str]:
     """The headers of the console's page and files."""
-    return {
-        **page_headers(console_policy(public_socket_origin(public_url))),
-        # The page holds patient conversations: never kept by a cache along the way.
-        "Cache-Control": "no-store",
-        "Permissions-Policy": "microphone=(), camera=(), geolocation=()",
-    }
+    return held_page_headers(console_policy(public_socket_origin(public_url)))
 
 
 def _headers(request: Request) -> dict[str, str]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
-from sqlalchemy import Boolean, Index, String, Table
+from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clarion.database.schema import Base, Identifier, OrganizationScoped, UTCDateTime
@@ -74,7 +73,3 @@ class SignInLockRow(Base):
 
     subject: Mapped[str] = mapped_column(String(300), primary_key=True)
     until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-
-
-USERS = cast(Table, UserRow.__table__)
-SESSIONS = cast(Table, ConsoleSessionRow.__table__)

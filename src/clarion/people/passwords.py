@@ -82,7 +82,7 @@ class Passwords:
 
 
 def one_time_password() -> str:
-    """A password for someone else to use once, then change: 20 URL-safe characters."""
+    """A random password for someone else to use once, then change."""
     return secrets.token_urlsafe(15)
 
 

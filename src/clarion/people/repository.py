@@ -195,3 +195,18 @@ def forget_failures(session: Session, subject: str) -> None:
 def forget_failures_before(session: Session, before: dt.datetime) -> None:
     """Drop failures too old to count."""
     session.execute(delete(SignInFailureRow).where(SignInFailureRow.at < before))
+
+
+def hold_enabled_user(session: Session, organization_id: int, user_id: int) -> bool:
+    """Whether the organization's user is there and not disabled, their row held (shared) to
+    the end of the transaction."""
+    # The shared lock makes a disable running at the same moment wait for this transaction,
+    # whose work (an API key the user creates) it then sees; or, if the disable came first,
+    # this reads the user disabled. On SQLite, write transactions run one at a time and there
+    # is nothing to lock.
+    disabled_at = session.execute(
+        select(UserRow.disabled_at)
+        .where(UserRow.id == user_id, UserRow.organization_id == organization_id)
+        .with_for_update(read=True)
+    ).first()
+    return disabled_at is not None and disabled_at[0] is None

@@ -10,8 +10,8 @@ class Role(StrEnum):
 
     ``viewer`` reads assistants, calls with their transcripts, and deliveries; ``editor`` also
     edits assistants, starts test (web) calls, ends live calls and manages provider
-    credentials; ``owner`` also places phone calls, manages users, API keys and phone numbers,
-    and reads the access log. An API key acts as an owner.
+    credentials; ``owner`` also places phone calls, deletes calls, manages users, API keys and phone
+    numbers, and reads the access log. An API key acts as an owner.
     """
 
     VIEWER = "viewer"

@@ -30,7 +30,6 @@ ACCOUNT_FAILURES = 10
 ADDRESS_FAILURES = 100
 WINDOW = dt.timedelta(minutes=15)
 LOCK = dt.timedelta(minutes=15)
-LIMITS = (ACCOUNT_FAILURES, ADDRESS_FAILURES)
 # However busy a session is, it is signed in again after this long.
 LIFETIME = dt.timedelta(hours=12)
 # How long an ended or expired session is kept before it is cleared away.
@@ -40,7 +39,10 @@ WRONG = "email or password is wrong, or the account is disabled"
 LOCKED = "too many failed sign-ins: try again later"
 SIGNED_OUT = "not signed in: sign in again"
 EXPIRED = "session expired after being idle: sign in again"
-TOO_OLD = "session expired: sign in again (a session lasts 12 hours at most)"
+TOO_OLD = (
+    "session expired: sign in again "
+    f"(a session lasts {LIFETIME.total_seconds() / 3600:g} hours at most)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +124,19 @@ async def confirm_password(
     return True
 
 
-def _subjects(email: str, address: str) -> tuple[str, str]:
-    return f"account:{email}", f"address:{address}"
+@dataclass(frozen=True, slots=True)
+class _Subjects:
+    """What an attempt is counted against: its account and its address, each with its limit."""
+
+    account: str
+    address: str
+
+    def limited(self) -> tuple[tuple[str, int], tuple[str, int]]:
+        return (self.account, ACCOUNT_FAILURES), (self.address, ADDRESS_FAILURES)
+
+
+def _subjects(email: str, address: str) -> _Subjects:
+    return _Subjects(f"account:{email}", f"address:{address}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,33 +147,34 @@ class _Attempt:
     failure_ids: list[int]
 
 
-async def _attempt(database: Database, subjects: tuple[str, str]) -> _Attempt:
+async def _attempt(database: Database, subjects: _Subjects) -> _Attempt:
     counted = await database.write(_count_attempt, subjects, utcnow())
     if isinstance(counted, int):
         raise LockedOut(counted)
     return counted
 
 
-def _count_attempt(unit: Unit, subjects: tuple[str, str], now: dt.datetime) -> _Attempt | int:
+def _count_attempt(unit: Unit, subjects: _Subjects, now: dt.datetime) -> _Attempt | int:
     """Count an attempt against its account and address, or the seconds it must wait for
     (a lock is kept even though the attempt is refused)."""
     session = unit.session
-    for subject in sorted(subjects):  # always in one order: two attempts never wait on each other
+    names = (subjects.account, subjects.address)
+    for subject in sorted(names):  # always in one order: two attempts never wait on each other
         repository.hold_subject(session, subject)
     repository.forget_failures_before(session, now - WINDOW)
     repository.forget_locks_before(session, now)
-    wait = _locked_for(unit, subjects, now)
-    for subject, limit in zip(subjects, LIMITS, strict=True):
+    wait = _locked_for(unit, names, now)
+    for subject, limit in subjects.limited():
         count, latest = repository.failures_since(session, subject, now - WINDOW)
         if count >= limit and latest is not None:
-            until = latest + LOCK  # fifteen minutes from the failure that reached the limit
+            until = latest + LOCK  # counted from the failure that reached the limit
             repository.set_lock(session, subject, until)
             repository.forget_failures(session, subject)
             wait = max(wait, _seconds_until(until, now))
     if wait:
         return wait
-    ids = [repository.add_failure(session, subject, now) for subject in subjects]
-    return _Attempt(subjects[0], ids)
+    ids = [repository.add_failure(session, subject, now) for subject in names]
+    return _Attempt(subjects.account, ids)
 
 
 def _forgive(unit: Unit, attempt: _Attempt) -> None:

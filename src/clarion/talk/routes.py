@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from clarion.api.page_headers import page_headers, public_socket_origin, talk_policy
+from clarion.api.page_headers import held_page_headers, public_socket_origin, talk_policy
 from clarion.services import services_of
 
 router = APIRouter(prefix="/talk", include_in_schema=False)
@@ -28,11 +28,7 @@ _STATIC = files(__package__) / "static"
 def security_headers(public_url: str | None) -> Mapping[str, str]:
     """The headers of the page and its files: the call's socket may be on this server or at
     its public URL, and nowhere else."""
-    return {
-        **page_headers(talk_policy(public_socket_origin(public_url))),
-        "Cache-Control": "no-store",
-        "Permissions-Policy": "microphone=(self), camera=(), geolocation=()",
-    }
+    return held_page_headers(talk_policy(public_socket_origin(public_url)), microphone=True)
 
 
 ASSETS: Mapping[str, str] = {

@@ -32,7 +32,7 @@ def upgrade() -> None:
     )
     connection = op.get_bind()
     last = 0
-    while True:  # a thousand reports at a time: an outbox can be large
+    while True:  # a batch at a time: an outbox can be large
         batch = connection.execute(
             sa.select(events.c.id, events.c.body)
             .where(events.c.id > last)
