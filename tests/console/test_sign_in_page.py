@@ -24,8 +24,16 @@ def test_a_person_signs_in_sees_the_console_for_their_role_and_signs_out(
 
     sign_in(page, console, "owner")
     navigation = page.get_by_role("navigation", name="Console")
-    for label in ("Assistants", "Calls", "Try an assistant", "Deliveries", "Credentials",
-                  "API keys", "Users", "Access log"):
+    for label in (
+        "Assistants",
+        "Calls",
+        "Try an assistant",
+        "Deliveries",
+        "Credentials",
+        "API keys",
+        "Users",
+        "Access log",
+    ):
         expect(navigation.get_by_role("link", name=label)).to_be_visible()
 
     page.get_by_role("button", name="Sign out").click()
