@@ -229,12 +229,13 @@ def recognized(pcm: bytes) -> str:
 
 
 def heard_most_of(sentence: str, pcm: bytes) -> bool:
-    """Whether more than half the words of ``sentence`` are heard in ``pcm``.
+    """Whether at least half the words of ``sentence`` are heard in ``pcm``.
 
-    espeak-ng's voice varies a little from one synthesis to the next, and the recognizer
-    now and then mistakes a word or two of the same sentence; speech that is not there, or
-    is garbled, gets next to none of them.
+    espeak-ng's voice varies a little from one synthesis to the next (its breath noise is
+    random), and the recognizer now and then mistakes a few words of the same sentence ("the
+    doctor will calculate in my early afternoon"); speech that is not there, or is garbled,
+    gets next to none of them.
     """
     words = words_heard(pcm)
     said = re.sub(r"[^\w' ]", "", sentence.lower()).split()
-    return sum(word in words for word in said) * 2 > len(said)
+    return sum(word in words for word in said) * 2 >= len(said)
