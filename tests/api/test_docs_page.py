@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import threading
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -23,10 +22,10 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from clarion.api.page_headers import DOCS_POLICY, page_headers
 from support import Tenant
 
-CHROMIUM = Path("/usr/bin/chromium")
 CLINIC_HOST = "clarion.clinic.test"
 
 
@@ -132,25 +131,14 @@ document.addEventListener("securitypolicyviolation", (event) => {
 @pytest.fixture
 def browser_page(tmp_path: Path) -> Iterator[Page]:
     """A page in headless Chromium with a fresh profile."""
-    if not CHROMIUM.exists():
-        reason = "the docs page's browser test needs Chromium: apt-get install chromium"
-        if os.environ.get("CLARION_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_chromium("the docs page's browser tests")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             tmp_path / "profile",
             executable_path=CHROMIUM,
             headless=True,
             args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *CHROMIUM_ARGS,
                 # As in a clinic's network: clarion under a name of its own, no other host
                 # to be reached.
                 f"--host-resolver-rules=MAP {CLINIC_HOST} 127.0.0.1, EXCLUDE 127.0.0.1, "

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from console_support import CHROMIUM, CHROMIUM_ARGS, PASSWORDS, Console, Person, watch
+from console_support import PASSWORDS, Console, Person, watch
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from clarion.config import Settings
 from clarion.database import Database
 from clarion.people import service as people
@@ -22,11 +22,7 @@ from support import Tenant, worker_env
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """One headless Chromium for a module's tests; each test gets a fresh context."""
-    if not CHROMIUM.exists():
-        reason = "the console's browser tests need Chromium: apt-get install chromium"
-        if os.environ.get("CLARION_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_chromium("the console's browser tests")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS

@@ -21,17 +21,6 @@ from playwright.sync_api import Page, expect
 
 from support import Tenant
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORDS = {
     "owner": "owner-password-1234",
     "editor": "editor-password-1234",

@@ -8,7 +8,6 @@ browser must be there.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 from talk_microphone import speech_wav
 
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from clarion.app import create_app
 from clarion.config import Settings
 from clarion.speech.audio import FRAME_BYTES, SAMPLE_RATE
@@ -33,7 +33,6 @@ from support import Tenant, worker_env
 from voice_support import spoken as espeak_pcm
 from webhook_receiver import Receiver
 
-CHROMIUM = Path("/usr/bin/chromium")
 SENTENCE = "I would like to book an appointment for tomorrow morning"
 ANSWER = "Tomorrow at nine works. See you then."
 FIRST_MESSAGE = "Hello, this is Northside Clinic."
@@ -45,24 +44,13 @@ Browse = Callable[[Path | None], BrowserContext]
 def browse(tmp_path: Path) -> Iterator[Browse]:
     """Opens headless Chromium with a fresh profile, its microphone the given WAV file (or
     Chromium's own fake tone)."""
-    if not CHROMIUM.exists():
-        reason = "the talk page's browser tests need Chromium: apt-get install chromium"
-        if os.environ.get("CLARION_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_chromium("the talk page's browser tests")
     with sync_playwright() as playwright:
         opened: list[BrowserContext] = []
 
         def open_browser(microphone: Path | None) -> BrowserContext:
             args = [
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *CHROMIUM_ARGS,
                 "--use-fake-ui-for-media-stream",
                 "--use-fake-device-for-media-stream",
             ]
